@@ -1,0 +1,249 @@
+"""Stancewatch: the Discord bot and its command line.
+
+    python bot.py run                    start the bot (needs DISCORD_TOKEN)
+    python bot.py sync                   register slash commands globally, then exit
+    python bot.py demo                   the whole pipeline offline against a sample feed
+    python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
+    python bot.py eval FILE [--limit N]  score the clash judge on labelled pairs
+    python bot.py stances import|export FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from models.engine import LLMEngine
+from models.judge import ClashJudge
+from pipeline.demo import run_demo
+from pipeline.evaluation import evaluate, load_pairs
+from pipeline.feeds import FeedError, FeedItem, make_session
+from pipeline.netguard import UnsafeURLError
+from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.scan import run_scan
+from pipeline.watcher import FeedWatcher
+from settings import ConfigError, Settings
+from storage.durable import StorageError
+from storage.records import RecordError
+from storage.store import Store
+
+log = logging.getLogger("stancewatch")
+EXTENSIONS = ("cogs.alerts", "cogs.subscriptions", "cogs.ask", "cogs.stances", "cogs.feeds", "cogs.status")
+
+
+class UserError(Exception):
+    """A refusal worth one ephemeral sentence to the user; never logged as a failure."""
+
+
+USER_ERRORS = (UserError, RecordError, UnsafeURLError, FeedError)
+
+
+class StancewatchTree(app_commands.CommandTree["StancewatchBot"]):
+    """Turns every command failure into one short ephemeral message and, when unexpected, one log line."""
+
+    async def on_error(self, interaction: discord.Interaction[StancewatchBot], error: app_commands.AppCommandError) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, USER_ERRORS):
+            message = str(cause)
+        elif isinstance(cause, app_commands.CommandOnCooldown):
+            message = f"Slow down: try again in {cause.retry_after:.0f} s."
+        elif isinstance(cause, app_commands.CheckFailure):
+            message = str(cause) or "You are not allowed to use this command here."
+        else:
+            name = interaction.command.qualified_name if interaction.command else "?"
+            log.error("Command /%s failed", name, exc_info=cause)
+            message = "Something went wrong on our side; the error was logged."
+        await reply_ephemeral(interaction, message)
+
+
+async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    none = discord.AllowedMentions.none()
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=none)
+    else:
+        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=none)
+
+
+class StancewatchBot(commands.Bot):
+    store: Store
+    engine: LLMEngine
+    pipeline: ArticlePipeline
+    watcher: FeedWatcher
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            tree_cls=StancewatchTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.started = datetime.now()
+        self.scheduler = AsyncIOScheduler()
+
+    async def setup_hook(self) -> None:
+        self.store = await asyncio.to_thread(Store.open, self.settings.data_dir)
+        self.engine = await asyncio.to_thread(LLMEngine.load, self.settings)
+        judge = ClashJudge(self.engine, alert_threshold=self.settings.alert_threshold)
+        self.pipeline = ArticlePipeline(self.engine, self.store, judge)
+        self.session = make_session(allow_private=self.settings.allow_private_feeds)
+        self.watcher = FeedWatcher(
+            self.store, self.pipeline, self.session, self._on_report, allow_private=self.settings.allow_private_feeds
+        )
+        self.scheduler.add_job(
+            self.watcher.poll_all,
+            "interval",
+            minutes=self.settings.poll_interval_minutes,
+            jitter=30,
+            next_run_time=datetime.now(),
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    async def _on_report(self, item: FeedItem, report: ArticleReport) -> None:
+        self.dispatch("article_report", item, report)
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if hasattr(self, "session"):
+            await self.session.close()
+        if hasattr(self, "store"):
+            await asyncio.to_thread(self.store.close)
+        await super().close()
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the bot token anywhere in a log record, in case a library ever prints it."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(s in message for s in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "********")
+            record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets([settings.discord_token.value]))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Stancewatch: AI-policy stance monitor for Discord.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser("sync", help="register the slash commands globally, then exit")
+    demo = sub.add_parser("demo", help="run the whole pipeline offline against a bundled sample feed")
+    demo.add_argument("--data-dir", type=Path, help="keep the demo's store here instead of a temporary directory")
+    scan = sub.add_parser("scan", help="run the pipeline once over a feed URL or local file")
+    scan.add_argument("source")
+    scan.add_argument("--stances", type=Path, help="a stances JSON file to judge against instead of the store")
+    scan.add_argument("--json", action="store_true", help="one JSON object a line per article")
+    ev = sub.add_parser("eval", help="score the clash judge on labelled pairs (JSON lines)")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--limit", type=int, help="only the first N pairs")
+    stances = sub.add_parser("stances", help="import or export the stance store as JSON")
+    stances.add_argument("action", choices=["import", "export"])
+    stances.add_argument("file", type=Path)
+    return parser
+
+
+async def _eval(settings: Settings, file: Path, limit: int | None) -> int:
+    pairs = load_pairs(file, limit)
+    engine = await asyncio.to_thread(LLMEngine.load, settings)
+    try:
+        await evaluate(ClashJudge(engine, alert_threshold=settings.alert_threshold), pairs)
+    finally:
+        engine.close()
+    return 0
+
+
+async def _scan(settings: Settings, source: str, stances: Path | None, as_json: bool) -> int:
+    if stances is None:
+        store = await asyncio.to_thread(Store.open, settings.data_dir)
+        return await run_scan(settings, source, store, as_json=as_json)
+    with tempfile.TemporaryDirectory(prefix="stancewatch-scan-") as tmp:
+        store = Store.open(Path(tmp), seed=False)
+        store.import_data(json.loads(stances.read_text(encoding="utf-8")))
+        return await run_scan(settings, source, store, as_json=as_json)
+
+
+def _stances(settings: Settings, action: str, file: Path) -> int:
+    store = Store.open(settings.data_dir)
+    try:
+        if action == "export":
+            store.export_file(file)
+            print(f"Exported the stance store to {file}.")
+            return 0
+        counts = store.import_data(json.loads(file.read_text(encoding="utf-8")))
+        store.flush()
+        print(f"Imported {counts['people']} people, {counts['questions']} questions, {counts['positions']} positions.")
+        return 0
+    finally:
+        store.close()
+
+
+async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
+    if not settings.discord_token.value:
+        print("DISCORD_TOKEN is not set: put your bot token in .env or the environment (see .env.example).", file=sys.stderr)
+        return 2
+    bot = StancewatchBot(settings)
+    if sync_only:
+        async with bot:
+            await bot.login(settings.discord_token.value)
+            synced = await bot.tree.sync()
+            print(f"Registered {len(synced)} global commands.")
+        return 0
+    async with bot:
+        await bot.start(settings.discord_token.value)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        setup_logging(settings)
+        if args.command in {"run", "sync"}:
+            return asyncio.run(_run_bot(settings, sync_only=args.command == "sync"))
+        if args.command == "demo":
+            return asyncio.run(run_demo(settings, args.data_dir))
+        if args.command == "scan":
+            return asyncio.run(_scan(settings, args.source, args.stances, args.json))
+        if args.command == "eval":
+            return asyncio.run(_eval(settings, args.file, args.limit))
+        return _stances(settings, args.action, args.file)
+    except (ConfigError, RecordError, StorageError, FileNotFoundError, json.JSONDecodeError) as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

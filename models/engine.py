@@ -1,0 +1,277 @@
+"""One llama.cpp model per process, behind an async front that never blocks the event loop.
+
+Every call becomes a job on a priority queue served by one dedicated worker thread
+(llama.cpp contexts are not thread-safe, and one model cannot run two calls at once
+anyway). Interactive work (``/ask``) overtakes background article work; a job can be
+cancelled or timed out, and a running generation then stops at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import json
+import logging
+import math
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import llama_cpp
+import numpy as np
+from llama_cpp import Llama, LogitsProcessorList
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from models.locate import resolve_model_path
+from models.prompts import Messages
+from settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Priority(IntEnum):
+    INTERACTIVE = 0
+    BACKGROUND = 10
+
+
+class LLMCancelled(Exception):
+    """The job was cancelled or timed out while the model was generating."""
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    model_path: Path
+    size_bytes: int
+    n_ctx: int
+    n_gpu_layers: int
+    gpu_offload_supported: bool
+
+    @property
+    def model_name(self) -> str:
+        return self.model_path.name
+
+    @property
+    def device(self) -> str:
+        if self.n_gpu_layers == 0:
+            return "CPU"
+        layers = "all layers" if self.n_gpu_layers < 0 else f"{self.n_gpu_layers} layers"
+        return f"GPU ({layers})"
+
+    def describe(self) -> str:
+        return (
+            f"model {self.model_path} ({self.size_bytes / 2**20:.0f} MiB), context {self.n_ctx} tokens, "
+            f"layers on {self.device}"
+        )
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    fn: Callable[[], Any] = field(compare=False)
+    future: concurrent.futures.Future[Any] = field(compare=False)
+    cancelled: threading.Event = field(compare=False)
+
+
+class LLMEngine:
+    def __init__(self, llama: Llama, info: EngineInfo) -> None:
+        self.llama = llama
+        self.info = info
+        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._current: _Job | None = None
+        self._formatter = _chat_formatter(llama)
+        self._worker = threading.Thread(target=self._work, name="llm-worker", daemon=True)
+        self._worker.start()
+
+    @classmethod
+    def load(cls, settings: Settings) -> LLMEngine:
+        """Load the configured model (blocking: call it off the event loop)."""
+        path = resolve_model_path(settings.model_path)
+        supported = bool(llama_cpp.llama_supports_gpu_offload())
+        layers = settings.n_gpu_layers if settings.n_gpu_layers is not None else (-1 if supported else 0)
+        if not supported:
+            layers = 0
+        llama = Llama(
+            model_path=str(path),
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            n_threads=settings.llm_threads or os.cpu_count(),
+            n_threads_batch=settings.llm_threads or os.cpu_count(),
+            n_gpu_layers=layers,
+            flash_attn=supported and layers != 0,
+            verbose=False,
+        )
+        info = EngineInfo(path, path.stat().st_size, llama.n_ctx(), layers, supported)
+        log.info("Loaded %s", info.describe())
+        return cls(llama, info)
+
+    # -- the queue -------------------------------------------------------------------
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize() + (1 if self._current is not None else 0)
+
+    async def submit(
+        self, fn: Callable[[threading.Event], T], *, priority: Priority = Priority.BACKGROUND, timeout: float | None = None
+    ) -> T:
+        """Run ``fn(cancel_event)`` on the model thread; cancellation and timeouts set the event."""
+        cancelled = threading.Event()
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put(_Job(int(priority), next(self._seq), lambda: fn(cancelled), future, cancelled))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except (asyncio.CancelledError, TimeoutError):
+            cancelled.set()
+            raise
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            self._current = job
+            try:
+                job.future.set_result(job.fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                job.future.set_exception(exc)
+            finally:
+                self._current = None
+
+    # -- calls -----------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        schema: dict[str, Any] | None = None,
+        priority: Priority = Priority.BACKGROUND,
+        timeout: float | None = None,
+    ) -> str:
+        """Greedy chat completion; with ``schema`` the output is constrained by a JSON-schema grammar."""
+
+        def run(cancelled: threading.Event) -> str:
+            kwargs: dict[str, Any] = {}
+            if schema is not None:
+                kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            result: Any = self.llama.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+                temperature=0.0,
+                repeat_penalty=1.1,
+                logits_processor=LogitsProcessorList([_stop_when(cancelled)]),
+                **kwargs,
+            )
+            return str(result["choices"][0]["message"]["content"] or "").strip()
+
+        return await self.submit(run, priority=priority, timeout=timeout)
+
+    async def chat_json(
+        self,
+        messages: Messages,
+        schema: dict[str, Any],
+        *,
+        max_tokens: int,
+        priority: Priority = Priority.BACKGROUND,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None:
+        """A JSON object matching ``schema``'s required keys, retried once; ``None`` if the model gives none."""
+        for _ in range(2):
+            text = await self.chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict) and all(key in value for key in schema.get("required", [])):
+                return value
+        return None
+
+    async def label_probabilities(
+        self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = Priority.BACKGROUND
+    ) -> dict[str, float]:
+        """P(label) for each label, read from the model's next-token distribution (no sampling)."""
+
+        def run(cancelled: threading.Event) -> dict[str, float]:
+            return self._label_probabilities(messages, labels)
+
+        return await self.submit(run, priority=priority)
+
+    def _label_probabilities(self, messages: Messages, labels: tuple[str, ...]) -> dict[str, float]:
+        prompt = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+        tokens = self.llama.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        scores = {label: self._sequence_logprob(tokens, label) for label in labels}
+        top = max(scores.values())
+        weights = {label: math.exp(score - top) for label, score in scores.items()}
+        total = sum(weights.values())
+        return {label: w / total for label, w in weights.items()}
+
+    def _sequence_logprob(self, prompt: list[int], label: str) -> float:
+        """log P(label | prompt), summed over the label's tokens."""
+        ids = self.llama.tokenize(label.encode("utf-8"), add_bos=False, special=False)
+        logprob = 0.0
+        for i, token in enumerate(ids):
+            self._eval_reusing_prefix(prompt + ids[:i])
+            logprob += float(self._next_token_logprobs()[token])
+        return logprob
+
+    def _next_token_logprobs(self) -> np.ndarray:
+        """Log-softmax of the logits the last evaluated token produced."""
+        n_vocab = self.llama.n_vocab()
+        logits = np.ctypeslib.as_array(self.llama._ctx.get_logits_ith(-1), shape=(n_vocab,)).astype(np.float64)
+        shifted = logits - logits.max()
+        return shifted - math.log(np.exp(shifted).sum())
+
+    def _eval_reusing_prefix(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens``, keeping the KV cache of the prefix shared with the last call.
+
+        At least the last token is evaluated, so its logits (predicting the next token) exist.
+        """
+        cached = self.llama.input_ids[: self.llama.n_tokens].tolist()
+        prefix = min(Llama.longest_token_prefix(cached, tokens), len(tokens) - 1)
+        self.llama.n_tokens = prefix
+        self.llama.eval(tokens[prefix:])
+
+    # -- tokens ----------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """Cut ``text`` to ``max_tokens`` tokens (not characters: Korean costs several tokens a syllable)."""
+        tokens = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if len(tokens) <= max_tokens:
+            return text
+        return self.llama.detokenize(tokens[:max_tokens]).decode("utf-8", errors="ignore")
+
+    def close(self) -> None:
+        self.llama.close()
+
+
+def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter:
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ValueError("The model file has no chat template; choose an instruction-tuned GGUF for MODEL_PATH.")
+    eos, bos = llama.token_eos(), llama.token_bos()
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+        add_generation_prompt=True,
+    )
+
+
+def _stop_when(cancelled: threading.Event) -> Callable[[Any, Any], Any]:
+    def processor(input_ids: Any, scores: Any) -> Any:
+        if cancelled.is_set():
+            raise LLMCancelled("cancelled while generating")
+        return scores
+
+    return processor

@@ -1,0 +1,62 @@
+"""Statements and actions an article attributes to tracked people.
+
+Who is mentioned is decided by alias matching before the model runs; the model may
+only attribute statements to those names, and a statement is kept only when its
+supporting quote really occurs in the article. When the model yields nothing usable
+for a person, the article's sentences that name the person are used instead, so a
+weak model never hides a clash from the judge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.engine import LLMEngine
+from models.prompts import extract_messages, extract_schema
+from pipeline.people import sentences_naming
+from storage.records import Person
+
+ARTICLE_TOKENS = 1200
+EXTRACT_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class Statement:
+    person: str
+    text: str
+    quote: str
+    kind: str
+    origin: str  # "model" or "sentence"
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\W+", " ", text).casefold().strip()
+
+
+def quote_in_article(quote: str, article: str) -> bool:
+    q = _normal(quote)
+    return len(q) >= 12 and q in _normal(article)
+
+
+async def extract_statements(engine: LLMEngine, title: str, text: str, people: list[Person]) -> list[Statement]:
+    if not people:
+        return []
+    by_name = {p.name: p for p in people}
+    body = engine.truncate(text, ARTICLE_TOKENS)
+    reply = await engine.chat_json(
+        extract_messages(title, body, list(by_name)), extract_schema(list(by_name)), max_tokens=EXTRACT_TOKENS
+    )
+    found: list[Statement] = []
+    for item in (reply or {}).get("statements", []):
+        person = by_name.get(str(item.get("person", "")))
+        claim, quote = str(item.get("claim", "")).strip(), str(item.get("quote", "")).strip()
+        if person and claim and quote_in_article(quote, f"{title}\n{text}"):
+            found.append(Statement(person.id, claim, quote, str(item.get("kind", "said")), "model"))
+    for person in people:
+        if not any(s.person == person.id for s in found):
+            found.extend(
+                Statement(person.id, sentence, sentence, "said", "sentence")
+                for sentence in sentences_naming(f"{title}\n{text}", person)
+            )
+    return found

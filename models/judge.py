@@ -1,0 +1,81 @@
+"""The clash judge: is a later statement consistent with, unrelated to, or inconsistent with a position?
+
+The verdict is read from the model's probabilities for the three label words (no
+sampling), corrected by contextual calibration: the same prompt with content-free
+input tells how much the model favours each word by itself, and that bias is divided
+out. Confidence is the calibrated probability of the verdict. Which pairs reach the
+judge at all is decided before, by :func:`topic_words` overlap (see the pipeline).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.engine import LLMEngine, Priority
+from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
+from storage.records import Verdict
+
+_CONTENT_FREE = "N/A"
+_WORD = re.compile(r"[\w가-힣]+", re.UNICODE)
+_STOPWORDS = frozenset(
+    "a an the and or but of to in on for with by at from as is are was were be been it its this that these those "
+    "we our you your they their he she his her i my not no do does did will would should could can may must have "
+    "has had more most all any some such than then there here about into over after before also only very".split()
+)
+
+
+@dataclass(frozen=True)
+class Ruling:
+    verdict: Verdict
+    confidence: float
+    probabilities: dict[str, float]
+    reason: str
+
+
+def topic_words(text: str) -> set[str]:
+    words = {w.casefold() for w in _WORD.findall(text)}
+    return {w for w in words if len(w) > 2 and w not in _STOPWORDS}
+
+
+class ClashJudge:
+    def __init__(self, engine: LLMEngine, *, alert_threshold: float) -> None:
+        self.engine = engine
+        self.alert_threshold = alert_threshold
+        self._bias: dict[str, float] | None = None
+
+    async def _calibration(self) -> dict[str, float]:
+        if self._bias is None:
+            self._bias = await self.engine.label_probabilities(
+                judge_messages(_CONTENT_FREE, _CONTENT_FREE), JUDGE_LABELS
+            )
+        return self._bias
+
+    async def probabilities(self, position: str, statement: str, *, priority: Priority = Priority.BACKGROUND) -> dict[str, float]:
+        raw = await self.engine.label_probabilities(judge_messages(position, statement), JUDGE_LABELS, priority=priority)
+        bias = await self._calibration()
+        weights = {label: raw[label] / max(bias[label], 1e-9) for label in JUDGE_LABELS}
+        total = sum(weights.values())
+        return {label: w / total for label, w in weights.items()}
+
+    async def judge(self, position: str, statement: str, *, explain: bool = True) -> Ruling:
+        probs = await self.probabilities(position, statement)
+        verdict: Verdict = max(JUDGE_LABELS, key=lambda label: probs[label])  # type: ignore[assignment]
+        confidence = probs[verdict]
+        reason = _describe(probs)
+        if explain and self.is_alert(verdict, confidence):
+            reason = await self.explain(position, statement) or reason
+        return Ruling(verdict, confidence, probs, reason)
+
+    def is_alert(self, verdict: str, confidence: float) -> bool:
+        return verdict == "inconsistent" and confidence >= self.alert_threshold
+
+    async def explain(self, position: str, statement: str) -> str | None:
+        reply = await self.engine.chat_json(reason_messages(position, statement), REASON_SCHEMA, max_tokens=80)
+        reason = str(reply.get("reason", "")).strip() if reply else ""
+        return reason or None
+
+
+def _describe(probs: dict[str, float]) -> str:
+    ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+    return "Model label probabilities: " + ", ".join(f"{label} {p:.2f}" for label, p in ranked) + "."

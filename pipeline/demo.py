@@ -1,0 +1,166 @@
+"""``bot.py demo``: the whole pipeline, offline, against a sample feed served on 127.0.0.1.
+
+The sample articles are written for this demo (one English, one Korean, one off-topic)
+and retell the reference case: Elon Musk signed the March 2023 open letter calling for
+a six-month pause on giant AI experiments, and weeks later Twitter bought thousands of
+GPUs for an in-house generative-AI project. Whatever the model decides is printed as
+it is; nothing is scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+from models.engine import LLMEngine
+from models.judge import ClashJudge
+from pipeline.alerts import AlertCard
+from pipeline.feeds import FeedItem, make_session
+from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.watcher import FeedWatcher
+from settings import Settings
+from storage.records import Feed
+from storage.store import Store
+
+ENGLISH_PAGE = """<!doctype html><html><head><title>Twitter buys thousands of GPUs for AI project</title></head>
+<body><nav>Home | Tech | Policy</nav><article><h1>Twitter buys thousands of GPUs for in-house AI project</h1>
+<p>Elon Musk's Twitter has bought roughly 10,000 GPUs for an in-house generative AI project, according to a
+report by Business Insider in April 2023. The chips are meant for one of Twitter's two remaining data centres.</p>
+<p>The purchase came only weeks after Elon Musk signed the Future of Life Institute open letter that called on
+all AI labs to pause the training of AI systems more powerful than GPT-4 for at least six months.</p>
+<p>Twitter has also hired two former DeepMind researchers. Musk has not said how Twitter will use the model.</p>
+</article><footer>Sample article written for the Stancewatch demo.</footer></body></html>"""
+
+ITEMS = [
+    {
+        "slug": "twitter-gpus",
+        "title": "Twitter buys thousands of GPUs for in-house AI project",
+        "description": "Elon Musk's Twitter is building a generative AI model.",
+        "content": "",
+        "date": "Tue, 11 Apr 2023 09:00:00 GMT",
+    },
+    {
+        "slug": "musk-ko",
+        "title": "일론 머스크, AI 개발 중단 서한 서명 몇 주 만에 GPU 1만 개 구매",
+        "description": "",
+        "content": (
+            "일론 머스크가 최첨단 AI 개발을 6개월간 중단하자는 공개서한에 서명한 지 몇 주 만에 트위터가 "
+            "생성형 AI 프로젝트를 위해 GPU 약 1만 개를 구입한 것으로 알려졌다. "
+            "비즈니스 인사이더에 따르면 이 GPU는 트위터의 데이터 센터에서 사용될 예정이다. "
+            "머스크는 트위터 AI 프로젝트를 직접 지휘하고 있는 것으로 전해졌다. "
+            "이 기사는 Stancewatch 데모를 위해 작성된 예시 기사다."
+        ),
+        "date": "Wed, 12 Apr 2023 08:00:00 GMT",
+    },
+    {
+        "slug": "bike-lanes",
+        "title": "City council approves new bicycle lanes",
+        "description": "The council voted to add twelve kilometres of protected bicycle lanes downtown next spring.",
+        "content": "",
+        "date": "Thu, 13 Apr 2023 10:00:00 GMT",
+    },
+]
+
+
+def sample_feed(base_url: str) -> str:
+    entries = []
+    for item in ITEMS:
+        content = f"<content:encoded>{escape(item['content'])}</content:encoded>" if item["content"] else ""
+        entries.append(
+            f"<item><title>{escape(item['title'])}</title><link>{base_url}/articles/{item['slug']}</link>"
+            f"<guid>{base_url}/articles/{item['slug']}</guid><pubDate>{item['date']}</pubDate>"
+            f"<description>{escape(item['description'])}</description>{content}</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        f"<title>Stancewatch sample feed</title><link>{base_url}/</link><description>Demo</description>"
+        + "".join(entries)
+        + "</channel></rss>"
+    )
+
+
+async def start_sample_server() -> tuple[web.AppRunner, str]:
+    """Serve the sample feed and its article pages on 127.0.0.1 at an ephemeral port."""
+    app = web.Application()
+    runner = web.AppRunner(app)
+
+    async def feed(_: web.Request) -> web.Response:
+        return web.Response(text=sample_feed(base), content_type="application/rss+xml")
+
+    async def article(request: web.Request) -> web.Response:
+        if request.match_info["slug"] == "twitter-gpus":
+            return web.Response(text=ENGLISH_PAGE, content_type="text/html")
+        raise web.HTTPNotFound()
+
+    app.router.add_get("/feed.xml", feed)
+    app.router.add_get("/articles/{slug}", article)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    base = f"http://127.0.0.1:{port}"
+    return runner, base
+
+
+def print_report(report: ArticleReport) -> None:
+    print(f"\n=== {report.title}\n    {report.url}")
+    print(f"    language={report.language} relevant={report.relevant} people={', '.join(report.people) or '-'}")
+    if not report.relevant:
+        print("    (not about AI policy: skipped without summarizing)")
+        return
+    print(f"    summary: {report.summary}")
+    for j in report.judgements:
+        print(
+            f"    judged [{j['verdict']} {j['confidence']:.2f}] {j['person']}: “{j['statement']}”\n"
+            f"        vs position {j['position_id']}: {j['reason']}"
+        )
+    if not report.judgements:
+        print("    no statement/position pair shared a topic, so nothing was judged")
+    for clash in report.clashes:
+        print("    ALERT that would be posted:")
+        print("\n".join(f"      {line}" for line in AlertCard.for_clash(clash).render_text().splitlines()))
+
+
+async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="stancewatch-demo-") as tmp:
+        store = Store.open(data_dir or Path(tmp))
+        engine = await asyncio.to_thread(LLMEngine.load, settings)
+        print(f"Model: {engine.info.describe()}")
+        print(f"Alert threshold: calibrated P(inconsistent) >= {settings.alert_threshold:.2f}")
+        runner, base = await start_sample_server()
+        totals = {"articles": 0, "judgements": 0, "alerts": 0}
+
+        async def on_report(item: FeedItem, report: ArticleReport) -> None:
+            print_report(report)
+            totals["articles"] += 1
+            totals["judgements"] += len(report.judgements)
+            totals["alerts"] += len(report.clashes)
+
+        try:
+            # The demo's own server is on 127.0.0.1, so private addresses are allowed for this session only.
+            async with make_session(allow_private=True) as session:
+                pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=settings.alert_threshold))
+                watcher = FeedWatcher(store, pipeline, session, on_report, allow_private=True, initial_items=len(ITEMS))
+                feed_url = f"{base}/feed.xml"
+                store.save_feed(Feed(url=feed_url))
+                print(f"Polling {feed_url} once")
+                result = await watcher.poll(feed_url)
+                if result.error:
+                    print(f"Feed error: {result.error}")
+                    return 1
+        finally:
+            await runner.cleanup()
+            store.close()
+            engine.close()
+    print(
+        f"\nDone: {totals['articles']} articles, {totals['judgements']} judgements, {totals['alerts']} alerts "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0

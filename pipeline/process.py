@@ -1,0 +1,165 @@
+"""The article pipeline: relevance, summary, who said what, and a judgement for every candidate pair.
+
+Used alike by the Discord bot, ``scan`` and ``demo``; it knows nothing of Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from models.engine import LLMEngine
+from models.extract import Statement, extract_statements
+from models.judge import ClashJudge, topic_words
+from models.prompts import PROMPT_VERSION
+from models.summarize import summarize
+from pipeline.alerts import Clash
+from pipeline.feeds import FeedItem
+from pipeline.people import mentioned_people
+from pipeline.relevance import is_relevant
+from storage.records import Judgement, Position, Question
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+CANDIDATES_PER_STATEMENT = 3
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def detect_language(text: str) -> str:
+    """'ko' when Hangul makes up a fair share of the letters, else 'en'."""
+    letters = [c for c in text if c.isalpha()]
+    hangul = sum(1 for c in letters if _HANGUL.match(c))
+    return "ko" if letters and hangul / len(letters) > 0.3 else "en"
+
+
+@dataclass
+class ArticleReport:
+    url: str
+    title: str
+    language: str
+    relevant: bool
+    summary: str = ""
+    people: list[str] = field(default_factory=list)
+    statements: list[dict[str, str]] = field(default_factory=list)
+    judgements: list[dict[str, Any]] = field(default_factory=list)
+    clashes: list[Clash] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["clashes"]
+        return data
+
+
+def rank_positions(statement: str, positions: list[Position], questions: dict[str, Question]) -> list[Position]:
+    """Positions sharing topic words or question keywords with the statement, best match first.
+
+    A position that shares nothing is about another question: it is never sent to the judge.
+    """
+    words = topic_words(statement)
+    lowered = statement.casefold()
+
+    def score(pos: Position) -> int:
+        question = questions.get(pos.question)
+        keywords = question.keywords if question else []
+        overlap = len(words & (topic_words(pos.claim) | topic_words(question.text if question else "")))
+        return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered)
+
+    scored = [(score(pos), pos) for pos in positions]
+    return [pos for s, pos in sorted(scored, key=lambda sp: -sp[0]) if s > 0]
+
+
+class ArticlePipeline:
+    def __init__(self, engine: LLMEngine, store: Store, judge: ClashJudge, *, record: bool = True) -> None:
+        """With ``record=False`` (``scan``) the store is only read: nothing is saved and no alert is claimed."""
+        self.engine = engine
+        self.store = store
+        self.judge = judge
+        self.record = record
+
+    async def process(self, item: FeedItem) -> ArticleReport:
+        text = f"{item.title}\n{item.text}"
+        people = mentioned_people(text, await self.store.run(self.store.people))
+        language = detect_language(text)
+        report = ArticleReport(item.url, item.title, language, relevant=False, people=[p.name for p in people])
+        report.relevant = await is_relevant(self.engine, item.title, item.text, names_tracked_person=bool(people))
+        if not report.relevant:
+            return report
+        report.summary = await summarize(self.engine, item.title, item.text, language)
+        statements = await extract_statements(self.engine, item.title, item.text, people)
+        questions = {q.id: q for q in await self.store.run(self.store.questions)}
+        names = {p.id: p.name for p in people}
+        judgements: list[Judgement] = []
+        for statement in statements:
+            report.statements.append({"person": names[statement.person], "text": statement.text, "origin": statement.origin})
+            positions = await self.store.run(self.store.positions, statement.person)
+            for position in rank_positions(statement.text, positions, questions)[:CANDIDATES_PER_STATEMENT]:
+                judgements.append(await self._judge(report, item, statement, position, questions, names))
+        if self.record:
+            await self.store.run(self._record, item, report, judgements)
+        return report
+
+    async def _judge(
+        self,
+        report: ArticleReport,
+        item: FeedItem,
+        statement: Statement,
+        position: Position,
+        questions: dict[str, Question],
+        names: dict[str, str],
+    ) -> Judgement:
+        question = questions.get(position.question)
+        result = await self.judge.judge(position.claim, statement.text)
+        record = Judgement(
+            position=position.id,
+            person=statement.person,
+            statement=statement.text,
+            verdict=result.verdict,
+            confidence=round(result.confidence, 4),
+            reason=result.reason,
+            article=item.url,
+            probabilities={k: round(v, 4) for k, v in result.probabilities.items()},
+            model=self.engine.info.model_name,
+            prompt_version=PROMPT_VERSION,
+        )
+        report.judgements.append(
+            {
+                "person": names[statement.person],
+                "position": position.claim,
+                "position_id": position.id,
+                "statement": statement.text,
+                "verdict": result.verdict,
+                "confidence": record.confidence,
+                "reason": result.reason,
+            }
+        )
+        if self.judge.is_alert(result.verdict, result.confidence):
+            report.clashes.append(
+                Clash(
+                    person=names[statement.person],
+                    question=question.text if question else position.question,
+                    position_id=position.id,
+                    position_claim=position.claim,
+                    position_date=position.date,
+                    position_source=position.source_url,
+                    statement=statement.text,
+                    statement_quote=statement.quote,
+                    article_url=item.url,
+                    article_title=item.title,
+                    article_date=item.published,
+                    verdict=result.verdict,
+                    confidence=record.confidence,
+                    reason=result.reason,
+                    model=record.model,
+                    prompt_version=PROMPT_VERSION,
+                )
+            )
+        return record
+
+    def _record(self, item: FeedItem, report: ArticleReport, judgements: list[Judgement]) -> None:
+        """Store the article and its judgements, and keep only clashes never alerted before."""
+        self.store.record_article({**report.to_json(), "identity": item.identity, "feed": item.feed_url})
+        self.store.add_judgements(judgements)
+        report.clashes = [c for c in report.clashes if self.store.claim_alert(c.position_id, c.statement)]
+        self.store.flush()

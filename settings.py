@@ -1,0 +1,119 @@
+"""Typed configuration, read once from the environment (and an optional ``.env`` file).
+
+Every setting is listed in ``.env.example``. Secrets are kept in :class:`Secret` so that
+they never show up in a ``repr`` or a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIN_POLL_MINUTES = 2
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A string that hides itself from ``repr``/``str`` (and so from logs)."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "********" if self.value else ""
+
+    def __repr__(self) -> str:
+        return f"Secret({self!s})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret = Secret("")
+    dev_guild_id: int | None = None
+    data_dir: Path = Path("data")
+    model_path: Path | None = None
+    n_gpu_layers: int | None = None
+    n_ctx: int = 4096
+    n_batch: int = 512
+    llm_threads: int | None = None
+    poll_interval_minutes: int = 10
+    allow_private_feeds: bool = False
+    alert_threshold: float = 0.5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+        """Build settings from ``environ`` (default: ``os.environ``) over values in ``env_file``."""
+        values = read_env_file(env_file) if env_file is not None and env_file.is_file() else {}
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            raw = values.get(name, "").strip()
+            return raw or None
+
+        poll = _int(get("POLL_INTERVAL_MINUTES"), "POLL_INTERVAL_MINUTES") or cls.poll_interval_minutes
+        if poll < MIN_POLL_MINUTES:
+            raise ConfigError(f"POLL_INTERVAL_MINUTES must be at least {MIN_POLL_MINUTES}, got {poll}.")
+        threshold = _float(get("ALERT_THRESHOLD"), "ALERT_THRESHOLD")
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ConfigError(f"ALERT_THRESHOLD must be between 0 and 1, got {threshold}.")
+        model = get("MODEL_PATH")
+        return cls(
+            discord_token=Secret(get("DISCORD_TOKEN") or ""),
+            dev_guild_id=_int(get("DEV_GUILD_ID"), "DEV_GUILD_ID"),
+            data_dir=Path(get("DATA_DIR") or cls.data_dir),
+            model_path=Path(model).expanduser() if model else None,
+            n_gpu_layers=_int(get("N_GPU_LAYERS"), "N_GPU_LAYERS"),
+            n_ctx=_int(get("N_CTX"), "N_CTX") or cls.n_ctx,
+            n_batch=_int(get("N_BATCH"), "N_BATCH") or cls.n_batch,
+            llm_threads=_int(get("LLM_THREADS"), "LLM_THREADS"),
+            poll_interval_minutes=poll,
+            allow_private_feeds=_bool(get("ALLOW_PRIVATE_FEEDS"), "ALLOW_PRIVATE_FEEDS"),
+            alert_threshold=cls.alert_threshold if threshold is None else threshold,
+            log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+        )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines; ``#`` starts a comment, surrounding quotes are dropped."""
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _int(raw: str | None, name: str) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+def _float(raw: str | None, name: str) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
+def _bool(raw: str | None, name: str) -> bool:
+    if raw is None:
+        return False
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")

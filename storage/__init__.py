@@ -1,0 +1,1 @@
+"""Persistence: TinyDB files made crash-safe, and the records they hold."""

@@ -1,0 +1,101 @@
+"""A TinyDB storage that survives crashes and does not rewrite the file on every change.
+
+TinyDB's own ``JSONStorage`` rewrites its file in place on every write, so a crash
+mid-write leaves a truncated file, and every insert costs a full rewrite. Here the
+data lives in memory, changes mark it dirty, and :meth:`DurableJSONStorage.flush`
+writes it once: to a temporary file in the same directory, fsynced, then
+``os.replace``d over the old one, then the directory fsynced. A reader therefore
+always sees either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+SCHEMA_VERSION = 1
+_META_TABLE = "_meta"
+
+
+class StorageError(RuntimeError):
+    """A data file cannot be read or written; the message names the file."""
+
+
+class DurableJSONStorage(Storage):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._data: dict[str, dict[str, Any]] | None = self._load()
+        self._dirty = False
+
+    def _load(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"Cannot read {self.path}: {exc.strerror}.") from exc
+        if not text.strip():
+            return None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StorageError(
+                f"{self.path} is not valid JSON (line {exc.lineno}, column {exc.colno}); "
+                "restore it from a backup or move it aside to start empty."
+            ) from exc
+        if not isinstance(data, dict):
+            raise StorageError(f"{self.path} does not hold a TinyDB database (top level is not an object).")
+        version = data.get(_META_TABLE, {}).get("schema", {}).get("version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path} was written by a newer Stancewatch (schema {version}, this one reads {SCHEMA_VERSION})."
+            )
+        return data
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._dirty = True
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def flush(self) -> None:
+        """Persist pending changes atomically; a no-op when nothing changed."""
+        if not self._dirty or self._data is None:
+            return
+        self._data.setdefault(_META_TABLE, {})["schema"] = {"version": SCHEMA_VERSION}
+        payload = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
+        atomic_write_text(self.path, payload)
+        self._dirty = False
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old or the new content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise StorageError(f"Cannot write {path}: {exc.strerror}; the previous file is unchanged.") from exc
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

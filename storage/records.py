@@ -1,0 +1,192 @@
+"""The records Stancewatch remembers, with validation at the boundary.
+
+Records are plain frozen dataclasses; :func:`from_dict` checks every field so that a
+bad import or a hand-edited file fails with the record and field named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+Stance = Literal["favor", "against", "mixed"]
+Verdict = Literal["consistent", "unrelated", "inconsistent"]
+DatePrecision = Literal["day", "month", "year"]
+Review = Literal["unreviewed", "confirmed", "dismissed"]
+Receive = Literal["clashes", "summaries", "both"]
+TargetKind = Literal["all", "person", "question", "feed"]
+
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class RecordError(ValueError):
+    """A record failed validation; ``where`` names the record and field."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    role: str = ""
+    wikidata: str = ""
+
+    def names(self) -> list[str]:
+        """The canonical name first, then every alias, without duplicates."""
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Position:
+    id: str
+    person: str
+    question: str
+    stance: Stance
+    claim: str
+    source_url: str
+    date: str
+    date_precision: DatePrecision = "day"
+    quote: str = ""
+    outlet: str = ""
+    origin: str = "curated"
+    status: Literal["active", "proposed", "superseded", "retracted"] = "active"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    position: str
+    person: str
+    statement: str
+    verdict: Verdict
+    confidence: float
+    reason: str
+    article: str = ""
+    probabilities: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+    prompt_version: str = ""
+    review: Review = "unreviewed"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    channel_id: int
+    guild_id: int
+    target_kind: TargetKind = "all"
+    target: str = ""
+    receive: Receive = "clashes"
+    min_confidence: float = 0.0
+    language: Literal["en", "ko"] = "en"
+    paused_reason: str = ""
+
+    def key(self) -> tuple[int, str, str]:
+        return (self.channel_id, self.target_kind, self.target)
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    added_by: int = 0
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    last_fetch: str = ""
+    last_error: str = ""
+    failures: int = 0
+    paused: bool = False
+
+
+R = TypeVar("R")
+
+
+def from_dict(cls: type[R], data: Any, where: str) -> R:
+    """Build ``cls`` from ``data``, raising :class:`RecordError` naming ``where`` and the field."""
+    if not isinstance(data, dict):
+        raise RecordError(where, f"expected an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise RecordError(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in data:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise RecordError(f"{where}.{name}", "is required")
+            continue
+        values[name] = _check(data[name], hints[name], f"{where}.{name}")
+    record = cls(**values)
+    _check_semantics(record, where)
+    return record
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def _check(value: Any, hint: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        if value not in get_args(hint):
+            allowed = ", ".join(str(a) for a in get_args(hint))
+            raise RecordError(where, f"must be one of {allowed}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RecordError(where, "must be a list of strings")
+        return list(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise RecordError(where, "must be an object")
+        return dict(value)
+    if origin is types.UnionType:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RecordError(where, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RecordError(where, f"must be a whole number, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise RecordError(where, f"must be true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise RecordError(where, f"must be text, got {type(value).__name__}")
+        return value
+    return value
+
+
+def _check_semantics(record: Any, where: str) -> None:
+    if isinstance(record, Person | Question | Position) and not record.id.strip():
+        raise RecordError(f"{where}.id", "must not be empty")
+    if isinstance(record, Person) and not record.name.strip():
+        raise RecordError(f"{where}.name", "must not be empty")
+    if isinstance(record, Position):
+        if not _DATE.match(record.date):
+            raise RecordError(f"{where}.date", f"must be YYYY, YYYY-MM or YYYY-MM-DD, got {record.date!r}")
+        if not record.source_url.startswith(("http://", "https://")):
+            raise RecordError(f"{where}.source_url", "must be an http(s) URL")
+        if not record.claim.strip():
+            raise RecordError(f"{where}.claim", "must not be empty")
+    if isinstance(record, Judgement | Subscription):
+        value = record.confidence if isinstance(record, Judgement) else record.min_confidence
+        if not 0.0 <= value <= 1.0:
+            raise RecordError(where, f"confidence must be between 0 and 1, got {value}")
