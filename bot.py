@@ -18,13 +18,12 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.common import UserError, reply_ephemeral
 from models.engine import LLMEngine
 from models.judge import ClashJudge
 from pipeline.demo import run_demo
@@ -41,10 +40,6 @@ from storage.store import Store
 
 log = logging.getLogger("stancewatch")
 EXTENSIONS = ("cogs.alerts", "cogs.subscriptions", "cogs.ask", "cogs.stances", "cogs.feeds", "cogs.status")
-
-
-class UserError(Exception):
-    """A refusal worth one ephemeral sentence to the user; never logged as a failure."""
 
 
 USER_ERRORS = (UserError, RecordError, UnsafeURLError, FeedError)
@@ -66,14 +61,6 @@ class StancewatchTree(app_commands.CommandTree["StancewatchBot"]):
             log.error("Command /%s failed", name, exc_info=cause)
             message = "Something went wrong on our side; the error was logged."
         await reply_ephemeral(interaction, message)
-
-
-async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
-    none = discord.AllowedMentions.none()
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True, allowed_mentions=none)
-    else:
-        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=none)
 
 
 class StancewatchBot(commands.Bot):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.records import Subscription
+
 # Discord's embed limits, kept here so every renderer cuts text the same way.
 TITLE_LIMIT = 256
 FIELD_LIMIT = 1024
@@ -26,7 +28,9 @@ def clip(text: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class Clash:
+    person_id: str
     person: str
+    question_id: str
     question: str
     position_id: str
     position_claim: str
@@ -72,6 +76,10 @@ class AlertCard:
             footer=f"{clash.model} · prompts {clash.prompt_version} · automated judgement, verify the sources",
         )
 
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> AlertCard:
+        return cls(payload["title"], payload["url"], payload["colour"], [tuple(f) for f in payload["fields"]], payload["footer"])
+
     def to_payload(self) -> dict[str, Any]:
         return {"title": self.title, "url": self.url, "colour": self.colour, "fields": self.fields, "footer": self.footer}
 
@@ -82,3 +90,21 @@ class AlertCard:
             lines.extend(f"│   {line}" for line in value.splitlines())
         lines.append(f"└ {self.footer}")
         return "\n".join(lines)
+
+
+def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None = None) -> bool:
+    """Whether a subscription receives this clash (or, with ``clash=None``, this article's summary)."""
+    if sub.paused_reason:
+        return False
+    if clash is None:
+        return sub.receive in {"summaries", "both"} and sub.target_kind in {"all", "feed"} and (
+            sub.target_kind == "all" or sub.target == feed_url
+        )
+    if sub.receive not in {"clashes", "both"} or clash.confidence < sub.min_confidence:
+        return False
+    return {
+        "all": True,
+        "person": sub.target == clash.person_id,
+        "question": sub.target == clash.question_id,
+        "feed": sub.target == feed_url,
+    }[sub.target_kind]

@@ -137,7 +137,9 @@ class ArticlePipeline:
         if self.judge.is_alert(result.verdict, result.confidence):
             report.clashes.append(
                 Clash(
+                    person_id=statement.person,
                     person=names[statement.person],
+                    question_id=position.question,
                     question=question.text if question else position.question,
                     position_id=position.id,
                     position_claim=position.claim,

@@ -1,0 +1,101 @@
+"""Posts clash alerts and summaries to subscribed channels, exactly once, through the store's outbox.
+
+Each message is written to the outbox before it is sent and marked delivered with
+its message id after, so a restart sends what was pending and never repeats what
+was delivered. A channel the bot may no longer post in pauses its subscriptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from cogs.common import NO_MENTIONS
+from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, subscription_wants
+from pipeline.feeds import FeedItem
+from pipeline.process import ArticleReport
+from storage.records import Subscription
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+log = logging.getLogger(__name__)
+UNDELIVERABLE = -1
+
+
+def embed_for(payload: dict[str, Any]) -> discord.Embed:
+    if payload["kind"] == "summary":
+        embed = discord.Embed(title=clip(payload["title"], 256), url=payload["url"], colour=0x3B7DD8)
+        embed.description = clip(payload["summary"], DESCRIPTION_LIMIT)
+        return embed
+    card = AlertCard.from_payload(payload["card"])
+    embed = discord.Embed(title=card.title, url=card.url, colour=card.colour)
+    for name, value in card.fields:
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=card.footer)
+    return embed
+
+
+class Alerts(commands.Cog):
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+        self._sending = asyncio.Lock()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        await self.deliver_pending()
+
+    @commands.Cog.listener()
+    async def on_article_report(self, item: FeedItem, report: ArticleReport) -> None:
+        store = self.bot.store
+        subs = await store.run(store.subscriptions)
+        for clash in report.clashes:
+            payload = {"kind": "clash", "card": AlertCard.for_clash(clash).to_payload()}
+            for channel_id in {s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url, clash=clash)}:
+                await store.run(store.enqueue, channel_id, payload)
+        if report.relevant and report.summary:
+            payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}
+            for channel_id in {s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url)}:
+                await store.run(store.enqueue, channel_id, payload)
+        await store.run(store.flush)
+        await self.deliver_pending()
+
+    async def deliver_pending(self) -> None:
+        store = self.bot.store
+        async with self._sending:
+            for outbox_id, channel_id, payload in await store.run(store.pending):
+                message_id = await self._send(channel_id, payload)
+                if message_id is None:
+                    continue  # transient failure: stays in the outbox for the next round
+                await store.run(store.mark_delivered, outbox_id, message_id)
+                await store.run(store.flush)
+
+    async def _send(self, channel_id: int, payload: dict[str, Any]) -> int | None:
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise discord.NotFound  # type: ignore[call-arg]
+            message = await channel.send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS)
+            return message.id
+        except (discord.Forbidden, discord.NotFound) as exc:
+            reason = "the bot may not post there" if isinstance(exc, discord.Forbidden) else "the channel is gone"
+            await self.bot.store.run(self._pause_channel, channel_id, reason)
+            log.warning("Paused subscriptions of channel %s: %s", channel_id, reason)
+            return UNDELIVERABLE
+        except discord.HTTPException as exc:
+            log.warning("Could not post to channel %s yet: %s", channel_id, exc)
+            return None
+
+    def _pause_channel(self, channel_id: int, reason: str) -> None:
+        store = self.bot.store
+        for sub in store.subscriptions(channel_id):
+            store.add_subscription(Subscription(**{**sub.__dict__, "paused_reason": reason}))
+        store.flush()
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(Alerts(bot))

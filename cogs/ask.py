@@ -1,0 +1,49 @@
+"""``/ask``: questions about stored stances, answered from the store with numbered sources."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import NO_MENTIONS, Interaction, UserError
+from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
+from pipeline.ask import AskResult, ask
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+MAX_QUESTION = 500
+
+
+def answer_embed(question: str, result: AskResult) -> discord.Embed:
+    embed = discord.Embed(title=clip(question, 256), description=clip(result.text, DESCRIPTION_LIMIT), colour=0x3B7DD8)
+    if result.sources:
+        lines = "\n".join(f"[{s.number}] {s.person}, {s.date}: [{clip(s.claim, 120)}]({s.url})" for s in result.sources)
+        embed.add_field(name="Sources", value=clip(lines, FIELD_LIMIT), inline=False)
+    embed.set_footer(text="Answered by a local model from stored sources only")
+    return embed
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="Ask what a person has said or done about AI policy.")
+    @app_commands.describe(question="Your question, in English or Korean", private="Only you see the answer")
+    @app_commands.checks.cooldown(1, 15.0, key=lambda i: i.user.id)
+    async def ask(self, interaction: Interaction, question: str, private: bool = False) -> None:
+        question = question.strip()
+        if not question:
+            raise UserError("Ask a question, for example: What has Musk said about pausing AI?")
+        if len(question) > MAX_QUESTION:
+            raise UserError(f"Questions are limited to {MAX_QUESTION} characters.")
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        result = await ask(self.bot.store, self.bot.engine, question)
+        await interaction.followup.send(embed=answer_embed(question, result), ephemeral=private, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(Ask(bot))

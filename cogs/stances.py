@@ -1,0 +1,105 @@
+"""``/stance`` and ``/person``: moderators manage the stance store from Discord."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Literal
+
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from storage.records import Person, Position, from_dict, to_dict
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^\w가-힣]+", "-", text.casefold()).strip("-")
+
+
+class Stances(commands.Cog):
+    stance = app_commands.Group(name="stance", description="Stored positions of tracked people")
+    person_group = app_commands.Group(name="person", description="Tracked people and their aliases")
+
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+
+    @stance.command(name="list", description="List a person's stored positions.")
+    async def stance_list(self, interaction: Interaction, person: str) -> None:
+        store = self.bot.store
+        found = await store.run(store.find_person, person)
+        if found is None:
+            raise UserError(f"I know no person called {person!r}.")
+        positions = await store.run(store.positions, found.id)
+        lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source_url}>" for p in positions]
+        await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {found.name}.")[:2000])
+
+    @stance.command(name="add", description="Store a position a person took.")
+    @app_commands.rename(date_="date")
+    @app_commands.describe(date_="YYYY-MM-DD, YYYY-MM or YYYY")
+    async def stance_add(
+        self,
+        interaction: Interaction,
+        person: str,
+        question: str,
+        stance: Literal["favor", "against", "mixed"],
+        claim: str,
+        source_url: str,
+        date_: str,
+    ) -> None:
+        require_manage_server(interaction)
+        store = self.bot.store
+        found = await store.run(store.find_person, person)
+        if found is None:
+            raise UserError(f"I know no person called {person!r}; add them with /person add.")
+        precision = {4: "year", 7: "month"}.get(len(date_), "day")
+        position = Position(
+            id=f"{found.id}-{slug(question)[:24]}-{date_}",
+            person=found.id,
+            question=question,
+            stance=stance,
+            claim=claim.strip(),
+            source_url=source_url.strip(),
+            date=date_.strip(),
+            date_precision=precision,  # type: ignore[arg-type]
+            origin=f"discord:{interaction.user.id}",
+        )
+        from_dict(Position, to_dict(position), "position")  # validates every field, with a clear message
+        await store.run(store.add_position, position)
+        await store.run(store.flush)
+        await reply_ephemeral(interaction, f"Stored `{position.id}`.")
+
+    @stance_add.autocomplete("person")
+    @stance_list.autocomplete("person")
+    async def person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
+
+    @stance_add.autocomplete("question")
+    async def question_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([(q.text, q.id) for q in await self.bot.store.run(self.bot.store.questions)], current)
+
+    @stance.command(name="remove", description="Remove a stored position by id.")
+    async def stance_remove(self, interaction: Interaction, position_id: str) -> None:
+        require_manage_server(interaction)
+        store = self.bot.store
+        if not await store.run(store.remove_position, position_id):
+            raise UserError(f"No position has the id {position_id!r}.")
+        await store.run(store.flush)
+        await reply_ephemeral(interaction, f"Removed `{position_id}`.")
+
+    @person_group.command(name="add", description="Track a person, with aliases separated by commas.")
+    async def person_add(self, interaction: Interaction, name: str, aliases: str = "") -> None:
+        require_manage_server(interaction)
+        name = name.strip()
+        if not name:
+            raise UserError("Give the person's name.")
+        person = Person(slug(name), name, [a.strip() for a in aliases.split(",") if a.strip()])
+        await self.bot.store.run(self.bot.store.add_person, person)
+        await self.bot.store.run(self.bot.store.flush)
+        await reply_ephemeral(interaction, f"Tracking {person.name} as `{person.id}`.")
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(Stances(bot))

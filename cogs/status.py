@@ -1,0 +1,39 @@
+"""``/status``: what the bot runs on and how its feeds are doing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import Interaction, reply_ephemeral
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+
+class Status(commands.Cog):
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="Show the model, device, queue and feeds.")
+    async def status(self, interaction: Interaction) -> None:
+        info = self.bot.engine.info
+        feeds = await self.bot.store.run(self.bot.store.feeds)
+        paused = sum(1 for f in feeds if f.paused)
+        last = self.bot.watcher.last_poll
+        uptime = datetime.now() - self.bot.started
+        lines = [
+            f"Model: {info.model_name} on {info.device}",
+            f"LLM queue depth: {self.bot.engine.queue_depth}",
+            f"Feeds: {len(feeds)} ({paused} paused)",
+            f"Last poll: {datetime.fromtimestamp(last).isoformat(timespec='seconds') if last else 'not yet'}",
+            f"Uptime: {str(uptime).split('.')[0]}",
+        ]
+        await reply_ephemeral(interaction, "\n".join(lines))
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(Status(bot))

@@ -1,0 +1,111 @@
+"""``/subscribe``, ``/unsubscribe`` and ``/subscriptions``: which channel hears about what."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_channels, require_manage_server
+from storage.records import Subscription
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+
+def describe(sub: Subscription) -> str:
+    what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {sub.target}"
+    paused = f" — paused: {sub.paused_reason}" if sub.paused_reason else ""
+    return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{paused}"
+
+
+class Subscriptions(commands.Cog):
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="Receive clash alerts or summaries in a channel.")
+    @app_commands.describe(
+        target="A person or question id (autocompletes), or a feed URL; empty for everything",
+        receive="Clash alerts, article summaries, or both",
+        min_confidence="Only alerts at or above this confidence (0-1)",
+        channel="Where to post (default: here)",
+    )
+    async def subscribe(
+        self,
+        interaction: Interaction,
+        kind: Literal["all", "person", "question", "feed"] = "all",
+        target: str = "",
+        receive: Literal["clashes", "summaries", "both"] = "clashes",
+        min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
+        language: Literal["en", "ko"] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        if channel is not None and channel.id != interaction.channel_id:
+            require_manage_server(interaction)
+        else:
+            require_manage_channels(interaction)
+        target = await self._validated_target(kind, target.strip())
+        channel_id = channel.id if channel is not None else interaction.channel_id
+        if channel_id is None or interaction.guild_id is None:
+            raise UserError("Subscriptions work in server channels only.")
+        locale = language or ("ko" if str(interaction.guild_locale or "").startswith("ko") else "en")
+        sub = Subscription(channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale)
+        store = self.bot.store
+        is_new = await store.run(store.add_subscription, sub)
+        await store.run(store.flush)
+        await reply_ephemeral(interaction, ("Subscribed " if is_new else "Updated ") + describe(sub))
+
+    async def _validated_target(self, kind: str, target: str) -> str:
+        store = self.bot.store
+        if kind == "all":
+            return ""
+        if not target:
+            raise UserError(f"Name the {kind} to follow.")
+        if kind == "person":
+            person = await store.run(store.find_person, target)
+            if person is None:
+                raise UserError(f"I know no person called {target!r}; see /stance list.")
+            return person.id
+        if kind == "question":
+            if await store.run(store.question, target) is None:
+                raise UserError(f"I know no question {target!r}.")
+            return target
+        if await store.run(store.feed, target) is None:
+            raise UserError(f"{target} is not a watched feed; see /feed list.")
+        return target
+
+    @subscribe.autocomplete("target")
+    async def target_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        store = self.bot.store
+        people = [(p.name, p.id) for p in await store.run(store.people)]
+        questions = [(q.text, q.id) for q in await store.run(store.questions)]
+        return choices(people + questions, current)
+
+    @app_commands.command(description="Stop one of this channel's subscriptions.")
+    async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
+        require_manage_channels(interaction)
+        kind, _, target = subscription.partition(":")
+        store = self.bot.store
+        removed = await store.run(store.remove_subscription, interaction.channel_id or 0, kind, target)
+        if not removed:
+            raise UserError("This channel has no such subscription; see /subscriptions.")
+        await store.run(store.flush)
+        await reply_ephemeral(interaction, "Unsubscribed.")
+
+    @unsubscribe.autocomplete("subscription")
+    async def unsubscribe_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        subs = await self.bot.store.run(self.bot.store.subscriptions, interaction.channel_id)
+        return choices([(describe(s), f"{s.target_kind}:{s.target}") for s in subs], current)
+
+    @app_commands.command(name="subscriptions", description="List this channel's (or the server's) subscriptions.")
+    async def list_subscriptions(self, interaction: Interaction, server: bool = False) -> None:
+        subs = await self.bot.store.run(self.bot.store.subscriptions)
+        mine = [s for s in subs if (s.guild_id == interaction.guild_id if server else s.channel_id == interaction.channel_id)]
+        text = "\n".join(describe(s) for s in mine) or "No subscriptions here yet; use /subscribe."
+        await reply_ephemeral(interaction, text[:2000])
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(Subscriptions(bot))
