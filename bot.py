@@ -1,11 +1,11 @@
 """Stancewatch: the Discord bot and its command line.
 
-    python bot.py run                    start the bot (needs DISCORD_TOKEN)
-    python bot.py sync                   register slash commands globally, then exit
-    python bot.py demo                   the whole pipeline offline against a sample feed
-    python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
-    python bot.py eval FILE [--limit N]  score the clash judge on labelled pairs
-    python bot.py stances import|export FILE
+python bot.py run                    start the bot (needs DISCORD_TOKEN)
+python bot.py sync                   register slash commands globally, then exit
+python bot.py demo                   the whole pipeline offline against a sample feed
+python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
+python bot.py eval FILE [--limit N]  score the clash judge on labelled pairs
+python bot.py stances import|export FILE
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
+
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
@@ -48,7 +49,9 @@ USER_ERRORS = (UserError, RecordError, UnsafeURLError, FeedError)
 class StancewatchTree(app_commands.CommandTree["StancewatchBot"]):
     """Turns every command failure into one short ephemeral message and, when unexpected, one log line."""
 
-    async def on_error(self, interaction: discord.Interaction[StancewatchBot], error: app_commands.AppCommandError) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[StancewatchBot], error: app_commands.AppCommandError
+    ) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(cause, USER_ERRORS):
             message = str(cause)
@@ -178,7 +181,7 @@ async def _scan(settings: Settings, source: str, stances: Path | None, as_json: 
         return await run_scan(settings, source, store, as_json=as_json)
     with tempfile.TemporaryDirectory(prefix="stancewatch-scan-") as tmp:
         store = Store.open(Path(tmp), seed=False)
-        store.import_data(json.loads(stances.read_text(encoding="utf-8")))
+        store.import_data(json.loads(await asyncio.to_thread(stances.read_text, encoding="utf-8")))
         return await run_scan(settings, source, store, as_json=as_json)
 
 
@@ -199,7 +202,10 @@ def _stances(settings: Settings, action: str, file: Path) -> int:
 
 async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
     if not settings.discord_token.value:
-        print("DISCORD_TOKEN is not set: put your bot token in .env or the environment (see .env.example).", file=sys.stderr)
+        print(
+            "DISCORD_TOKEN is not set: put your bot token in .env or the environment (see .env.example).",
+            file=sys.stderr,
+        )
         return 2
     bot = StancewatchBot(settings)
     if sync_only:

@@ -55,7 +55,9 @@ class Alerts(commands.Cog):
         subs = await store.run(store.subscriptions)
         for clash in report.clashes:
             payload = {"kind": "clash", "card": AlertCard.for_clash(clash).to_payload()}
-            for channel_id in {s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url, clash=clash)}:
+            for channel_id in {
+                s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url, clash=clash)
+            }:
                 await store.run(store.enqueue, channel_id, payload)
         if report.relevant and report.summary:
             payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}

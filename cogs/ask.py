@@ -42,7 +42,9 @@ class Ask(commands.Cog):
             raise UserError(f"Questions are limited to {MAX_QUESTION} characters.")
         await interaction.response.defer(ephemeral=private, thinking=True)
         result = await ask(self.bot.store, self.bot.engine, question)
-        await interaction.followup.send(embed=answer_embed(question, result), ephemeral=private, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(
+            embed=answer_embed(question, result), ephemeral=private, allowed_mentions=NO_MENTIONS
+        )
 
 
 async def setup(bot: StancewatchBot) -> None:

@@ -42,4 +42,6 @@ async def reply_ephemeral(interaction: discord.Interaction[Any], message: str, *
 def choices(values: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete choices whose label contains what the user typed (Discord shows at most 25)."""
     typed = current.casefold()
-    return [app_commands.Choice(name=label[:100], value=value) for label, value in values if typed in label.casefold()][:25]
+    return [app_commands.Choice(name=label[:100], value=value) for label, value in values if typed in label.casefold()][
+        :25
+    ]

@@ -32,7 +32,9 @@ class Feeds(commands.Cog):
             raise UserError(f"{url} is already watched.")
         await store.run(store.save_feed, Feed(url=url, added_by=interaction.user.id))
         await store.run(store.flush)
-        await reply_ephemeral(interaction, f"Watching {url}. Its current items count as seen; new ones will be processed.")
+        await reply_ephemeral(
+            interaction, f"Watching {url}. Its current items count as seen; new ones will be processed."
+        )
 
     @feed.command(name="remove", description="Stop watching a feed.")
     async def feed_remove(self, interaction: Interaction, url: str) -> None:

@@ -102,7 +102,11 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="subscriptions", description="List this channel's (or the server's) subscriptions.")
     async def list_subscriptions(self, interaction: Interaction, server: bool = False) -> None:
         subs = await self.bot.store.run(self.bot.store.subscriptions)
-        mine = [s for s in subs if (s.guild_id == interaction.guild_id if server else s.channel_id == interaction.channel_id)]
+        mine = [
+            s
+            for s in subs
+            if (s.guild_id == interaction.guild_id if server else s.channel_id == interaction.channel_id)
+        ]
         text = "\n".join(describe(s) for s in mine) or "No subscriptions here yet; use /subscribe."
         await reply_ephemeral(interaction, text[:2000])
 

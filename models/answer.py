@@ -36,6 +36,8 @@ def strip_unknown_citations(text: str, n_evidence: int) -> tuple[str, list[int]]
 async def answer(engine: LLMEngine, question: str, evidence: list[str]) -> Answer:
     if not evidence:
         return Answer("", [])
-    reply = await engine.chat(answer_messages(question, evidence), max_tokens=ANSWER_TOKENS, priority=Priority.INTERACTIVE)
+    reply = await engine.chat(
+        answer_messages(question, evidence), max_tokens=ANSWER_TOKENS, priority=Priority.INTERACTIVE
+    )
     text, cited = strip_unknown_citations(reply, len(evidence))
     return Answer(text, cited)

@@ -120,7 +120,11 @@ class LLMEngine:
         return self._queue.qsize() + (1 if self._current is not None else 0)
 
     async def submit(
-        self, fn: Callable[[threading.Event], T], *, priority: Priority = Priority.BACKGROUND, timeout: float | None = None
+        self,
+        fn: Callable[[threading.Event], T],
+        *,
+        priority: Priority = Priority.BACKGROUND,
+        timeout: float | None = None,
     ) -> T:
         """Run ``fn(cancel_event)`` on the model thread; cancellation and timeouts set the event."""
         cancelled = threading.Event()
@@ -140,7 +144,7 @@ class LLMEngine:
             self._current = job
             try:
                 job.future.set_result(job.fn())
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+            except BaseException as exc:
                 job.future.set_exception(exc)
             finally:
                 self._current = None

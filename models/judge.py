@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from models.engine import LLMEngine, Priority
 from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
-from storage.records import Verdict
+from storage.records import VERDICTS, Verdict
 
 _CONTENT_FREE = "N/A"
 _WORD = re.compile(r"[\w가-힣]+", re.UNICODE)
 _STOPWORDS = frozenset(
-    "a an the and or but of to in on for with by at from as is are was were be been it its this that these those "
-    "we our you your they their he she his her i my not no do does did will would should could can may must have "
-    "has had more most all any some such than then there here about into over after before also only very".split()
+    """a an the and or but of to in on for with by at from as is are was were be been it its this that these those
+    we our you your they their he she his her i my not no do does did will would should could can may must have
+    has had more most all any some such than then there here about into over after before also only very""".split()
 )
 
 
@@ -51,8 +51,12 @@ class ClashJudge:
             )
         return self._bias
 
-    async def probabilities(self, position: str, statement: str, *, priority: Priority = Priority.BACKGROUND) -> dict[str, float]:
-        raw = await self.engine.label_probabilities(judge_messages(position, statement), JUDGE_LABELS, priority=priority)
+    async def probabilities(
+        self, position: str, statement: str, *, priority: Priority = Priority.BACKGROUND
+    ) -> dict[str, float]:
+        raw = await self.engine.label_probabilities(
+            judge_messages(position, statement), JUDGE_LABELS, priority=priority
+        )
         bias = await self._calibration()
         weights = {label: raw[label] / max(bias[label], 1e-9) for label in JUDGE_LABELS}
         total = sum(weights.values())
@@ -60,7 +64,7 @@ class ClashJudge:
 
     async def judge(self, position: str, statement: str, *, explain: bool = True) -> Ruling:
         probs = await self.probabilities(position, statement)
-        verdict: Verdict = max(JUDGE_LABELS, key=lambda label: probs[label])  # type: ignore[assignment]
+        verdict: Verdict = max(VERDICTS, key=lambda label: probs[label])
         confidence = probs[verdict]
         reason = _describe(probs)
         if explain and self.is_alert(verdict, confidence):

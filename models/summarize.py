@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from models.engine import LLMEngine
-from pipeline.people import split_sentences
 from models.prompts import summary_messages
+from pipeline.people import split_sentences
 
 ARTICLE_TOKENS = 1500
 SUMMARY_TOKENS = 160

@@ -78,10 +78,22 @@ class AlertCard:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> AlertCard:
-        return cls(payload["title"], payload["url"], payload["colour"], [tuple(f) for f in payload["fields"]], payload["footer"])
+        return cls(
+            payload["title"],
+            payload["url"],
+            payload["colour"],
+            [tuple(f) for f in payload["fields"]],
+            payload["footer"],
+        )
 
     def to_payload(self) -> dict[str, Any]:
-        return {"title": self.title, "url": self.url, "colour": self.colour, "fields": self.fields, "footer": self.footer}
+        return {
+            "title": self.title,
+            "url": self.url,
+            "colour": self.colour,
+            "fields": self.fields,
+            "footer": self.footer,
+        }
 
     def render_text(self) -> str:
         lines = [f"┌ {self.title}", f"│ {self.url}"]
@@ -97,8 +109,10 @@ def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None 
     if sub.paused_reason:
         return False
     if clash is None:
-        return sub.receive in {"summaries", "both"} and sub.target_kind in {"all", "feed"} and (
-            sub.target_kind == "all" or sub.target == feed_url
+        return (
+            sub.receive in {"summaries", "both"}
+            and sub.target_kind in {"all", "feed"}
+            and (sub.target_kind == "all" or sub.target == feed_url)
         )
     if sub.receive not in {"clashes", "both"} or clash.confidence < sub.min_confidence:
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import hashlib
 import io
@@ -75,7 +74,7 @@ async def fetch(
                 return Fetched(current, resp.status, body, {k.lower(): v for k, v in resp.headers.items()})
         except UnsafeURLError as exc:
             raise FeedError(str(exc)) from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise FeedError(f"{current} did not answer in time.") from None
         except aiohttp.ClientError as exc:
             raise FeedError(f"{current} could not be fetched: {exc.__class__.__name__}: {exc}.") from None

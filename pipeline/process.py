@@ -92,7 +92,9 @@ class ArticlePipeline:
         names = {p.id: p.name for p in people}
         judgements: list[Judgement] = []
         for statement in statements:
-            report.statements.append({"person": names[statement.person], "text": statement.text, "origin": statement.origin})
+            report.statements.append(
+                {"person": names[statement.person], "text": statement.text, "origin": statement.origin}
+            )
             positions = await self.store.run(self.store.positions, statement.person)
             for position in rank_positions(statement.text, positions, questions)[:CANDIDATES_PER_STATEMENT]:
                 judgements.append(await self._judge(report, item, statement, position, questions, names))

@@ -25,10 +25,11 @@ async def read_source(source: str, settings: Settings) -> tuple[bytes, str, str]
         if fetched.status != 200:
             raise FeedError(f"{source} answered HTTP {fetched.status}.")
         return fetched.body, fetched.headers.get("content-type", ""), fetched.url
-    path = Path(source)
-    if not path.is_file():
-        raise FeedError(f"{source} is neither an http(s) URL nor a readable file.")
-    return path.read_bytes(), "", path.resolve().as_uri()
+    try:
+        body = await asyncio.to_thread(Path(source).read_bytes)
+    except OSError:
+        raise FeedError(f"{source} is neither an http(s) URL nor a readable file.") from None
+    return body, "", "file://" + source
 
 
 async def run_scan(settings: Settings, source: str, store: Store, *, as_json: bool) -> int:

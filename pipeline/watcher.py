@@ -97,8 +97,10 @@ class FeedWatcher:
             if fetched.status != 200:
                 raise FeedError(f"{url} answered HTTP {fetched.status}.")
             body_hash = hashlib.sha256(fetched.body).hexdigest()
-            items = [] if body_hash == feed.body_hash else await asyncio.to_thread(
-                parse_feed, fetched.body, url, fetched.headers.get("content-type", "")
+            items = (
+                []
+                if body_hash == feed.body_hash
+                else await asyncio.to_thread(parse_feed, fetched.body, url, fetched.headers.get("content-type", ""))
             )
         except FeedError as exc:
             return await self._failed(feed, str(exc))
@@ -118,7 +120,9 @@ class FeedWatcher:
         else:
             process, skip = new[:MAX_NEW_PER_POLL], new[MAX_NEW_PER_POLL:]
             if skip:
-                log.warning("%s: %d new items over the cap of %d recorded as seen unposted", url, len(skip), MAX_NEW_PER_POLL)
+                log.warning(
+                    "%s: %d new items over the cap of %d recorded as seen unposted", url, len(skip), MAX_NEW_PER_POLL
+                )
         await self.store.run(self._remember, feed, [i.identity for i in skip])
         for item in process:
             await self._process(item)
@@ -139,7 +143,9 @@ class FeedWatcher:
     async def _failed(self, feed: Feed, error: str) -> PollResult:
         failures = feed.failures + 1
         paused_now = failures >= PAUSE_AFTER_FAILURES and not feed.paused
-        await self._save(dataclasses.replace(feed, failures=failures, last_error=error, paused=feed.paused or paused_now))
+        await self._save(
+            dataclasses.replace(feed, failures=failures, last_error=error, paused=feed.paused or paused_now)
+        )
         log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, error)
         return PollResult(feed.url, error=error, paused_now=paused_now)
 

@@ -110,9 +110,7 @@ class Store:
         rows = self._hot.table("positions").all()
         found = [from_dict(Position, row, "position") for row in rows]
         return [
-            p
-            for p in found
-            if (person is None or p.person == person) and (not active_only or p.status == "active")
+            p for p in found if (person is None or p.person == person) and (not active_only or p.status == "active")
         ]
 
     def add_person(self, person: Person) -> None:
@@ -163,7 +161,9 @@ class Store:
         if existing is None:
             return person
         aliases = list(dict.fromkeys([*existing.aliases, *person.aliases]))
-        return Person(person.id, person.name, aliases, person.role or existing.role, person.wikidata or existing.wikidata)
+        return Person(
+            person.id, person.name, aliases, person.role or existing.role, person.wikidata or existing.wikidata
+        )
 
     def export_data(self) -> dict[str, Any]:
         return {

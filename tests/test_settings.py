@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import pytest
+
+from settings import ConfigError, Settings
+
+
+def test_defaults_and_parsing(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nN_CTX=2048\nDISCORD_TOKEN='abc.def'\n", encoding="utf-8")
+    settings = Settings.from_env({"POLL_INTERVAL_MINUTES": "5", "ALLOW_PRIVATE_FEEDS": "yes"}, env_file)
+    assert settings.n_ctx == 2048
+    assert settings.poll_interval_minutes == 5
+    assert settings.allow_private_feeds is True
+    assert settings.discord_token.value == "abc.def"
+    assert "abc.def" not in repr(settings) and "abc.def" not in str(settings.discord_token)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"POLL_INTERVAL_MINUTES": "1"}, "at least 2"),
+        ({"N_CTX": "lots"}, "N_CTX must be a whole number"),
+        ({"ALERT_THRESHOLD": "2"}, "between 0 and 1"),
+        ({"ALLOW_PRIVATE_FEEDS": "maybe"}, "true or false"),
+    ],
+)
+def test_bad_settings_name_the_setting(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env, None)
