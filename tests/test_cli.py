@@ -1,0 +1,121 @@
+"""The command line end to end: real model, real feed server, real store files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, FeedServer, Route
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[int, str, str]:
+    full_env = {**os.environ, "LOG_LEVEL": "WARNING", "DISCORD_TOKEN": "", **(env or {})}
+    proc = await asyncio.create_subprocess_exec(
+        PYTHON, str(ROOT / "bot.py"), *args, cwd=ROOT, env=full_env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def korean_feed(base: str) -> bytes:
+    title, _, body = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
+    item = (
+        f"<item><title>{escape(title)}</title><link>{base}/article/musk</link><guid>musk-ko</guid>"
+        f"<pubDate>Mon, 17 Apr 2023 09:00:00 GMT</pubDate><description>{escape(body)}</description></item>"
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Tech42</title>{item}</channel></rss>'.encode()
+
+
+async def test_scan_finds_musk_by_korean_alias_and_judges_the_pause_letter(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.routes["/ko.xml"] = Route(korean_feed(feed_server.base), headers={"Content-Type": "application/rss+xml"})
+    env = {"ALLOW_PRIVATE_FEEDS": "true", "DATA_DIR": str(tmp_path / "data")}
+    code, out, err = await run_cli("scan", feed_server.url("/ko.xml"), "--json", env=env)
+    assert code == 0, err
+    [article] = [json.loads(line) for line in out.splitlines()]
+    assert article["relevant"] is True and "Elon Musk" in article["people"]
+    assert article["summary"]
+    musk = [j for j in article["judgements"] if j["person"] == "Elon Musk"]
+    assert any(j["position_id"] == "musk-fli-pause-2023" for j in musk)
+    for j in musk:
+        assert j["verdict"] in {"consistent", "unrelated", "inconsistent"} and 0 <= j["confidence"] <= 1
+    assert not (tmp_path / "data" / "articles.json").exists()  # scan only reads the store
+
+
+async def test_scan_refuses_a_private_feed_in_one_sentence(feed_server: FeedServer, tmp_path: Path) -> None:
+    feed_server.routes["/ko.xml"] = Route(korean_feed(feed_server.base))
+    code, out, err = await run_cli("scan", feed_server.url("/ko.xml"), env={"DATA_DIR": str(tmp_path)})
+    assert code != 0 and out == ""
+    assert err.strip().count("\n") == 0 and "private or local address" in err
+
+
+async def test_scan_with_a_stances_file(feed_server: FeedServer, tmp_path: Path) -> None:
+    feed_server.routes["/ko.xml"] = Route(korean_feed(feed_server.base))
+    stances = tmp_path / "stances.json"
+    stances.write_text(
+        json.dumps(
+            {
+                "people": [{"id": "musk", "name": "Elon Musk", "aliases": ["머스크"]}],
+                "questions": [{"id": "pause", "text": "Should AI be paused?", "keywords": ["중단"]}],
+                "positions": [],
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {"ALLOW_PRIVATE_FEEDS": "1", "DATA_DIR": str(tmp_path / "unused")}
+    code, out, err = await run_cli("scan", feed_server.url("/ko.xml"), "--stances", str(stances), "--json", env=env)
+    assert code == 0, err
+    article = json.loads(out)
+    assert article["people"] == ["Elon Musk"] and article["judgements"] == []  # no positions to judge against
+
+
+async def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
+    code, out, err = await run_cli("demo", "--data-dir", str(tmp_path / "demo"))
+    assert code == 0, err
+    assert "summary:" in out and "judged [" in out
+    assert "일론 머스크" in out and "not about AI policy" in out
+    assert re.search(r"Done: 3 articles, \d+ judgements, \d+ alerts", out)
+
+
+async def test_eval_prints_the_metrics_line() -> None:
+    code, out, err = await run_cli("eval", str(PAIRS), "--limit", "20")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert re.fullmatch(r"accuracy=\d\.\d{3} macro_f1=\d\.\d{3} n=20", lines[-1])
+    assert re.fullmatch(r"alert_precision=\d\.\d{3} alert_recall=\d\.\d{3} false_alert_rate=\d\.\d{3}", lines[-2])
+    assert "confusion" in out and "\r" not in out  # no progress bar when piped
+
+
+async def test_eval_rejects_a_malformed_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text1": "a", "text2": "b", "label": "maybe"}\n', encoding="utf-8")
+    code, _, err = await run_cli("eval", str(bad))
+    assert code == 2 and "bad.jsonl:1.label" in err
+
+
+async def test_stances_export_and_import(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    exported = tmp_path / "stances.json"
+    code, _, err = await run_cli("stances", "export", str(exported), env=env)
+    assert code == 0, err
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    assert len(data["positions"]) >= 20
+    data["positions"][0]["source_url"] = "not a url"
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = await run_cli("stances", "import", str(broken), env=env)
+    assert code == 2 and "positions[0].source_url" in err
+    code, out, err = await run_cli("stances", "import", str(exported), env={"DATA_DIR": str(tmp_path / "other")})
+    assert code == 0 and "positions" in out, err
+
+
+async def test_run_without_token_says_so() -> None:
+    code, _, err = await run_cli("run")
+    assert code == 2 and "DISCORD_TOKEN is not set" in err

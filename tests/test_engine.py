@@ -1,0 +1,101 @@
+"""The real llama.cpp engine with the embedded model."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from models.answer import strip_unknown_citations
+from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
+from models.extract import extract_statements, quote_in_article
+from models.judge import ClashJudge
+from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
+from storage.records import Person
+
+
+async def test_label_probabilities_are_a_distribution(engine: LLMEngine) -> None:
+    probs = await engine.label_probabilities(judge_messages("We must pause AI.", "We bought GPUs."), JUDGE_LABELS)
+    assert set(probs) == set(JUDGE_LABELS)
+    assert sum(probs.values()) == pytest.approx(1.0)
+    again = await engine.label_probabilities(judge_messages("We must pause AI.", "We bought GPUs."), JUDGE_LABELS)
+    # Prefix reuse evaluates fewer tokens per batch, which moves the floats slightly, never the ranking.
+    assert again == pytest.approx(probs, rel=0.05)
+
+
+async def test_structured_output_follows_the_schema(engine: LLMEngine) -> None:
+    reply = await engine.chat_json(reason_messages("Pause AI.", "Bought GPUs."), REASON_SCHEMA, max_tokens=80)
+    assert reply is None or isinstance(reply["reason"], str)
+
+
+async def test_judge_gives_verdict_and_confidence(engine: LLMEngine) -> None:
+    ruling = await ClashJudge(engine, alert_threshold=0.5).judge("Pause AI for six months.", "He bought 10,000 GPUs.")
+    assert ruling.verdict in JUDGE_LABELS
+    assert 0.0 <= ruling.confidence <= 1.0 and ruling.reason
+
+
+async def test_event_loop_keeps_ticking_while_the_model_generates(engine: LLMEngine) -> None:
+    worst = 0.0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal worst
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            worst = max(worst, time.perf_counter() - before - 0.01)
+
+    task = asyncio.create_task(ticker())
+    await engine.chat([{"role": "user", "content": "Write a long story about a robot."}], max_tokens=64)
+    stop.set()
+    await task
+    assert worst < 0.25, f"event loop stalled for {worst:.3f} s"
+
+
+async def test_interactive_work_overtakes_background_work(engine: LLMEngine) -> None:
+    order: list[str] = []
+    gate = threading.Event()
+    blocker = asyncio.create_task(engine.submit(lambda _: gate.wait(5)))
+    await asyncio.sleep(0.05)
+    background = asyncio.create_task(engine.submit(lambda _: order.append("background")))
+    interactive = asyncio.create_task(engine.submit(lambda _: order.append("ask"), priority=Priority.INTERACTIVE))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(blocker, background, interactive)
+    assert order == ["ask", "background"]
+
+
+async def test_timeout_signals_the_running_job_and_frees_the_engine(engine: LLMEngine) -> None:
+    seen: list[bool] = []
+    with pytest.raises(TimeoutError):
+        await engine.submit(lambda cancelled: seen.append(cancelled.wait(5)), timeout=0.2)
+    assert await engine.submit(lambda _: 42) == 42
+    assert seen == [True]
+
+
+def test_a_cancelled_generation_stops_at_the_next_token() -> None:
+    cancelled = threading.Event()
+    processor = _stop_when(cancelled)
+    assert processor(None, "scores") == "scores"
+    cancelled.set()
+    with pytest.raises(LLMCancelled):
+        processor(None, "scores")
+
+
+def test_truncation_counts_tokens_not_characters(engine: LLMEngine) -> None:
+    korean = "머스크는 인공지능 개발을 중단하자고 말했다. " * 200
+    cut = engine.truncate(korean, 100)
+    assert engine.count_tokens(cut) <= 101 and len(cut) < len(korean)
+
+
+async def test_extraction_falls_back_to_sentences_naming_the_person(engine: LLMEngine) -> None:
+    musk = Person("elon-musk", "Elon Musk", ["Musk", "머스크"])
+    text = "Unrelated opening. Musk said the pause letter was right. The weather was fine."
+    statements = await extract_statements(engine, "News", text, [musk])
+    assert statements and all(s.person == "elon-musk" for s in statements)
+    assert all(s.origin == "model" and quote_in_article(s.quote, text) or "Musk" in s.text for s in statements)
+
+
+def test_unknown_citations_are_removed() -> None:
+    text, cited = strip_unknown_citations("He signed it [1] and later [7] bought GPUs [2].", 2)
+    assert "[7]" not in text and cited == [1, 2]
