@@ -20,7 +20,7 @@ RUN pip install --no-cache-dir -r requirements.txt \
 
 COPY . .
 RUN useradd --create-home --uid 10001 stancewatch && mkdir -p /data && chown stancewatch /data
-USER stancewatch
+USER 10001
 VOLUME ["/data"]
 ENTRYPOINT ["python", "bot.py"]
 CMD ["run"]

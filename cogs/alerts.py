@@ -79,18 +79,23 @@ class Alerts(commands.Cog):
     async def _send(self, channel_id: int, payload: dict[str, Any]) -> int | None:
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
-            if not isinstance(channel, discord.abc.Messageable):
-                raise discord.NotFound  # type: ignore[call-arg]
-            message = await channel.send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS)
-            return message.id
-        except (discord.Forbidden, discord.NotFound) as exc:
-            reason = "the bot may not post there" if isinstance(exc, discord.Forbidden) else "the channel is gone"
-            await self.bot.store.run(self._pause_channel, channel_id, reason)
-            log.warning("Paused subscriptions of channel %s: %s", channel_id, reason)
-            return UNDELIVERABLE
+            send = getattr(channel, "send", None)
+            if send is None:
+                return await self._undeliverable(channel_id, "the channel cannot hold messages")
+            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS)
+            return int(message.id)
+        except discord.Forbidden:
+            return await self._undeliverable(channel_id, "the bot may not post there")
+        except discord.NotFound:
+            return await self._undeliverable(channel_id, "the channel is gone")
         except discord.HTTPException as exc:
             log.warning("Could not post to channel %s yet: %s", channel_id, exc)
             return None
+
+    async def _undeliverable(self, channel_id: int, reason: str) -> int:
+        await self.bot.store.run(self._pause_channel, channel_id, reason)
+        log.warning("Paused subscriptions of channel %s: %s", channel_id, reason)
+        return UNDELIVERABLE
 
     def _pause_channel(self, channel_id: int, reason: str) -> None:
         store = self.bot.store

@@ -86,5 +86,7 @@ def rss(*items: tuple[str, str, str], encoding: str = "utf-8") -> bytes:
         f"<description>{d}</description></item>"
         for g, t, d in items
     )
-    xml = f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
+    )
     return xml.encode(encoding)

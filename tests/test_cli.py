@@ -29,13 +29,16 @@ def korean_feed(base: str) -> bytes:
         f"<item><title>{escape(title)}</title><link>{base}/article/musk</link><guid>musk-ko</guid>"
         f"<pubDate>Mon, 17 Apr 2023 09:00:00 GMT</pubDate><description>{escape(body)}</description></item>"
     )
-    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Tech42</title>{item}</channel></rss>'.encode()
+    channel = f"<channel><title>Tech42</title>{item}</channel>"
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">{channel}</rss>'.encode()
 
 
 async def test_scan_finds_musk_by_korean_alias_and_judges_the_pause_letter(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    feed_server.routes["/ko.xml"] = Route(korean_feed(feed_server.base), headers={"Content-Type": "application/rss+xml"})
+    feed_server.routes["/ko.xml"] = Route(
+        korean_feed(feed_server.base), headers={"Content-Type": "application/rss+xml"}
+    )
     env = {"ALLOW_PRIVATE_FEEDS": "true", "DATA_DIR": str(tmp_path / "data")}
     code, out, err = await run_cli("scan", feed_server.url("/ko.xml"), "--json", env=env)
     assert code == 0, err

@@ -93,7 +93,7 @@ async def test_extraction_falls_back_to_sentences_naming_the_person(engine: LLME
     text = "Unrelated opening. Musk said the pause letter was right. The weather was fine."
     statements = await extract_statements(engine, "News", text, [musk])
     assert statements and all(s.person == "elon-musk" for s in statements)
-    assert all(s.origin == "model" and quote_in_article(s.quote, text) or "Musk" in s.text for s in statements)
+    assert all((s.origin == "model" and quote_in_article(s.quote, text)) or "Musk" in s.text for s in statements)
 
 
 def test_unknown_citations_are_removed() -> None:

@@ -29,7 +29,8 @@ async def test_private_addresses_are_refused_unless_allowed(feed_server: FeedSer
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/feed", "http://10.0.0.1/feed", "http://169.254.169.254/latest", "http://[::1]/", "nonsense"]
+    "url",
+    ["ftp://example.com/feed", "http://10.0.0.1/feed", "http://169.254.169.254/latest", "http://[::1]/", "nonsense"],
 )
 def test_check_url_refuses(url: str) -> None:
     with pytest.raises(UnsafeURLError):

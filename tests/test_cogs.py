@@ -1,0 +1,203 @@
+"""Slash commands and alert posting, called with fake interactions (dpytest has no slash commands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot import StancewatchTree
+from cogs.alerts import Alerts
+from cogs.ask import Ask
+from cogs.common import UserError
+from cogs.feeds import Feeds
+from cogs.subscriptions import Subscriptions
+from models.engine import LLMEngine
+from pipeline.alerts import Clash
+from pipeline.feeds import FeedItem
+from pipeline.netguard import UnsafeURLError
+from pipeline.process import ArticleReport
+from settings import Settings
+from storage.records import Subscription
+from storage.store import Store
+
+
+@dataclass
+class Sent:
+    content: str | None
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class FakeResponse:
+    sent: list[Sent] = field(default_factory=list)
+    deferred: bool = False
+
+    def is_done(self) -> bool:
+        return self.deferred or bool(self.sent)
+
+    async def send_message(self, content: str | None = None, **kwargs: Any) -> None:
+        self.sent.append(Sent(content, kwargs))
+
+    async def defer(self, **kwargs: Any) -> None:
+        self.deferred = True
+
+
+@dataclass
+class FakeFollowup:
+    sent: list[Sent] = field(default_factory=list)
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> None:
+        self.sent.append(Sent(content, kwargs))
+
+
+def interaction(*, manage_guild: bool = False, manage_channels: bool = False, channel_id: int = 100) -> Any:
+    return SimpleNamespace(
+        user=SimpleNamespace(id=7),
+        guild=SimpleNamespace(id=1),
+        guild_id=1,
+        channel_id=channel_id,
+        guild_locale=discord.Locale.korean,
+        permissions=discord.Permissions(manage_guild=manage_guild, manage_channels=manage_channels),
+        response=FakeResponse(),
+        followup=FakeFollowup(),
+        command=None,
+    )
+
+
+def fake_bot(store: Store, engine: Any = None) -> Any:
+    return SimpleNamespace(store=store, engine=engine, settings=Settings(), started=datetime.now())
+
+
+async def test_subscribe_here_and_list(store: Store) -> None:
+    cog = Subscriptions(fake_bot(store))
+    inter = interaction(manage_channels=True)
+    await cog.subscribe.callback(cog, inter, kind="person", target="머스크")  # type: ignore[arg-type]
+    [sub] = store.subscriptions(100)
+    assert (sub.target_kind, sub.target, sub.language) == ("person", "elon-musk", "ko")
+    assert inter.response.sent[0].kwargs["ephemeral"] is True
+    listing = interaction()
+    await cog.list_subscriptions.callback(cog, listing)  # type: ignore[arg-type]
+    assert "person elon-musk" in (listing.response.sent[0].content or "")
+
+
+async def test_subscribe_refusals_leave_the_store_unchanged(store: Store) -> None:
+    cog = Subscriptions(fake_bot(store))
+    with pytest.raises(UserError, match="Manage Channels"):
+        await cog.subscribe.callback(cog, interaction())  # type: ignore[arg-type]
+    other = SimpleNamespace(id=555)
+    with pytest.raises(UserError, match="Manage Server"):
+        await cog.subscribe.callback(cog, interaction(manage_channels=True), channel=other)  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="no person called 'Nobody'"):
+        await cog.subscribe.callback(cog, interaction(manage_channels=True), kind="person", target="Nobody")  # type: ignore[arg-type]
+    assert store.subscriptions() == []
+
+
+async def test_feed_add_refuses_private_addresses_and_duplicates(store: Store) -> None:
+    cog = Feeds(fake_bot(store))
+    admin = interaction(manage_guild=True)
+    with pytest.raises(UnsafeURLError):
+        await cog.feed_add.callback(cog, admin, "http://192.168.1.10/rss")  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="Manage Server"):
+        await cog.feed_add.callback(cog, interaction(), "https://example.com/rss")  # type: ignore[arg-type]
+    await cog.feed_add.callback(cog, admin, "https://example.com/rss")  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="already watched"):
+        await cog.feed_add.callback(cog, interaction(manage_guild=True), "https://example.com/rss")  # type: ignore[arg-type]
+    assert [f.url for f in store.feeds()] == ["https://example.com/rss"]
+
+
+async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLMEngine) -> None:
+    cog = Ask(fake_bot(store, engine))
+    inter = interaction()
+    await cog.ask.callback(cog, inter, "What has Musk said about pausing AI?", True)  # type: ignore[arg-type]
+    assert inter.response.deferred
+    embed = inter.followup.sent[0].kwargs["embed"]
+    sources = embed.fields[0].value
+    assert "futureoflife.org" in sources and "[1]" in sources
+    assert inter.followup.sent[0].kwargs["allowed_mentions"].everyone is False
+
+
+@pytest.mark.parametrize(("question", "message"), [("   ", "Ask a question"), ("x" * 4000, "limited to 500")])
+async def test_ask_rejects_bad_questions(store: Store, question: str, message: str) -> None:
+    cog = Ask(fake_bot(store))
+    inter = interaction()
+    with pytest.raises(UserError, match=message):
+        await cog.ask.callback(cog, inter, question)  # type: ignore[arg-type]
+    assert not inter.response.deferred
+
+
+async def test_tree_turns_errors_into_one_ephemeral_line(caplog: pytest.LogCaptureFixture) -> None:
+    tree: Any = SimpleNamespace()  # on_error uses nothing of the tree itself
+    refusal = interaction()
+    await StancewatchTree.on_error(tree, refusal, app_commands.CheckFailure("nope"))  # type: ignore[arg-type]
+    assert refusal.response.sent[0].content == "nope" and refusal.response.sent[0].kwargs["ephemeral"]
+    crash = interaction()
+    command = SimpleNamespace(name="ask", qualified_name="ask")
+    crash.command = command
+    error = app_commands.CommandInvokeError(command, RuntimeError("boom"))  # type: ignore[arg-type]
+    await StancewatchTree.on_error(tree, crash, error)  # type: ignore[arg-type]
+    assert "error was logged" in (crash.response.sent[0].content or "")
+    assert "boom" not in (crash.response.sent[0].content or "")
+    assert "Command /ask failed" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+class FakeChannel:
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.fail = fail
+
+    async def send(self, **kwargs: Any) -> Any:
+        if self.fail:
+            raise self.fail
+        self.sent.append(kwargs)
+        return SimpleNamespace(id=1000 + len(self.sent))
+
+
+def clash(statement: str = "@everyone Musk bought GPUs") -> Clash:
+    return Clash(
+        "elon-musk", "Elon Musk", "pause-frontier-ai", "Should frontier AI development be paused?",
+        "musk-fli-pause-2023", "Musk signed the pause letter.", "2023-03-22",
+        "https://futureoflife.org/open-letter/pause-giant-ai-experiments/", statement, statement,
+        "http://news/1", "Twitter buys GPUs", "2023-04-11", "inconsistent", 0.9,
+        "Bought GPUs after asking for a pause.", "model.gguf", "v1",
+    )  # fmt: skip
+
+
+def report(*clashes: Clash) -> ArticleReport:
+    return ArticleReport("http://news/1", "Twitter buys GPUs", "en", True, "Summary.", clashes=list(clashes))
+
+
+async def test_alert_is_posted_once_without_mentions(store: Store) -> None:
+    channel = FakeChannel()
+    bot = fake_bot(store)
+    bot.get_channel = lambda _id: channel
+    store.add_subscription(Subscription(channel_id=100, guild_id=1))
+    cog = Alerts(bot)
+    item = FeedItem("guid:1", "http://news/1", "Twitter buys GPUs", "", "", "http://feed")
+    await cog.on_article_report(item, report(clash()))
+    await cog.deliver_pending()  # a second delivery round sends nothing again
+    assert len(channel.sent) == 1
+    sent = channel.sent[0]
+    assert sent["allowed_mentions"].everyone is False and sent["allowed_mentions"].roles is False
+    embed = sent["embed"]
+    assert embed.title.startswith("Possible clash: Elon Musk")
+    assert "futureoflife.org" in embed.fields[0].value and "Twitter buys GPUs" in embed.fields[1].value
+    assert store.pending() == []
+
+
+async def test_forbidden_channel_pauses_its_subscription(store: Store) -> None:
+    forbidden = discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), "Missing Access")  # type: ignore[arg-type]
+    bot = fake_bot(store)
+    bot.get_channel = lambda _id: FakeChannel(fail=forbidden)
+    store.add_subscription(Subscription(channel_id=100, guild_id=1))
+    cog = Alerts(bot)
+    item = FeedItem("guid:1", "http://news/1", "t", "", "", "http://feed")
+    await cog.on_article_report(item, report(clash()))
+    [sub] = store.subscriptions(100)
+    assert "may not post" in sub.paused_reason
+    assert store.pending() == []  # not retried forever
