@@ -32,14 +32,16 @@ from pipeline.evaluation import evaluate, load_pairs
 from pipeline.feeds import FeedError, FeedItem, make_session
 from pipeline.netguard import UnsafeURLError
 from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.relevance import RelevanceConfig
 from pipeline.scan import run_scan
-from pipeline.watcher import FeedWatcher
+from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
 from storage.durable import StorageError
 from storage.records import RecordError
 from storage.store import Store
 
 log = logging.getLogger("stancewatch")
+SWEEP_SECONDS = 30
 EXTENSIONS = ("cogs.alerts", "cogs.subscriptions", "cogs.ask", "cogs.stances", "cogs.feeds", "cogs.status")
 
 
@@ -87,16 +89,25 @@ class StancewatchBot(commands.Bot):
         self.store = await asyncio.to_thread(Store.open, self.settings.data_dir)
         self.engine = await asyncio.to_thread(LLMEngine.load, self.settings)
         judge = ClashJudge(self.engine, alert_threshold=self.settings.alert_threshold)
-        self.pipeline = ArticlePipeline(self.engine, self.store, judge)
+        relevance = RelevanceConfig.from_settings(self.settings)
+        self.pipeline = ArticlePipeline(self.engine, self.store, judge, relevance=relevance)
         self.session = make_session(allow_private=self.settings.allow_private_feeds)
         self.watcher = FeedWatcher(
-            self.store, self.pipeline, self.session, self._on_report, allow_private=self.settings.allow_private_feeds
+            self.store,
+            self.pipeline,
+            self.session,
+            self._on_report,
+            allow_private=self.settings.allow_private_feeds,
+            policy=WatchPolicy.from_settings(self.settings),
+            on_notice=self._on_notice,
         )
+        await self.watcher.start()
+        # One sweeper: each feed carries its own jittered next-poll time, so polls spread over the interval.
         self.scheduler.add_job(
-            self.watcher.poll_all,
+            self.watcher.poll_due,
             "interval",
-            minutes=self.settings.poll_interval_minutes,
-            jitter=30,
+            seconds=SWEEP_SECONDS,
+            jitter=5,
             next_run_time=datetime.now(),
             max_instances=1,
             coalesce=True,
@@ -112,9 +123,14 @@ class StancewatchBot(commands.Bot):
     async def _on_report(self, item: FeedItem, report: ArticleReport) -> None:
         self.dispatch("article_report", item, report)
 
+    async def _on_notice(self, feed_url: str, reason: str) -> None:
+        self.dispatch("feed_paused", feed_url, reason)
+
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if hasattr(self, "watcher"):
+            await self.watcher.stop()
         if hasattr(self, "session"):
             await self.session.close()
         if hasattr(self, "store"):

@@ -44,6 +44,13 @@ class Settings:
     allow_private_feeds: bool = False
     alert_threshold: float = 0.5
     log_level: str = "INFO"
+    feed_pause_after: int = 10
+    feed_initial_items: int = 0
+    feed_max_new_per_poll: int = 20
+    feed_workers: int = 2
+    relevance_prefilter: bool = True
+    relevance_model: bool = True
+    relevance_terms: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -75,6 +82,15 @@ class Settings:
             allow_private_feeds=_bool(get("ALLOW_PRIVATE_FEEDS"), "ALLOW_PRIVATE_FEEDS"),
             alert_threshold=cls.alert_threshold if threshold is None else threshold,
             log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+            feed_pause_after=_positive(get("FEED_PAUSE_AFTER"), "FEED_PAUSE_AFTER", cls.feed_pause_after),
+            feed_initial_items=_positive(get("FEED_INITIAL_ITEMS"), "FEED_INITIAL_ITEMS", 0, minimum=0),
+            feed_max_new_per_poll=_positive(
+                get("FEED_MAX_NEW_PER_POLL"), "FEED_MAX_NEW_PER_POLL", cls.feed_max_new_per_poll
+            ),
+            feed_workers=_positive(get("FEED_WORKERS"), "FEED_WORKERS", cls.feed_workers),
+            relevance_prefilter=_bool(get("RELEVANCE_PREFILTER"), "RELEVANCE_PREFILTER", default=True),
+            relevance_model=_bool(get("RELEVANCE_MODEL"), "RELEVANCE_MODEL", default=True),
+            relevance_terms=tuple(t.strip() for t in (get("RELEVANCE_TERMS") or "").split(",") if t.strip()),
         )
 
 
@@ -108,9 +124,18 @@ def _float(raw: str | None, name: str) -> float | None:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
 
 
-def _bool(raw: str | None, name: str) -> bool:
+def _positive(raw: str | None, name: str, default: int, *, minimum: int = 1) -> int:
+    value = _int(raw, name)
+    if value is None:
+        return default
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+def _bool(raw: str | None, name: str, *, default: bool = False) -> bool:
     if raw is None:
-        return False
+        return default
     lowered = raw.lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True

@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from cogs.common import NO_MENTIONS
-from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, subscription_wants
+from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip
 from pipeline.feeds import FeedItem
 from pipeline.process import ArticleReport
 from storage.records import Subscription
@@ -28,6 +28,10 @@ UNDELIVERABLE = -1
 
 
 def embed_for(payload: dict[str, Any]) -> discord.Embed:
+    if payload["kind"] == "notice":
+        return discord.Embed(
+            title=payload["title"], description=clip(payload["text"], DESCRIPTION_LIMIT), colour=0xE0A030
+        )
     if payload["kind"] == "summary":
         embed = discord.Embed(title=clip(payload["title"], 256), url=payload["url"], colour=0x3B7DD8)
         embed.description = clip(payload["summary"], DESCRIPTION_LIMIT)
@@ -51,19 +55,10 @@ class Alerts(commands.Cog):
 
     @commands.Cog.listener()
     async def on_article_report(self, item: FeedItem, report: ArticleReport) -> None:
-        store = self.bot.store
-        subs = await store.run(store.subscriptions)
-        for clash in report.clashes:
-            payload = {"kind": "clash", "card": AlertCard.for_clash(clash).to_payload()}
-            for channel_id in {
-                s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url, clash=clash)
-            }:
-                await store.run(store.enqueue, channel_id, payload)
-        if report.relevant and report.summary:
-            payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}
-            for channel_id in {s.channel_id for s in subs if subscription_wants(s, feed_url=item.feed_url)}:
-                await store.run(store.enqueue, channel_id, payload)
-        await store.run(store.flush)
+        await self.deliver_pending()  # the watcher already queued the report's messages in the outbox
+
+    @commands.Cog.listener()
+    async def on_feed_paused(self, feed_url: str, reason: str) -> None:
         await self.deliver_pending()
 
     async def deliver_pending(self) -> None:

@@ -30,7 +30,7 @@ class Feeds(commands.Cog):
         store = self.bot.store
         if await store.run(store.feed, url) is not None:
             raise UserError(f"{url} is already watched.")
-        await store.run(store.save_feed, Feed(url=url, added_by=interaction.user.id))
+        await store.run(store.save_feed, Feed(url=url, added_by=interaction.user.id, key=url))
         await store.run(store.flush)
         await reply_ephemeral(
             interaction, f"Watching {url}. Its current items count as seen; new ones will be processed."
@@ -62,7 +62,7 @@ class Feeds(commands.Cog):
         feed = await store.run(store.feed, url.strip())
         if feed is None:
             raise UserError(f"{url} is not watched.")
-        await store.run(store.save_feed, dataclasses.replace(feed, paused=False, failures=0))
+        await store.run(store.save_feed, dataclasses.replace(feed, paused=False, failures=0, next_poll=0.0))
         await store.run(store.flush)
         await reply_ephemeral(interaction, f"Resumed {url}.")
 

@@ -28,6 +28,7 @@ class Status(commands.Cog):
         lines = [
             f"Model: {info.model_name} on {info.device}",
             f"LLM queue depth: {self.bot.engine.queue_depth}",
+            f"Articles waiting: {self.bot.watcher.queue_depth}",
             f"Feeds: {len(feeds)} ({paused} paused)",
             f"Last poll: {datetime.fromtimestamp(last).isoformat(timespec='seconds') if last else 'not yet'}",
             f"Uptime: {str(uptime).split('.')[0]}",

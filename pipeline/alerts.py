@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.records import Subscription
+
+if TYPE_CHECKING:
+    from pipeline.process import ArticleReport
+    from storage.store import Store
 
 # Discord's embed limits, kept here so every renderer cuts text the same way.
 TITLE_LIMIT = 256
@@ -122,3 +126,42 @@ def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None 
         "question": sub.target == clash.question_id,
         "feed": sub.target == feed_url,
     }[sub.target_kind]
+
+
+def route_report(store: Store, feed_url: str, report: ArticleReport) -> int:
+    """Write a report's clash alerts and summary to the outbox of each channel that wants them.
+
+    Runs on the store thread in the same transaction that finishes the article, so a
+    message is queued exactly once. Returns the number of messages queued.
+    """
+    subs = store.subscriptions()
+    queued = 0
+    for clash in report.clashes:
+        payload = {"kind": "clash", "card": AlertCard.for_clash(clash).to_payload()}
+        for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url, clash=clash)}):
+            store.enqueue(channel_id, payload)
+            queued += 1
+    if report.relevant and report.summary:
+        payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}
+        for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
+            store.enqueue(channel_id, payload)
+            queued += 1
+    return queued
+
+
+def route_notice(store: Store, feed_url: str, reason: str) -> int:
+    """Tell every channel that follows a feed (directly or through "everything") that it was paused."""
+    channels = {
+        s.channel_id
+        for s in store.subscriptions()
+        if not s.paused_reason and (s.target_kind == "all" or (s.target_kind == "feed" and s.target == feed_url))
+    }
+    payload = {
+        "kind": "notice",
+        "title": "Feed paused",
+        "text": f"Stancewatch stopped polling {feed_url} because {reason}. "
+        f"A moderator can restart it with /feed resume url:{feed_url}",
+    }
+    for channel_id in sorted(channels):
+        store.enqueue(channel_id, payload)
+    return len(channels)

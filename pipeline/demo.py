@@ -22,7 +22,7 @@ from models.judge import ClashJudge
 from pipeline.alerts import AlertCard
 from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticlePipeline, ArticleReport
-from pipeline.watcher import FeedWatcher
+from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import Settings
 from storage.records import Feed
 from storage.store import Store
@@ -147,7 +147,8 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
             # The demo's own server is on 127.0.0.1, so private addresses are allowed for this session only.
             async with make_session(allow_private=True) as session:
                 pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=settings.alert_threshold))
-                watcher = FeedWatcher(store, pipeline, session, on_report, allow_private=True, initial_items=len(ITEMS))
+                policy = WatchPolicy(initial_items=len(ITEMS))
+                watcher = FeedWatcher(store, pipeline, session, on_report, allow_private=True, policy=policy)
                 feed_url = f"{base}/feed.xml"
                 store.save_feed(Feed(url=feed_url))
                 print(f"Polling {feed_url} once")
@@ -155,6 +156,8 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
                 if result.error:
                     print(f"Feed error: {result.error}")
                     return 1
+                await watcher.drain()
+                await watcher.stop()
         finally:
             await runner.cleanup()
             store.close()

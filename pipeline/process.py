@@ -18,7 +18,7 @@ from models.summarize import summarize
 from pipeline.alerts import Clash
 from pipeline.feeds import FeedItem
 from pipeline.people import mentioned_people
-from pipeline.relevance import is_relevant
+from pipeline.relevance import RelevanceConfig, is_relevant
 from storage.records import Judgement, Position, Question
 from storage.store import Store
 
@@ -71,19 +71,30 @@ def rank_positions(statement: str, positions: list[Position], questions: dict[st
 
 
 class ArticlePipeline:
-    def __init__(self, engine: LLMEngine, store: Store, judge: ClashJudge, *, record: bool = True) -> None:
+    def __init__(
+        self,
+        engine: LLMEngine,
+        store: Store,
+        judge: ClashJudge,
+        *,
+        record: bool = True,
+        relevance: RelevanceConfig | None = None,
+    ) -> None:
         """With ``record=False`` (``scan``) the store is only read: nothing is saved and no alert is claimed."""
         self.engine = engine
         self.store = store
         self.judge = judge
         self.record = record
+        self.relevance = relevance or RelevanceConfig()
 
     async def process(self, item: FeedItem) -> ArticleReport:
         text = f"{item.title}\n{item.text}"
         people = mentioned_people(text, await self.store.run(self.store.people))
         language = detect_language(text)
         report = ArticleReport(item.url, item.title, language, relevant=False, people=[p.name for p in people])
-        report.relevant = await is_relevant(self.engine, item.title, item.text, names_tracked_person=bool(people))
+        report.relevant = await is_relevant(
+            self.engine, item.title, item.text, names_tracked_person=bool(people), config=self.relevance
+        )
         if not report.relevant:
             return report
         report.summary = await summarize(self.engine, item.title, item.text, language)
@@ -162,8 +173,11 @@ class ArticlePipeline:
         return record
 
     def _record(self, item: FeedItem, report: ArticleReport, judgements: list[Judgement]) -> None:
-        """Store the article and its judgements, and keep only clashes never alerted before."""
+        """Store the article and its judgements, and keep only clashes never alerted before.
+
+        Nothing is flushed here: the caller commits these changes together with the
+        outbox messages they lead to, so a crash keeps both or neither.
+        """
         self.store.record_article({**report.to_json(), "identity": item.identity, "feed": item.feed_url})
         self.store.add_judgements(judgements)
         report.clashes = [c for c in report.clashes if self.store.claim_alert(c.position_id, c.statement)]
-        self.store.flush()

@@ -9,10 +9,12 @@ left to the model, which answers by the probabilities of "yes" and "no".
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import Enum
 
 from models.engine import LLMEngine
 from models.prompts import RELEVANCE_LABELS, relevance_messages
+from settings import Settings
 
 _AI = re.compile(
     r"(?<![A-Za-z])(AI|A\.I\.|AGI|LLMs?|GPT-?\w*|ChatGPT|OpenAI|DeepMind|Anthropic|xAI)(?![A-Za-z])"
@@ -28,23 +30,46 @@ _POLICY = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class RelevanceConfig:
+    """Both stages are per-deployment settings; with the model off, unclear articles are kept."""
+
+    prefilter: bool = True
+    model: bool = True
+    extra_terms: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelevanceConfig:
+        return cls(settings.relevance_prefilter, settings.relevance_model, settings.relevance_terms)
+
+
 class Decision(Enum):
     RELEVANT = "relevant"
     IRRELEVANT = "irrelevant"
     ASK_MODEL = "ask-model"
 
 
-def prefilter(text: str, *, names_tracked_person: bool) -> Decision:
-    if not _AI.search(text):
+def prefilter(text: str, *, names_tracked_person: bool, extra_terms: tuple[str, ...] = ()) -> Decision:
+    lowered = text.casefold()
+    if not _AI.search(text) and not any(term.casefold() in lowered for term in extra_terms):
         return Decision.IRRELEVANT
     if _POLICY.search(text) and names_tracked_person:
         return Decision.RELEVANT
     return Decision.ASK_MODEL
 
 
-async def is_relevant(engine: LLMEngine, title: str, text: str, *, names_tracked_person: bool) -> bool:
-    decision = prefilter(f"{title}\n{text}", names_tracked_person=names_tracked_person)
+async def is_relevant(
+    engine: LLMEngine, title: str, text: str, *, names_tracked_person: bool, config: RelevanceConfig | None = None
+) -> bool:
+    config = config or RelevanceConfig()
+    decision = Decision.ASK_MODEL
+    if config.prefilter:
+        decision = prefilter(
+            f"{title}\n{text}", names_tracked_person=names_tracked_person, extra_terms=config.extra_terms
+        )
     if decision is not Decision.ASK_MODEL:
         return decision is Decision.RELEVANT
+    if not config.model:
+        return True
     probs = await engine.label_probabilities(relevance_messages(title, engine.truncate(text, 600)), RELEVANCE_LABELS)
     return probs["yes"] >= probs["no"]

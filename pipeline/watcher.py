@@ -1,36 +1,71 @@
-"""Polls feeds, decides which items are new, and hands them to the article pipeline.
+"""Polls feeds, decides which items are new, and hands them to a bounded pool of workers.
 
-An item is new when its identity was never seen. A feed's first successful fetch
-records its items as seen and processes only the newest ``initial_items`` (default
-none), so adding a feed never floods a channel. Items are marked seen only after they
-were processed, so a crash reprocesses rather than misses; alerts are deduplicated by
-the store, so reprocessing never posts twice.
+An item is new when neither its identity nor its canonical link was ever seen, so an
+edited item, a feed that changes all its guids, and one article reached through two
+feeds are each processed once. Accepting items is one store transaction: they are
+marked seen and written to the store's inbox together, and leave the inbox only when
+their report and outbox messages are committed. A crash therefore neither loses an
+item nor posts one twice, and a slow model call never stalls fetching.
+
+Scheduling is per feed: after a success the next poll is one interval away (with
+jitter, never sooner than the server's ``Cache-Control: max-age``, capped at an
+hour); after a failure it backs off exponentially, honouring ``Retry-After``, and
+after ``pause_after`` failures in a row the feed is paused and its channels told.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import hashlib
 import logging
+import random
+import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
 import trafilatura
 
-from pipeline.feeds import FeedError, FeedItem, fetch, parse_feed
+from pipeline.alerts import route_notice, route_report
+from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
 from pipeline.process import ArticlePipeline, ArticleReport
+from settings import Settings
 from storage.records import Feed
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 400
-MAX_NEW_PER_POLL = 20
-PAUSE_AFTER_FAILURES = 10
+MAX_AGE_CAP_S = 3600.0
+MAX_BACKOFF_S = 24 * 3600.0
 
 ReportHandler = Callable[[FeedItem, ArticleReport], Awaitable[None]]
+NoticeHandler = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class WatchPolicy:
+    """How often and how carefully feeds are polled; every field is a deployment setting."""
+
+    interval_s: float = 600.0
+    pause_after: int = 10
+    max_new_per_poll: int = 20
+    initial_items: int = 0
+    workers: int = 2
+    max_concurrent_polls: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WatchPolicy:
+        return cls(
+            interval_s=settings.poll_interval_minutes * 60.0,
+            pause_after=settings.feed_pause_after,
+            max_new_per_poll=settings.feed_max_new_per_poll,
+            initial_items=settings.feed_initial_items,
+            workers=settings.feed_workers,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +92,23 @@ async def article_text(session: aiohttp.ClientSession, item: FeedItem, *, allow_
     return extracted if extracted and len(extracted) > len(item.text) else item.text
 
 
+def retry_after(headers: dict[str, str], now: float) -> float:
+    """Seconds a server asked us to wait (``Retry-After`` as seconds or an HTTP date), or 0."""
+    raw = headers.get("retry-after", "").strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, when.timestamp() - now)
+
+
+def max_age(headers: dict[str, str]) -> float:
+    match = re.search(r"max-age\s*=\s*(\d+)", headers.get("cache-control", ""))
+    return min(float(match.group(1)), MAX_AGE_CAP_S) if match else 0.0
+
+
 class FeedWatcher:
     def __init__(
         self,
@@ -66,21 +118,92 @@ class FeedWatcher:
         on_report: ReportHandler,
         *,
         allow_private: bool,
-        initial_items: int = 0,
+        policy: WatchPolicy | None = None,
+        on_notice: NoticeHandler | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
         self.session = session
         self.on_report = on_report
+        self.on_notice = on_notice
         self.allow_private = allow_private
-        self.initial_items = initial_items
+        self.policy = policy or WatchPolicy()
         self.last_poll = 0.0
+        self._rng = rng or random.Random()
+        self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._polls = asyncio.Semaphore(self.policy.max_concurrent_polls)
+
+    # -- workers ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the workers and requeue what a previous run accepted but did not finish."""
+        for row in await self.store.run(self.store.inbox):
+            self._queue.put_nowait(FeedItem(**row))
+        self._ensure_workers()
+
+    def _ensure_workers(self) -> None:
+        while len(self._workers) < self.policy.workers:
+            self._workers.append(asyncio.create_task(self._work(), name=f"feed-worker-{len(self._workers)}"))
+
+    async def drain(self) -> None:
+        """Wait until every queued item is processed."""
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    async def _work(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                await self._process(item)
+            except Exception:
+                log.exception("Processing %s failed; it is dropped from the queue", item.url)
+                await self.store.run(self.store.done, item.identity)
+                await self.store.commit()
+            finally:
+                self._queue.task_done()
+
+    async def _process(self, item: FeedItem) -> None:
+        text = await article_text(self.session, item, allow_private=self.allow_private)
+        report = await self.pipeline.process(dataclasses.replace(item, text=text))
+        await self.store.run(self._finish, item, report)
+        await self.store.commit()
+        await self.on_report(item, report)
+
+    def _finish(self, item: FeedItem, report: ArticleReport) -> None:
+        route_report(self.store, item.feed_url, report)
+        self.store.done(item.identity)
+
+    # -- polling ---------------------------------------------------------------------
+
+    async def poll_due(self, now: float | None = None) -> list[PollResult]:
+        """Poll every unpaused feed whose next poll time has come (the scheduler's sweep)."""
+        moment = time.time() if now is None else now
+        feeds = [f for f in await self.store.run(self.store.feeds) if not f.paused and f.next_poll <= moment]
+        return await self._poll_many([f.url for f in feeds])
 
     async def poll_all(self) -> list[PollResult]:
-        feeds = [f for f in await self.store.run(self.store.feeds) if not f.paused]
-        results = await asyncio.gather(*(self.poll(f.url) for f in feeds))
+        """Poll every unpaused feed now, whatever its schedule."""
+        return await self._poll_many([f.url for f in await self.store.run(self.store.feeds) if not f.paused])
+
+    async def _poll_many(self, urls: list[str]) -> list[PollResult]:
+        results = await asyncio.gather(*(self._poll_bounded(url) for url in urls))
         self.last_poll = time.time()
         return list(results)
+
+    async def _poll_bounded(self, url: str) -> PollResult:
+        async with self._polls:
+            return await self.poll(url)
 
     async def poll(self, url: str) -> PollResult:
         feed = await self.store.run(self.store.feed, url) or Feed(url=url)
@@ -90,67 +213,96 @@ class FeedWatcher:
         if feed.last_modified:
             headers["If-Modified-Since"] = feed.last_modified
         try:
-            fetched = await fetch(self.session, url, allow_private=self.allow_private, headers=headers)
-            if fetched.status == 304:
-                await self._save(dataclasses.replace(feed, failures=0, last_error="", last_fetch=_now()))
-                return PollResult(url)
-            if fetched.status != 200:
-                raise FeedError(f"{url} answered HTTP {fetched.status}.")
-            body_hash = hashlib.sha256(fetched.body).hexdigest()
-            items = (
-                []
-                if body_hash == feed.body_hash
-                else await asyncio.to_thread(parse_feed, fetched.body, url, fetched.headers.get("content-type", ""))
-            )
+            fetched = await fetch(self.session, feed.url, allow_private=self.allow_private, headers=headers)
         except FeedError as exc:
             return await self._failed(feed, str(exc))
+        if fetched.status in {429, 503}:
+            wait = retry_after(fetched.headers, time.time())
+            return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status} (busy).", wait)
+        if fetched.status not in {200, 304}:
+            return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status}.")
+        if fetched.moved_to and fetched.moved_to != feed.url:
+            log.info("Feed %s moved permanently to %s", feed.url, fetched.moved_to)
+            feed = await self.store.run(self.store.move_feed, feed, fetched.moved_to)
+        if fetched.status == 304:
+            await self.store.run(self.store.save_feed, self._succeeded(feed, fetched))
+            await self.store.commit()
+            return PollResult(feed.url)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        items: list[FeedItem] = []
+        if body_hash != feed.body_hash:
+            try:
+                items = await asyncio.to_thread(
+                    parse_feed, fetched.body, feed.url, fetched.headers.get("content-type", ""), scope=feed.scope
+                )
+            except FeedError as exc:
+                return await self._failed(feed, str(exc))
         first_fetch = not feed.body_hash
-        feed = dataclasses.replace(
-            feed,
+        updated = dataclasses.replace(
+            self._succeeded(feed, fetched),
             etag=fetched.headers.get("etag", ""),
             last_modified=fetched.headers.get("last-modified", ""),
             body_hash=body_hash,
-            last_fetch=_now(),
-            last_error="",
-            failures=0,
         )
-        new = [i for i in items if not self.store.seen(i.identity)]
-        if first_fetch:
-            process, skip = new[: self.initial_items], new[self.initial_items :]
-        else:
-            process, skip = new[:MAX_NEW_PER_POLL], new[MAX_NEW_PER_POLL:]
-            if skip:
-                log.warning(
-                    "%s: %d new items over the cap of %d recorded as seen unposted", url, len(skip), MAX_NEW_PER_POLL
-                )
-        await self.store.run(self._remember, feed, [i.identity for i in skip])
-        for item in process:
-            await self._process(item)
-        return PollResult(url, new_items=len(process))
+        accepted = await self.store.run(self._accept, updated, items, first_fetch)
+        await self.store.commit()
+        for item in accepted:
+            self._queue.put_nowait(item)
+        if accepted:
+            self._ensure_workers()
+        return PollResult(feed.url, new_items=len(accepted))
 
-    async def _process(self, item: FeedItem) -> None:
-        text = await article_text(self.session, item, allow_private=self.allow_private)
-        report = await self.pipeline.process(dataclasses.replace(item, text=text))
-        await self.on_report(item, report)
-        await self.store.run(self._remember, None, [item.identity])
+    def _accept(self, feed: Feed, items: list[FeedItem], first_fetch: bool) -> list[FeedItem]:
+        """On the store thread: pick the new items, mark them seen and queue them, in one transaction."""
+        links = Counter(item.url for item in items)
+        claimed: set[str] = set()
+        new: list[tuple[FeedItem, list[str]]] = []
+        for item in items:
+            keys = [item.identity]
+            if links[item.url] == 1 and item.url != feed.url:
+                keys.append(link_identity(item.url))
+            if any(k in claimed or self.store.seen(k) for k in keys):
+                continue
+            claimed.update(keys)
+            new.append((item, keys))
+        limit = self.policy.initial_items if first_fetch else self.policy.max_new_per_poll
+        process = [item for item, _ in new[:limit]]
+        excess = len(new) - len(process)
+        if excess and not first_fetch:
+            log.warning("%s: %d new items over the cap of %d recorded as seen, not posted", feed.url, excess, limit)
+        self.store.mark_seen(k for _, keys in new for k in keys)
+        self.store.accept(dataclasses.asdict(item) for item in reversed(process))  # oldest first
+        self.store.save_feed(feed)
+        return list(reversed(process))
 
-    def _remember(self, feed: Feed | None, seen: list[str]) -> None:
-        if feed is not None:
-            self.store.save_feed(feed)
-        self.store.mark_seen(seen)
-        self.store.flush()
+    def _succeeded(self, feed: Feed, fetched: Fetched) -> Feed:
+        delay = max(self.policy.interval_s * self._rng.uniform(0.9, 1.1), max_age(fetched.headers))
+        return dataclasses.replace(feed, last_fetch=_now(), last_error="", failures=0, next_poll=time.time() + delay)
 
-    async def _failed(self, feed: Feed, error: str) -> PollResult:
+    async def _failed(self, feed: Feed, error: str, wait_s: float = 0.0) -> PollResult:
         failures = feed.failures + 1
-        paused_now = failures >= PAUSE_AFTER_FAILURES and not feed.paused
-        await self._save(
-            dataclasses.replace(feed, failures=failures, last_error=error, paused=feed.paused or paused_now)
+        backoff = min(self.policy.interval_s * 2 ** (failures - 1), MAX_BACKOFF_S) * self._rng.uniform(0.8, 1.0)
+        delay = min(max(backoff, wait_s), MAX_BACKOFF_S)
+        paused_now = failures >= self.policy.pause_after and not feed.paused
+        updated = dataclasses.replace(
+            feed,
+            failures=failures,
+            last_error=error,
+            paused=feed.paused or paused_now,
+            next_poll=time.time() + delay,
         )
-        log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, error)
+        await self.store.run(self._record_failure, updated, paused_now)
+        await self.store.commit()
+        log.warning("Feed %s failed (%d in a row, next try in %.0f s): %s", feed.url, failures, delay, error)
+        if paused_now and self.on_notice is not None:
+            await self.on_notice(feed.url, error)
         return PollResult(feed.url, error=error, paused_now=paused_now)
 
-    async def _save(self, feed: Feed) -> None:
-        await self.store.run(self._remember, feed, [])
+    def _record_failure(self, feed: Feed, paused_now: bool) -> None:
+        self.store.save_feed(feed)
+        if paused_now:
+            reason = f"it failed {feed.failures} times in a row; last error: {feed.last_error}"
+            route_notice(self.store, feed.url, reason)
 
 
 def _now() -> str:

@@ -99,8 +99,11 @@ class Subscription:
 
 @dataclass(frozen=True)
 class Feed:
+    """A watched feed and its polling state; ``key`` stays the same when a 301 moves ``url``."""
+
     url: str
     added_by: int = 0
+    key: str = ""
     etag: str = ""
     last_modified: str = ""
     body_hash: str = ""
@@ -108,6 +111,11 @@ class Feed:
     last_error: str = ""
     failures: int = 0
     paused: bool = False
+    next_poll: float = 0.0
+
+    @property
+    def scope(self) -> str:
+        return self.key or self.url
 
 
 R = TypeVar("R")

@@ -12,6 +12,7 @@ and there is only ever one writer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -47,9 +48,17 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._hot = TinyDB(data_dir / "stancewatch.json", storage=DurableJSONStorage)
         self._cold = TinyDB(data_dir / "articles.json", storage=DurableJSONStorage)
+        self._ids = TinyDB(data_dir / "identities.json", storage=DurableJSONStorage)
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._seen: set[str] = {row["id"] for row in self._hot.table("seen").all()}
+        self._by_day: dict[str, list[str]] = {row["day"]: list(row["ids"]) for row in self._ids.table("seen").all()}
+        self._seen: set[str] = {identity for ids in self._by_day.values() for identity in ids}
+        self._dirty_days: set[str] = set()
+        self._inbox: dict[str, dict[str, Any]] = {row["identity"]: dict(row) for row in self._hot.table("inbox").all()}
+        self._inbox_dirty = False
+        self._commit_requested = 0
+        self._commit_done = 0
+        self._commit_lock: asyncio.Lock | None = None
         self._alerted: set[tuple[str, str]] = {
             (row["position"], row["statement"]) for row in self._hot.table("alerted").all()
         }
@@ -71,12 +80,32 @@ class Store:
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
     def flush(self) -> None:
-        """Write every pending change durably (one atomic rewrite per file at most)."""
+        """Write every pending change durably (one atomic rewrite per changed file at most)."""
         with self._lock:
-            for db in (self._hot, self._cold):
+            self._sync_seen()
+            self._sync_inbox()
+            for db in (self._hot, self._cold, self._ids):
                 storage = db.storage
                 assert isinstance(storage, DurableJSONStorage)
                 storage.flush()
+
+    async def commit(self) -> None:
+        """Flush durably, sharing one write among every caller waiting at the same time (group commit).
+
+        A caller's changes are made before it calls ``commit``; a flush that starts
+        after that covers them, so callers queued behind a running flush are served
+        by the next one instead of one rewrite each.
+        """
+        self._commit_requested += 1
+        ticket = self._commit_requested
+        if self._commit_lock is None:
+            self._commit_lock = asyncio.Lock()
+        async with self._commit_lock:
+            if self._commit_done >= ticket:
+                return
+            covers = self._commit_requested
+            await self.run(self.flush)
+            self._commit_done = covers
 
     def close(self) -> None:
         self.flush()
@@ -182,13 +211,45 @@ class Store:
         return identity in self._seen
 
     def mark_seen(self, identities: Iterable[str]) -> None:
-        fresh = [i for i in identities if i not in self._seen]
-        if not fresh:
-            return
-        now = time.time()
+        """Remember identities, bucketed by day so that old ones can be pruned a day at a time."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
         with self._lock:
-            self._hot.table("seen").insert_multiple({"id": i, "at": now} for i in fresh)
-            self._seen.update(fresh)
+            fresh = [i for i in dict.fromkeys(identities) if i not in self._seen]
+            if fresh:
+                self._seen.update(fresh)
+                self._by_day.setdefault(day, []).extend(fresh)
+                self._dirty_days.add(day)
+
+    def _sync_seen(self) -> None:
+        table = self._ids.table("seen")
+        for day in sorted(self._dirty_days):
+            table.upsert({"day": day, "ids": self._by_day[day]}, Query().day == day)
+        self._dirty_days.clear()
+
+    # -- the inbox: accepted items not yet processed ---------------------------------
+
+    def accept(self, items: Iterable[dict[str, Any]]) -> None:
+        """Queue items for processing; they stay here until :meth:`done`, across restarts."""
+        with self._lock:
+            for item in items:
+                self._inbox[item["identity"]] = item
+                self._inbox_dirty = True
+
+    def done(self, identity: str) -> None:
+        with self._lock:
+            if self._inbox.pop(identity, None) is not None:
+                self._inbox_dirty = True
+
+    def inbox(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._inbox.values())
+
+    def _sync_inbox(self) -> None:
+        if self._inbox_dirty:
+            table = self._hot.table("inbox")
+            table.truncate()
+            table.insert_multiple(self._inbox.values())
+            self._inbox_dirty = False
 
     def record_article(self, report: dict[str, Any]) -> None:
         with self._lock:
@@ -248,6 +309,18 @@ class Store:
     def save_feed(self, feed: Feed) -> None:
         with self._lock:
             self._hot.table("feeds").upsert(to_dict(feed), Query().url == feed.url)
+
+    def move_feed(self, feed: Feed, new_url: str) -> Feed:
+        """Follow a permanent redirect: the feed and its subscriptions take the new URL, keeping their key."""
+        moved = dataclasses.replace(feed, url=new_url, key=feed.scope)
+        with self._lock:
+            self._hot.table("feeds").remove(Query().url == feed.url)
+            self.save_feed(moved)
+            for sub in self.subscriptions():
+                if sub.target_kind == "feed" and sub.target == feed.url:
+                    self.remove_subscription(sub.channel_id, "feed", feed.url)
+                    self.add_subscription(dataclasses.replace(sub, target=new_url))
+        return moved
 
     def remove_feed(self, url: str) -> bool:
         with self._lock:

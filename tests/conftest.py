@@ -41,6 +41,8 @@ class Route:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    etag: str = ""
+    """When set, the route sends this ETag and answers 304 to a matching If-None-Match."""
 
 
 @dataclass
@@ -48,6 +50,9 @@ class FeedServer:
     base: str
     routes: dict[str, Route]
     hits: dict[str, int]
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -56,37 +61,48 @@ class FeedServer:
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     """A real aiohttp server on 127.0.0.1; tests put their routes in ``server.routes``."""
-    routes: dict[str, Route] = {}
-    hits: dict[str, int] = {}
+    server = FeedServer("", {}, {})
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        hits[request.path] = hits.get(request.path, 0) + 1
-        route = routes.get(request.path)
+        server.hits[request.path] = server.hits.get(request.path, 0) + 1
+        server.requests.append((request.path, dict(request.headers)))
+        route = server.routes.get(request.path)
         if route is None:
             raise web.HTTPNotFound()
-        if route.status == 0:  # a server that never answers in time
-            await asyncio.sleep(60)
-        return web.Response(body=route.body, status=route.status, headers=route.headers)
+        server.in_flight += 1
+        server.most_in_flight = max(server.most_in_flight, server.in_flight)
+        try:
+            await asyncio.sleep(0.01)  # long enough for concurrent requests to overlap
+            if route.status == 0:  # a server that never answers in time
+                await asyncio.sleep(60)
+            if route.etag and request.headers.get("If-None-Match") == route.etag:
+                return web.Response(status=304, headers={"ETag": route.etag})
+            headers = {**route.headers, **({"ETag": route.etag} if route.etag else {})}
+            return web.Response(body=route.body, status=route.status, headers=headers)
+        finally:
+            server.in_flight -= 1
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    yield FeedServer(f"http://127.0.0.1:{port}", routes, hits)
+    server.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield server
     await runner.cleanup()
 
 
-def rss(*items: tuple[str, str, str], encoding: str = "utf-8") -> bytes:
-    """An RSS 2.0 document with (guid, title, description) items."""
+def rss(*items: tuple[str, ...], encoding: str = "utf-8", prolog: bool = True) -> bytes:
+    """An RSS 2.0 document with (guid, title, description[, link]) items; an empty guid leaves it out.
+
+    The link defaults to ``http://example.com/<guid or title>``.
+    """
     body = "".join(
-        f"<item><guid>{g}</guid><title>{t}</title><link>http://example.com/{g}</link>"
-        f"<description>{d}</description></item>"
-        for g, t, d in items
+        f"<item>{f'<guid>{g}</guid>' if g else ''}<title>{t}</title>"
+        f"<link>{rest[0] if rest else f'http://example.com/{g or t}'}</link><description>{d}</description></item>"
+        for g, t, d, *rest in items
     )
-    xml = (
-        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
-    )
+    declaration = f'<?xml version="1.0" encoding="{encoding}"?>' if prolog else ""
+    xml = f'{declaration}<rss version="2.0"><channel><title>T</title>{body}</channel></rss>'
     return xml.encode(encoding)

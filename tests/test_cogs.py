@@ -18,7 +18,7 @@ from cogs.common import UserError
 from cogs.feeds import Feeds
 from cogs.subscriptions import Subscriptions
 from models.engine import LLMEngine
-from pipeline.alerts import Clash
+from pipeline.alerts import Clash, route_notice, route_report
 from pipeline.feeds import FeedItem
 from pipeline.netguard import UnsafeURLError
 from pipeline.process import ArticleReport
@@ -179,6 +179,7 @@ async def test_alert_is_posted_once_without_mentions(store: Store) -> None:
     store.add_subscription(Subscription(channel_id=100, guild_id=1))
     cog = Alerts(bot)
     item = FeedItem("guid:1", "http://news/1", "Twitter buys GPUs", "", "", "http://feed")
+    route_report(store, item.feed_url, report(clash()))  # the watcher's step, in the article's transaction
     await cog.on_article_report(item, report(clash()))
     await cog.deliver_pending()  # a second delivery round sends nothing again
     assert len(channel.sent) == 1
@@ -190,6 +191,17 @@ async def test_alert_is_posted_once_without_mentions(store: Store) -> None:
     assert store.pending() == []
 
 
+async def test_paused_feed_notice_is_posted(store: Store) -> None:
+    channel = FakeChannel()
+    bot = fake_bot(store)
+    bot.get_channel = lambda _id: channel
+    store.add_subscription(Subscription(channel_id=100, guild_id=1, target_kind="feed", target="http://feed"))
+    route_notice(store, "http://feed", "it failed 10 times in a row; last error: HTTP 500")
+    await Alerts(bot).on_feed_paused("http://feed", "HTTP 500")
+    [sent] = channel.sent
+    assert sent["embed"].title == "Feed paused" and "/feed resume" in sent["embed"].description
+
+
 async def test_forbidden_channel_pauses_its_subscription(store: Store) -> None:
     forbidden = discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), "Missing Access")  # type: ignore[arg-type]
     bot = fake_bot(store)
@@ -197,6 +209,7 @@ async def test_forbidden_channel_pauses_its_subscription(store: Store) -> None:
     store.add_subscription(Subscription(channel_id=100, guild_id=1))
     cog = Alerts(bot)
     item = FeedItem("guid:1", "http://news/1", "t", "", "", "http://feed")
+    route_report(store, item.feed_url, report(clash()))
     await cog.on_article_report(item, report(clash()))
     [sub] = store.subscriptions(100)
     assert "may not post" in sub.paused_reason

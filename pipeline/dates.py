@@ -1,0 +1,109 @@
+"""Parse the dates feeds actually carry: RFC 822, ISO 8601, date-only, non-English names, Korean.
+
+A date is only ever shown and stored; it never decides whether an item is new, so a
+missing or unreadable date yields "" rather than a guess, and a date in the future is
+clamped to the fetch time.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_tz
+
+import feedparser
+
+KST = timezone(timedelta(hours=9))
+_MONTHS = {
+    # German, French, Spanish, Italian, Portuguese, Dutch abbreviations and names
+    "jan": ["jän", "janv", "janvier", "januar", "ene", "enero", "gen", "gennaio", "janeiro", "januari"],
+    "feb": ["févr", "fevr", "février", "februar", "febrero", "febbraio", "fev", "fevereiro", "februari"],
+    "mar": ["mär", "märz", "mars", "marzo", "março", "maart", "mrt"],
+    "apr": ["avr", "avril", "abr", "abril", "aprile", "april"],
+    "may": ["mai", "mayo", "mag", "maggio", "maio", "mei"],
+    "jun": ["juin", "juni", "junio", "giu", "giugno", "junho"],
+    "jul": ["juil", "juillet", "juli", "julio", "lug", "luglio", "julho"],
+    "aug": ["août", "aout", "ago", "agosto", "augustus"],
+    "sep": ["sept", "septembre", "sett", "settembre", "set", "setembro", "septiembre", "september"],
+    "oct": ["okt", "oktober", "octobre", "octubre", "ottobre", "out", "outubro"],
+    "nov": ["novembre", "noviembre", "novembro", "november"],
+    "dec": ["dez", "dezember", "déc", "décembre", "dic", "diciembre", "dicembre", "dezembro", "december"],
+}
+_MONTH_WORD = {word: english for english, words in _MONTHS.items() for word in words}
+_WORD = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
+_KOREAN = re.compile(
+    r"(\d{4})\s*[년.\-/]\s*(\d{1,2})\s*[월.\-/]\s*(\d{1,2})\s*일?"
+    r"(?:\s*(오전|오후)?\s*(\d{1,2})\s*[:시]\s*(\d{1,2})\s*분?(?:\s*[:]?\s*(\d{1,2})\s*초?)?)?"
+)
+_ZONES = {"GMT", "UT", "UTC", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+
+
+def parse_date(raw: str, *, now: float | None = None) -> str:
+    """ISO 8601 UTC (``YYYY-MM-DDTHH:MM:SSZ``) for a feed date, or "" when there is none."""
+    raw = re.sub(r"\bKST$", "+0900", raw.strip())
+    if not raw:
+        return ""
+    moment = _iso(raw) or _rfc822(raw) or _korean(raw)
+    if moment is None:
+        english = _english_months(raw)
+        moment = _rfc822(english) or _feedparser(english) or _feedparser(raw)
+    if moment is None:
+        return ""
+    limit = time.time() if now is None else now
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(moment, limit)))
+
+
+def _iso(raw: str) -> float | None:
+    try:
+        parsed = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _rfc822(raw: str) -> float | None:
+    parts = parsedate_tz(raw)
+    if parts is None:
+        return None
+    offset = parts[9] or 0
+    try:
+        return calendar.timegm((*parts[:6], 0, 1, 0)) - offset
+    except (OverflowError, ValueError):
+        return None
+
+
+def _english_months(raw: str) -> str:
+    """Swap month names in other languages for English ones and drop weekday names."""
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(0) in _ZONES:
+            return match.group(0)
+        word = match.group(0).rstrip(".").lower()
+        if word[:3] in _MONTHS and len(word) <= 9:
+            return word[:3].title()
+        english = _MONTH_WORD.get(word)
+        return english.title() if english else ""
+
+    return re.sub(r"\s+", " ", _WORD.sub(swap, raw)).strip(" ,")
+
+
+def _korean(raw: str) -> float | None:
+    match = _KOREAN.search(raw)
+    if match is None:
+        return None
+    year, month, day, half, hour, minute, second = match.groups()
+    h = int(hour or 0) % 12 + (12 if half == "오후" else 0) if half else int(hour or 0)
+    try:
+        stamp = datetime(int(year), int(month), int(day), h, int(minute or 0), int(second or 0), tzinfo=KST)
+    except ValueError:
+        return None
+    return stamp.timestamp()
+
+
+def _feedparser(raw: str) -> float | None:
+    parsed = feedparser.datetimes._parse_date(raw)  # feedparser's many-format date reader
+    return float(calendar.timegm(parsed)) if parsed else None
