@@ -42,7 +42,9 @@ _ZONES = {"GMT", "UT", "UTC", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PS
 
 def parse_date(raw: str, *, now: float | None = None) -> str:
     """ISO 8601 UTC (``YYYY-MM-DDTHH:MM:SSZ``) for a feed date, or "" when there is none."""
-    raw = re.sub(r"\bKST$", "+0900", raw.strip())
+    raw = raw.strip()
+    if raw.endswith(" KST"):
+        raw = raw[:-3] + "+0900"
     if not raw:
         return ""
     moment = _iso(raw) or _rfc822(raw) or _korean(raw)

@@ -124,19 +124,28 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
             raise FeedError(_not_a_feed(body, feed_url))
         return []
     guids = [str(entry.get("id") or "") for entry in parsed.entries]
-    links = [urljoin(feed_url, str(entry.get("link"))) if entry.get("link") else "" for entry in parsed.entries]
-    guid_counts, link_counts = Counter(guids), Counter(canonical_link(link) for link in links if link)
+    links = [_absolute(feed_url, str(entry.get("link") or "")) for entry in parsed.entries]
+    canonical = [canonical_link(link) if link else "" for link in links]
+    guid_counts, link_counts = Counter(guids), Counter(canonical)
     trust_guids = all(g and guid_counts[g] == 1 for g in guids)
+    digest = hashlib.sha256((scope or feed_url).encode()).hexdigest()[:12]
     items = []
-    for entry, guid, link in zip(parsed.entries, guids, links, strict=True):
+    for entry, guid, link, canon in zip(parsed.entries, guids, links, canonical, strict=True):
         title = html_to_text(str(entry.get("title") or ""))
         text = _entry_text(entry)
+        if trust_guids and guid != entry.get("link"):
+            identity = f"guid:{digest}:{guid}"
+        elif canon and link_counts[canon] == 1:
+            identity = f"link:{canon}"
+        else:
+            identity = "hash:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
         published = parse_date(str(entry.get("published") or entry.get("updated") or ""))
-        stable_guid = guid if trust_guids and guid != entry.get("link") else ""
-        unique_link = link if link and link_counts[canonical_link(link)] == 1 else ""
-        identity = _identity(scope or feed_url, stable_guid, unique_link, title, text)
         items.append(FeedItem(identity, link or feed_url, title, text, published, feed_url))
     return items
+
+
+def _absolute(base: str, link: str) -> str:
+    return link if not link or link.startswith(("http://", "https://")) else urljoin(base, link)
 
 
 def _blanked_links(parsed: Any) -> bool:
@@ -184,7 +193,8 @@ def html_to_text(fragment: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"[ \t\u00a0]+", " ", text).strip()
+    """Collapse runs of spaces and tabs within each line."""
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
 
 
 def canonical_link(url: str) -> str:
@@ -197,11 +207,3 @@ def canonical_link(url: str) -> str:
 def link_identity(url: str) -> str:
     """The identity that recognises one article reached through several feeds."""
     return f"link:{canonical_link(url)}"
-
-
-def _identity(scope: str, guid: str, link: str, title: str, text: str) -> str:
-    if guid:
-        return f"guid:{hashlib.sha256(scope.encode()).hexdigest()[:12]}:{guid}"
-    if link:
-        return link_identity(link)
-    return "hash:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]

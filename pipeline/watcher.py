@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import functools
 import hashlib
 import logging
 import random
@@ -25,6 +26,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import aiohttp
@@ -55,7 +57,7 @@ class WatchPolicy:
     max_new_per_poll: int = 20
     initial_items: int = 0
     workers: int = 2
-    max_concurrent_polls: int = 64
+    max_concurrent_polls: int = 16  # more only makes bursts that delay the event loop (benchmarks/feeds.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WatchPolicy:
@@ -133,7 +135,10 @@ class FeedWatcher:
         self._rng = rng or random.Random()
         self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[None]] = set()
         self._polls = asyncio.Semaphore(self.policy.max_concurrent_polls)
+        # One parsing thread: more would only fight the event loop for the GIL (see benchmarks/feeds.py).
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-parse")
 
     # -- workers ---------------------------------------------------------------------
 
@@ -148,14 +153,17 @@ class FeedWatcher:
             self._workers.append(asyncio.create_task(self._work(), name=f"feed-worker-{len(self._workers)}"))
 
     async def drain(self) -> None:
-        """Wait until every queued item is processed."""
+        """Wait until every queued item is processed, committed and announced."""
         await self._queue.join()
+        while self._announcing:
+            await asyncio.gather(*self._announcing)
 
     async def stop(self) -> None:
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
+        self._parser.shutdown(wait=False)
 
     @property
     def queue_depth(self) -> int:
@@ -177,6 +185,13 @@ class FeedWatcher:
         text = await article_text(self.session, item, allow_private=self.allow_private)
         report = await self.pipeline.process(dataclasses.replace(item, text=text))
         await self.store.run(self._finish, item, report)
+        # The worker moves on while the commit runs, so that the commits of items finished
+        # meanwhile share one write; the report is announced only once it is durable.
+        task = asyncio.create_task(self._announce(item, report))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, item: FeedItem, report: ArticleReport) -> None:
         await self.store.commit()
         await self.on_report(item, report)
 
@@ -232,9 +247,9 @@ class FeedWatcher:
         items: list[FeedItem] = []
         if body_hash != feed.body_hash:
             try:
-                items = await asyncio.to_thread(
-                    parse_feed, fetched.body, feed.url, fetched.headers.get("content-type", ""), scope=feed.scope
-                )
+                content_type = fetched.headers.get("content-type", "")
+                parse = functools.partial(parse_feed, fetched.body, feed.url, content_type, scope=feed.scope)
+                items = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
             except FeedError as exc:
                 return await self._failed(feed, str(exc))
         first_fetch = not feed.body_hash

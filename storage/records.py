@@ -7,6 +7,7 @@ bad import or a hand-edited file fails with the record and field named.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import types
 from dataclasses import dataclass, field
@@ -125,8 +126,7 @@ def from_dict(cls: type[R], data: Any, where: str) -> R:
     """Build ``cls`` from ``data``, raising :class:`RecordError` naming ``where`` and the field."""
     if not isinstance(data, dict):
         raise RecordError(where, f"expected an object, got {type(data).__name__}")
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints, fields = _schema(cls)  # type: ignore[arg-type]
     unknown = set(data) - set(fields)
     if unknown:
         raise RecordError(where, f"unknown field(s) {', '.join(sorted(unknown))}")
@@ -140,6 +140,12 @@ def from_dict(cls: type[R], data: Any, where: str) -> R:
     record = cls(**values)
     _check_semantics(record, where)
     return record
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Type hints and fields of a record class, computed once (``get_type_hints`` is slow)."""
+    return get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
 
 
 def to_dict(record: Any) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from typing import Any, ParamSpec, TypeVar
 from tinydb import Query, TinyDB
 
 from storage.durable import DurableJSONStorage, atomic_write_text
+from storage.identities import IdentityLog
+from storage.inbox import Inbox
 from storage.records import (
     Feed,
     Judgement,
@@ -38,6 +40,7 @@ from storage.records import (
 )
 
 P = ParamSpec("P")
+COMMIT_LINGER_S = 0.005
 T = TypeVar("T")
 EXPORT_FORMAT = "stancewatch-stances/1"
 
@@ -48,16 +51,13 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._hot = TinyDB(data_dir / "stancewatch.json", storage=DurableJSONStorage)
         self._cold = TinyDB(data_dir / "articles.json", storage=DurableJSONStorage)
-        self._ids = TinyDB(data_dir / "identities.json", storage=DurableJSONStorage)
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._by_day: dict[str, list[str]] = {row["day"]: list(row["ids"]) for row in self._ids.table("seen").all()}
-        self._seen: set[str] = {identity for ids in self._by_day.values() for identity in ids}
-        self._dirty_days: set[str] = set()
-        self._inbox: dict[str, dict[str, Any]] = {row["identity"]: dict(row) for row in self._hot.table("inbox").all()}
-        self._inbox_dirty = False
-        self._commit_requested = 0
-        self._commit_done = 0
+        self._seen = IdentityLog(data_dir / "identities.log")
+        self._feed_ids: dict[str, int] = {row["url"]: row.doc_id for row in self._hot.table("feeds").all()}
+        self._inbox = Inbox(data_dir / "inbox.log")
+        self._next_flush: asyncio.Future[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
         self._commit_lock: asyncio.Lock | None = None
         self._alerted: set[tuple[str, str]] = {
             (row["position"], row["statement"]) for row in self._hot.table("alerted").all()
@@ -82,30 +82,39 @@ class Store:
     def flush(self) -> None:
         """Write every pending change durably (one atomic rewrite per changed file at most)."""
         with self._lock:
-            self._sync_seen()
-            self._sync_inbox()
-            for db in (self._hot, self._cold, self._ids):
+            self._seen.flush()
+            self._inbox.flush()
+            for db in (self._hot, self._cold):
                 storage = db.storage
                 assert isinstance(storage, DurableJSONStorage)
                 storage.flush()
 
     async def commit(self) -> None:
-        """Flush durably, sharing one write among every caller waiting at the same time (group commit).
+        """Flush durably, sharing one write among every caller within a few milliseconds (group commit).
 
-        A caller's changes are made before it calls ``commit``; a flush that starts
-        after that covers them, so callers queued behind a running flush are served
-        by the next one instead of one rewrite each.
+        A caller's changes are made before it calls ``commit``; the flush it waits
+        for starts after that, so it covers them. Many small commits (one per
+        article, one per polled feed) thus cost one write per batch, not one each.
         """
-        self._commit_requested += 1
-        ticket = self._commit_requested
+        if self._next_flush is None:
+            self._next_flush = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._flush_batch(self._next_flush))
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
+        await asyncio.shield(self._next_flush)
+
+    async def _flush_batch(self, done: asyncio.Future[None]) -> None:
+        await asyncio.sleep(COMMIT_LINGER_S)
         if self._commit_lock is None:
             self._commit_lock = asyncio.Lock()
         async with self._commit_lock:
-            if self._commit_done >= ticket:
-                return
-            covers = self._commit_requested
-            await self.run(self.flush)
-            self._commit_done = covers
+            self._next_flush = None  # callers from now on wait for the next batch
+            try:
+                await self.run(self.flush)
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
 
     def close(self) -> None:
         self.flush()
@@ -211,45 +220,24 @@ class Store:
         return identity in self._seen
 
     def mark_seen(self, identities: Iterable[str]) -> None:
-        """Remember identities, bucketed by day so that old ones can be pruned a day at a time."""
-        day = time.strftime("%Y-%m-%d", time.gmtime())
+        """Remember identities; they are kept a year, so that old items are never posted again."""
         with self._lock:
-            fresh = [i for i in dict.fromkeys(identities) if i not in self._seen]
-            if fresh:
-                self._seen.update(fresh)
-                self._by_day.setdefault(day, []).extend(fresh)
-                self._dirty_days.add(day)
-
-    def _sync_seen(self) -> None:
-        table = self._ids.table("seen")
-        for day in sorted(self._dirty_days):
-            table.upsert({"day": day, "ids": self._by_day[day]}, Query().day == day)
-        self._dirty_days.clear()
+            self._seen.add(identities)
 
     # -- the inbox: accepted items not yet processed ---------------------------------
 
     def accept(self, items: Iterable[dict[str, Any]]) -> None:
         """Queue items for processing; they stay here until :meth:`done`, across restarts."""
         with self._lock:
-            for item in items:
-                self._inbox[item["identity"]] = item
-                self._inbox_dirty = True
+            self._inbox.add(items)
 
     def done(self, identity: str) -> None:
         with self._lock:
-            if self._inbox.pop(identity, None) is not None:
-                self._inbox_dirty = True
+            self._inbox.done(identity)
 
     def inbox(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._inbox.values())
-
-    def _sync_inbox(self) -> None:
-        if self._inbox_dirty:
-            table = self._hot.table("inbox")
-            table.truncate()
-            table.insert_multiple(self._inbox.values())
-            self._inbox_dirty = False
+            return self._inbox.items()
 
     def record_article(self, report: dict[str, Any]) -> None:
         with self._lock:
@@ -303,18 +291,24 @@ class Store:
         return [from_dict(Feed, row, "feed") for row in self._hot.table("feeds").all()]
 
     def feed(self, url: str) -> Feed | None:
-        row = self._hot.table("feeds").get(Query().url == url)
+        doc_id = self._feed_ids.get(url)
+        row = self._hot.table("feeds").get(doc_id=doc_id) if doc_id is not None else None
         return from_dict(Feed, row, "feed") if isinstance(row, dict) else None
 
     def save_feed(self, feed: Feed) -> None:
         with self._lock:
-            self._hot.table("feeds").upsert(to_dict(feed), Query().url == feed.url)
+            table = self._hot.table("feeds")
+            doc_id = self._feed_ids.get(feed.url)
+            if doc_id is None:
+                self._feed_ids[feed.url] = table.insert(to_dict(feed))
+            else:
+                table.update(to_dict(feed), doc_ids=[doc_id])
 
     def move_feed(self, feed: Feed, new_url: str) -> Feed:
         """Follow a permanent redirect: the feed and its subscriptions take the new URL, keeping their key."""
         moved = dataclasses.replace(feed, url=new_url, key=feed.scope)
         with self._lock:
-            self._hot.table("feeds").remove(Query().url == feed.url)
+            self.remove_feed(feed.url)
             self.save_feed(moved)
             for sub in self.subscriptions():
                 if sub.target_kind == "feed" and sub.target == feed.url:
@@ -324,7 +318,8 @@ class Store:
 
     def remove_feed(self, url: str) -> bool:
         with self._lock:
-            return bool(self._hot.table("feeds").remove(Query().url == url))
+            doc_id = self._feed_ids.pop(url, None)
+            return doc_id is not None and bool(self._hot.table("feeds").remove(doc_ids=[doc_id]))
 
     # -- outbox ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from storage.durable import DurableJSONStorage, StorageError
-from storage.records import Position, RecordError, Subscription
+from storage.records import Feed, Position, RecordError, Subscription
 from storage.store import Store, load_starter_pack
 
 
@@ -30,7 +30,7 @@ def test_changes_survive_reopening(tmp_path: Path) -> None:
 def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store.open(tmp_path)
     before = (tmp_path / "stancewatch.json").read_text(encoding="utf-8")
-    store.mark_seen(["guid:new"])
+    store.save_feed(Feed(url="https://example.com/feed"))
 
     def disk_full(*_: object) -> None:
         raise OSError(28, "No space left on device")
@@ -40,6 +40,41 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         store.flush()
     assert (tmp_path / "stancewatch.json").read_text(encoding="utf-8") == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_full_disk_during_an_append_loses_nothing_already_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.open(tmp_path, seed=False)
+    store.mark_seen(["link:a"])
+    store.flush()
+    store.mark_seen(["link:b"])
+    real_fsync = os.fsync
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(StorageError, match=r"identities\.log: No space left on device; the last commit was not saved"):
+        store.flush()
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    store.mark_seen(["link:c"])
+    store.flush()  # space is back: what failed is written now, after a clean line end
+    reopened = Store.open(tmp_path, seed=False)
+    assert all(reopened.seen(i) for i in ["link:a", "link:b", "link:c"])
+
+
+def test_torn_journal_line_is_dropped(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, seed=False)
+    store.mark_seen(["link:a"])
+    store.flush()
+    with (tmp_path / "identities.log").open("a", encoding="utf-8") as handle:
+        handle.write('{"day": "2026-11-28", "ids": ["link:b"')  # the process died mid-append
+    reopened = Store.open(tmp_path, seed=False)
+    assert reopened.seen("link:a") and not reopened.seen("link:b")
+    reopened.mark_seen(["link:c"])
+    reopened.flush()
+    assert Store.open(tmp_path, seed=False).seen("link:c")
 
 
 def test_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
