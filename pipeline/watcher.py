@@ -57,7 +57,7 @@ class WatchPolicy:
     max_new_per_poll: int = 20
     initial_items: int = 0
     workers: int = 2
-    max_concurrent_polls: int = 16  # more only makes bursts that delay the event loop (benchmarks/feeds.py)
+    max_concurrent_polls: int = 24  # more only makes bursts that delay the event loop (benchmarks/feeds.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WatchPolicy:
@@ -205,23 +205,26 @@ class FeedWatcher:
         """Poll every unpaused feed whose next poll time has come (the scheduler's sweep)."""
         moment = time.time() if now is None else now
         feeds = [f for f in await self.store.run(self.store.feeds) if not f.paused and f.next_poll <= moment]
-        return await self._poll_many([f.url for f in feeds])
+        return await self._poll_many(feeds)
 
     async def poll_all(self) -> list[PollResult]:
         """Poll every unpaused feed now, whatever its schedule."""
-        return await self._poll_many([f.url for f in await self.store.run(self.store.feeds) if not f.paused])
+        return await self._poll_many([f for f in await self.store.run(self.store.feeds) if not f.paused])
 
-    async def _poll_many(self, urls: list[str]) -> list[PollResult]:
-        results = await asyncio.gather(*(self._poll_bounded(url) for url in urls))
+    async def _poll_many(self, feeds: list[Feed]) -> list[PollResult]:
+        results = await asyncio.gather(*(self._poll_bounded(feed) for feed in feeds))
         self.last_poll = time.time()
         return list(results)
 
-    async def _poll_bounded(self, url: str) -> PollResult:
+    async def _poll_bounded(self, feed: Feed) -> PollResult:
         async with self._polls:
-            return await self.poll(url)
+            return await self._poll_feed(feed)
 
     async def poll(self, url: str) -> PollResult:
-        feed = await self.store.run(self.store.feed, url) or Feed(url=url)
+        """Poll one feed now (a new feed when the store does not know ``url`` yet)."""
+        return await self._poll_feed(await self.store.run(self.store.feed, url) or Feed(url=url, key=url))
+
+    async def _poll_feed(self, feed: Feed) -> PollResult:
         headers = {}
         if feed.etag:
             headers["If-None-Match"] = feed.etag
