@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.relevance import RelevanceConfig
+from pipeline.watcher import WatchPolicy
 from settings import ConfigError, Settings
 
 
@@ -23,8 +25,30 @@ def test_defaults_and_parsing(tmp_path: Path) -> None:
         ({"N_CTX": "lots"}, "N_CTX must be a whole number"),
         ({"ALERT_THRESHOLD": "2"}, "between 0 and 1"),
         ({"ALLOW_PRIVATE_FEEDS": "maybe"}, "true or false"),
+        ({"FEED_WORKERS": "0"}, "FEED_WORKERS must be at least 1"),
+        ({"FEED_INITIAL_ITEMS": "-1"}, "FEED_INITIAL_ITEMS must be at least 0"),
+        ({"RELEVANCE_MODEL": "perhaps"}, "RELEVANCE_MODEL must be true or false"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env, None)
+
+
+def test_feed_and_relevance_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "FEED_PAUSE_AFTER": "3",
+            "FEED_INITIAL_ITEMS": "5",
+            "FEED_MAX_NEW_PER_POLL": "7",
+            "FEED_WORKERS": "4",
+            "RELEVANCE_MODEL": "false",
+            "RELEVANCE_TERMS": "딥페이크, deepfake ,",
+        },
+        None,
+    )
+    policy = WatchPolicy.from_settings(settings)
+    assert (policy.pause_after, policy.initial_items, policy.max_new_per_poll, policy.workers) == (3, 5, 7, 4)
+    assert policy.interval_s == 600
+    relevance = RelevanceConfig.from_settings(settings)
+    assert relevance == RelevanceConfig(prefilter=True, model=False, extra_terms=("딥페이크", "deepfake"))
