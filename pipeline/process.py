@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,12 +20,16 @@ from pipeline.alerts import Clash
 from pipeline.feeds import FeedItem
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
-from storage.records import Judgement, Position, Question
+from storage.records import Article, Judgement, Position, Question, judgement_id
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 CANDIDATES_PER_STATEMENT = 3
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def detect_language(text: str) -> str:
@@ -135,6 +140,7 @@ class ArticlePipeline:
             probabilities={k: round(v, 4) for k, v in result.probabilities.items()},
             model=self.engine.info.model_name,
             prompt_version=PROMPT_VERSION,
+            judged_at=_now(),
         )
         report.judgements.append(
             {
@@ -178,6 +184,18 @@ class ArticlePipeline:
         Nothing is flushed here: the caller commits these changes together with the
         outbox messages they lead to, so a crash keeps both or neither.
         """
-        self.store.record_article({**report.to_json(), "identity": item.identity, "feed": item.feed_url})
-        self.store.add_judgements(judgements)
-        report.clashes = [c for c in report.clashes if self.store.claim_alert(c.position_id, c.statement)]
+        article = Article(
+            identity=item.identity,
+            url=item.url,
+            feed=item.feed_url,
+            title=item.title,
+            language=report.language,
+            published=item.published,
+            fetched=_now(),
+            relevant=report.relevant,
+            summary=report.summary,
+            people=report.people,
+            text=item.text,
+        )
+        self.store.record_article(article, judgements)
+        report.clashes = [c for c in report.clashes if self.store.claim_alert(judgement_id(c.position_id, c.statement))]

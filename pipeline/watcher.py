@@ -222,7 +222,8 @@ class FeedWatcher:
 
     async def poll(self, url: str) -> PollResult:
         """Poll one feed now (a new feed when the store does not know ``url`` yet)."""
-        return await self._poll_feed(await self.store.run(self.store.feed, url) or Feed(url=url, key=url))
+        known = await self.store.run(self.store.feed, url)
+        return await self._poll_feed(known or Feed(url=url, key=url))
 
     async def _poll_feed(self, feed: Feed) -> PollResult:
         headers = {}

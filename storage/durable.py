@@ -18,7 +18,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _META_TABLE = "_meta"
 
 

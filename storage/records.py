@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import re
 import types
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ Stance = Literal["favor", "against", "mixed"]
 Verdict = Literal["consistent", "unrelated", "inconsistent"]
 DatePrecision = Literal["day", "month", "year"]
 Review = Literal["unreviewed", "confirmed", "dismissed"]
+Subtype = Literal["", "surface contradiction", "factual inconsistency", "indirect inconsistency"]
+Severity = Literal["", "no flip", "half flip", "full flop"]
+PositionStatus = Literal["active", "proposed", "superseded", "retracted"]
 Receive = Literal["clashes", "summaries", "both"]
 TargetKind = Literal["all", "person", "question", "feed"]
 
@@ -64,8 +68,26 @@ class Position:
     date_precision: DatePrecision = "day"
     quote: str = ""
     outlet: str = ""
+    published: str = ""
+    """When the source was published, kept apart from ``date`` (when the event happened)."""
+    published_precision: DatePrecision = "day"
     origin: str = "curated"
-    status: Literal["active", "proposed", "superseded", "retracted"] = "active"
+    """curated, imported, or ``extracted by <model> with prompts <version>``."""
+    status: PositionStatus = "active"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What an article attributes to a person: something said or done, with the article's words."""
+
+    id: str
+    person: str
+    text: str
+    article: str
+    quote: str = ""
+    date: str = ""
+    kind: Literal["said", "did"] = "said"
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +102,38 @@ class Judgement:
     probabilities: dict[str, float] = field(default_factory=dict)
     model: str = ""
     prompt_version: str = ""
+    subtype: Subtype = ""
+    severity: Severity = ""
     review: Review = "unreviewed"
+    reviewed_by: str = ""
+    judged_at: str = ""
+
+    @property
+    def id(self) -> str:
+        return judgement_id(self.position, self.statement)
+
+
+def judgement_id(position: str, statement: str) -> str:
+    """One id per (position, statement) pair: the unit that is alerted once and reviewed."""
+    return f"{position}:{hashlib.sha256(statement.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class Article:
+    """A processed article; ``text`` is its body, dropped after the retention period."""
+
+    identity: str
+    url: str
+    feed: str = ""
+    title: str = ""
+    language: str = "en"
+    published: str = ""
+    fetched: str = ""
+    relevant: bool = False
+    summary: str = ""
+    people: list[str] = field(default_factory=list)
+    text: str = ""
+    state: Literal["processed", "failed"] = "processed"
 
 
 @dataclass(frozen=True)
@@ -189,7 +242,7 @@ def _check(value: Any, hint: Any, where: str) -> Any:
 
 
 def _check_semantics(record: Any, where: str) -> None:
-    if isinstance(record, Person | Question | Position) and not record.id.strip():
+    if isinstance(record, Person | Question | Position | Statement) and not record.id.strip():
         raise RecordError(f"{where}.id", "must not be empty")
     if isinstance(record, Person) and not record.name.strip():
         raise RecordError(f"{where}.name", "must not be empty")

@@ -1,12 +1,21 @@
-"""The stance store: people, questions, positions, feeds, subscriptions and what was seen.
+"""The stance store: people, questions, positions, feeds, subscriptions, and what was seen and said.
 
-Two TinyDB files keep hot and cold data apart: ``stancewatch.json`` holds what every
-poll needs (people, positions, feeds, subscriptions, seen article identities, the
-outbox) and ``articles.json`` holds article reports and judgements, which grow. Both
-use :class:`DurableJSONStorage`, so a change is written once per :meth:`Store.flush`,
-atomically. The store is synchronous; async code goes through :meth:`Store.run`, which
-executes on the store's single worker thread, so file I/O never touches the event loop
-and there is only ever one writer.
+Where each thing lives, and why:
+
+- ``stancewatch.json`` (TinyDB, :class:`DurableJSONStorage`): the small hot state every
+  poll and command needs: people, questions, positions, feeds, subscriptions, alert
+  claims and the outbox. Mirrored in memory and indexed (:class:`IndexedTable`).
+- ``identities.log`` and ``inbox.log``: append-only journals of seen article
+  identities (kept a year) and of accepted, unfinished articles.
+- ``archive/YYYY-MM.json``: processed articles and judgements, a file a month; article
+  bodies are dropped after ``body_days`` (90).
+
+Changes stay in memory until :meth:`Store.flush` (or the grouped :meth:`Store.commit`)
+writes each changed file once, atomically. The store is synchronous; async code goes
+through :meth:`Store.run`, which executes on the store's single worker thread, so file
+I/O never touches the event loop and there is only ever one writer. At start-up the
+schema is migrated (after a backup), and a file that cannot be read is reported with
+the last good copy to restore.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,53 +34,79 @@ from typing import Any, ParamSpec, TypeVar
 
 from tinydb import Query, TinyDB
 
-from storage.durable import DurableJSONStorage, atomic_write_text
+from storage.archive import ArticleArchive
+from storage.durable import DurableJSONStorage, StorageError, atomic_write_text
 from storage.identities import IdentityLog
 from storage.inbox import Inbox
+from storage.migrations import HOT_FILE, last_backup, migrate
 from storage.records import (
+    Article,
     Feed,
     Judgement,
     Person,
     Position,
+    PositionStatus,
     Question,
     RecordError,
+    Review,
     Subscription,
     from_dict,
     to_dict,
 )
+from storage.tables import IndexedTable
 
 P = ParamSpec("P")
-COMMIT_LINGER_S = 0.005
 T = TypeVar("T")
 EXPORT_FORMAT = "stancewatch-stances/1"
+COMMIT_LINGER_S = 0.005
+OUTBOX_KEEP_S = 7 * 86400
+LAST_GOOD = "last-good"
 
 
 class Store:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, body_days: int = 90, identity_days: int = 365) -> None:
         self.data_dir = data_dir
+        self.body_days = body_days
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._hot = TinyDB(data_dir / "stancewatch.json", storage=DurableJSONStorage)
-        self._cold = TinyDB(data_dir / "articles.json", storage=DurableJSONStorage)
+        migrate(data_dir)
+        try:
+            self._hot = TinyDB(data_dir / HOT_FILE, storage=DurableJSONStorage)
+            self._people: IndexedTable[str, Person] = IndexedTable(self._hot, "people", Person, lambda p: p.id)
+            self._questions: IndexedTable[str, Question] = IndexedTable(self._hot, "questions", Question, _id)
+            self._positions: IndexedTable[str, Position] = IndexedTable(self._hot, "positions", Position, _id)
+            self._feeds: IndexedTable[str, Feed] = IndexedTable(self._hot, "feeds", Feed, lambda f: f.url)
+            self._subs: IndexedTable[tuple[int, str, str], Subscription] = IndexedTable(
+                self._hot, "subscriptions", Subscription, Subscription.key
+            )
+            self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
+            self._inbox = Inbox(data_dir / "inbox.log")
+            self._archive = ArticleArchive(data_dir / "archive")
+        except (StorageError, RecordError) as exc:
+            raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
+        self._alerted: set[str] = {row["id"] for row in self._hot.table("alerted").all()}
+        self._keep_last_good()
         self._lock = threading.RLock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._seen = IdentityLog(data_dir / "identities.log")
-        self._feed_ids: dict[str, int] = {row["url"]: row.doc_id for row in self._hot.table("feeds").all()}
-        self._inbox = Inbox(data_dir / "inbox.log")
         self._next_flush: asyncio.Future[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
         self._commit_lock: asyncio.Lock | None = None
-        self._alerted: set[tuple[str, str]] = {
-            (row["position"], row["statement"]) for row in self._hot.table("alerted").all()
-        }
 
     @classmethod
     def open(cls, data_dir: Path, *, seed: bool = True) -> Store:
         """Open (or create) the store; a brand-new store is seeded with the starter stance pack."""
         store = cls(data_dir)
-        if seed and not store._hot.table("people"):
+        if seed and not store._people:
             store.import_data(load_starter_pack())
             store.flush()
         return store
+
+    def _keep_last_good(self) -> None:
+        """Copy the hot file that just loaded, so that a later corruption has a recent copy to restore."""
+        hot = self.data_dir / HOT_FILE
+        if hot.exists():
+            target = self.data_dir / "backups" / LAST_GOOD
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(hot, target / HOT_FILE)
 
     # -- concurrency ---------------------------------------------------------------
 
@@ -80,14 +116,14 @@ class Store:
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
     def flush(self) -> None:
-        """Write every pending change durably (one atomic rewrite per changed file at most)."""
+        """Write every pending change durably (one atomic rewrite or append per changed file)."""
         with self._lock:
             self._seen.flush()
             self._inbox.flush()
-            for db in (self._hot, self._cold):
-                storage = db.storage
-                assert isinstance(storage, DurableJSONStorage)
-                storage.flush()
+            self._archive.flush()
+            storage = self._hot.storage
+            assert isinstance(storage, DurableJSONStorage)
+            storage.flush()
 
     async def commit(self) -> None:
         """Flush durably, sharing one write among every caller within a few milliseconds (group commit).
@@ -120,40 +156,53 @@ class Store:
         self.flush()
         self._executor.shutdown(wait=True)
 
+    def prune(self) -> dict[str, int]:
+        """Apply the retention: article bodies past ``body_days``, delivered outbox entries past a week."""
+        with self._lock:
+            bodies = self._archive.prune_bodies(self.body_days)
+            cutoff = time.time() - OUTBOX_KEEP_S
+            outbox = self._hot.table("outbox")
+            old = [row.doc_id for row in outbox.all() if row["message_id"] and row["queued"] < cutoff]
+            if old:
+                outbox.remove(doc_ids=old)
+        return {"article_bodies": bodies, "outbox": len(old)}
+
     # -- people, questions, positions ----------------------------------------------
 
     def people(self) -> list[Person]:
-        return [from_dict(Person, row, "person") for row in self._hot.table("people").all()]
+        return self._people.all()
 
     def person(self, person_id: str) -> Person | None:
-        row = self._hot.table("people").get(Query().id == person_id)
-        return from_dict(Person, row, "person") if isinstance(row, dict) else None
+        return self._people.get(person_id)
 
     def find_person(self, name: str) -> Person | None:
         """Find a person by id, canonical name or alias, ignoring case."""
         wanted = name.strip().casefold()
-        for person in self.people():
+        for person in self._people.all():
             if wanted == person.id or wanted in (n.casefold() for n in person.names()):
                 return person
         return None
 
     def questions(self) -> list[Question]:
-        return [from_dict(Question, row, "question") for row in self._hot.table("questions").all()]
+        return self._questions.all()
 
     def question(self, question_id: str) -> Question | None:
-        row = self._hot.table("questions").get(Query().id == question_id)
-        return from_dict(Question, row, "question") if isinstance(row, dict) else None
+        return self._questions.get(question_id)
 
-    def positions(self, person: str | None = None, *, active_only: bool = True) -> list[Position]:
-        rows = self._hot.table("positions").all()
-        found = [from_dict(Position, row, "position") for row in rows]
+    def positions(self, person: str | None = None, *, status: PositionStatus | None = "active") -> list[Position]:
+        """Positions of ``person`` (default: everyone) with ``status`` (None: any)."""
         return [
-            p for p in found if (person is None or p.person == person) and (not active_only or p.status == "active")
+            p
+            for p in self._positions.all()
+            if (person is None or p.person == person) and (status is None or p.status == status)
         ]
+
+    def position(self, position_id: str) -> Position | None:
+        return self._positions.get(position_id)
 
     def add_person(self, person: Person) -> None:
         with self._lock:
-            self._hot.table("people").upsert(to_dict(person), Query().id == person.id)
+            self._people.put(person)
 
     def add_position(self, position: Position) -> None:
         if self.person(position.person) is None:
@@ -161,22 +210,40 @@ class Store:
         if self.question(position.question) is None:
             raise RecordError(f"position {position.id}.question", f"unknown question {position.question!r}")
         with self._lock:
-            self._hot.table("positions").upsert(to_dict(position), Query().id == position.id)
+            self._positions.put(position)
+
+    def set_position_status(self, position_id: str, status: PositionStatus) -> Position | None:
+        """Confirm a proposed position (``active``), retract or supersede one; None when unknown."""
+        with self._lock:
+            current = self._positions.get(position_id)
+            if current is None:
+                return None
+            updated = dataclasses.replace(current, status=status)
+            self._positions.put(updated)
+            return updated
 
     def remove_position(self, position_id: str) -> bool:
         with self._lock:
-            return bool(self._hot.table("positions").remove(Query().id == position_id))
+            return self._positions.remove(position_id)
 
     # -- import / export -------------------------------------------------------------
 
     def import_data(self, data: Any) -> dict[str, int]:
-        """Validate every record first, then merge them all; a bad record changes nothing."""
+        """Validate every record first, then merge them all; a bad record changes nothing.
+
+        A person whose name or alias matches a stored person under another id is the
+        same person: the two are merged and the incoming positions follow.
+        """
         if not isinstance(data, dict):
             raise RecordError("file", "expected an object with people, questions and positions")
         people = [from_dict(Person, row, f"people[{i}]") for i, row in enumerate(data.get("people", []))]
         questions = [from_dict(Question, row, f"questions[{i}]") for i, row in enumerate(data.get("questions", []))]
         positions = [from_dict(Position, row, f"positions[{i}]") for i, row in enumerate(data.get("positions", []))]
-        person_ids = {p.id for p in self.people()} | {p.id for p in people}
+        judgements = [from_dict(Judgement, row, f"judgements[{i}]") for i, row in enumerate(data.get("judgements", []))]
+        matches = {p.id: self._same_person(p) for p in people}
+        renamed = {incoming: match.id for incoming, match in matches.items() if match is not None}
+        positions = [dataclasses.replace(p, person=renamed.get(p.person, p.person)) for p in positions]
+        person_ids = set(self._people_ids()) | {renamed.get(p.id, p.id) for p in people}
         question_ids = {q.id for q in self.questions()} | {q.id for q in questions}
         for i, pos in enumerate(positions):
             if pos.person not in person_ids:
@@ -185,22 +252,37 @@ class Store:
                 raise RecordError(f"positions[{i}].question", f"unknown question {pos.question!r}")
         with self._lock:
             for person in people:
-                self.add_person(self._merged_with_existing(person))
-            table = self._hot.table("questions")
-            for question in questions:
-                table.upsert(to_dict(question), Query().id == question.id)
-            for pos in positions:
-                self._hot.table("positions").upsert(to_dict(pos), Query().id == pos.id)
+                self._people.put(self._merged_with_existing(person, renamed.get(person.id, person.id)))
+            self._questions.put_many(questions)
+            self._positions.put_many(positions)
+            self._archive.add_judgements(judgements)
         return {"people": len(people), "questions": len(questions), "positions": len(positions)}
 
-    def _merged_with_existing(self, person: Person) -> Person:
-        """Merge an incoming person with a stored one of the same id, keeping every alias."""
-        existing = self.person(person.id)
+    def _people_ids(self) -> list[str]:
+        return [p.id for p in self._people.all()]
+
+    def _same_person(self, incoming: Person) -> Person | None:
+        """A stored person with another id whose names overlap the incoming one's."""
+        if incoming.id in self._people:
+            return None
+        names = {n.casefold() for n in incoming.names()}
+        for person in self._people.all():
+            if names & {n.casefold() for n in person.names()}:
+                return person
+        return None
+
+    def _merged_with_existing(self, person: Person, target_id: str) -> Person:
+        """Merge an incoming person into the stored one it matches, keeping every alias."""
+        existing = self.person(target_id)
         if existing is None:
             return person
-        aliases = list(dict.fromkeys([*existing.aliases, *person.aliases]))
+        names = [*existing.aliases, *(n for n in person.names() if n != existing.name)]
         return Person(
-            person.id, person.name, aliases, person.role or existing.role, person.wikidata or existing.wikidata
+            existing.id,
+            existing.name if target_id != person.id else person.name,
+            list(dict.fromkeys(n for n in names if n != existing.name)),
+            person.role or existing.role,
+            person.wikidata or existing.wikidata,
         )
 
     def export_data(self) -> dict[str, Any]:
@@ -208,13 +290,14 @@ class Store:
             "format": EXPORT_FORMAT,
             "people": [to_dict(p) for p in self.people()],
             "questions": [to_dict(q) for q in self.questions()],
-            "positions": [to_dict(p) for p in self.positions(active_only=False)],
+            "positions": [to_dict(p) for p in self.positions(status=None)],
+            "judgements": [to_dict(j) for j in self.judgements()],
         }
 
     def export_file(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(self.export_data(), ensure_ascii=False, indent=2) + "\n")
+        atomic_write_text(path, dump_export(self.export_data()))
 
-    # -- articles and judgements ---------------------------------------------------
+    # -- seen identities and the inbox ---------------------------------------------
 
     def seen(self, identity: str) -> bool:
         return identity in self._seen
@@ -223,8 +306,6 @@ class Store:
         """Remember identities; they are kept a year, so that old items are never posted again."""
         with self._lock:
             self._seen.add(identities)
-
-    # -- the inbox: accepted items not yet processed ---------------------------------
 
     def accept(self, items: Iterable[dict[str, Any]]) -> None:
         """Queue items for processing; they stay here until :meth:`done`, across restarts."""
@@ -239,87 +320,76 @@ class Store:
         with self._lock:
             return self._inbox.items()
 
-    def record_article(self, report: dict[str, Any]) -> None:
-        with self._lock:
-            self._cold.table("articles").upsert(report, Query().url == report["url"])
+    # -- articles, judgements, alerts -------------------------------------------------
 
-    def add_judgements(self, judgements: Iterable[Judgement]) -> None:
+    def record_article(self, article: Article, judgements: list[Judgement]) -> None:
         with self._lock:
-            self._cold.table("judgements").insert_multiple(to_dict(j) for j in judgements)
+            self._archive.record(article, judgements)
+
+    def article(self, identity: str) -> Article | None:
+        return self._archive.article(identity)
 
     def judgements(self, person: str | None = None) -> list[Judgement]:
-        rows = self._cold.table("judgements").all()
-        found = [from_dict(Judgement, row, "judgement") for row in rows]
-        return [j for j in found if person is None or j.person == person]
+        return self._archive.judgements(person)
 
-    def claim_alert(self, position: str, statement: str) -> bool:
-        """Record that (position, statement) is alerted; False if it ever was before."""
-        key = (position, statement)
-        if key in self._alerted:
-            return False
+    def judgement(self, judgement_id: str) -> Judgement | None:
+        return self._archive.judgement(judgement_id)
+
+    def review(self, judgement_id: str, review: Review, by: str) -> Judgement | None:
+        """Record a moderator's confirmation or dismissal of a judgement; None when unknown."""
         with self._lock:
-            self._hot.table("alerted").insert({"position": position, "statement": statement})
-            self._alerted.add(key)
-        return True
+            return self._archive.review(judgement_id, review, by)
+
+    def claim_alert(self, judgement_id: str) -> bool:
+        """Record that a (position, statement) pair is alerted; False if it ever was before."""
+        with self._lock:
+            if judgement_id in self._alerted:
+                return False
+            self._hot.table("alerted").insert({"id": judgement_id})
+            self._alerted.add(judgement_id)
+            return True
 
     # -- subscriptions -------------------------------------------------------------
 
     def subscriptions(self, channel_id: int | None = None) -> list[Subscription]:
-        rows = self._hot.table("subscriptions").all()
-        subs = [from_dict(Subscription, row, "subscription") for row in rows]
-        return [s for s in subs if channel_id is None or s.channel_id == channel_id]
+        return [s for s in self._subs.all() if channel_id is None or s.channel_id == channel_id]
 
     def add_subscription(self, sub: Subscription) -> bool:
         """Add or update a subscription; True when it is new."""
-        q = Query()
-        match = (q.channel_id == sub.channel_id) & (q.target_kind == sub.target_kind) & (q.target == sub.target)
         with self._lock:
-            table = self._hot.table("subscriptions")
-            is_new = not table.contains(match)
-            table.upsert(to_dict(sub), match)
-        return is_new
+            return self._subs.put(sub)
 
     def remove_subscription(self, channel_id: int, target_kind: str, target: str) -> bool:
-        q = Query()
-        match = (q.channel_id == channel_id) & (q.target_kind == target_kind) & (q.target == target)
         with self._lock:
-            return bool(self._hot.table("subscriptions").remove(match))
+            return self._subs.remove((channel_id, target_kind, target))
 
     # -- feeds -----------------------------------------------------------------------
 
     def feeds(self) -> list[Feed]:
-        return [from_dict(Feed, row, "feed") for row in self._hot.table("feeds").all()]
+        return self._feeds.all()
 
     def feed(self, url: str) -> Feed | None:
-        doc_id = self._feed_ids.get(url)
-        row = self._hot.table("feeds").get(doc_id=doc_id) if doc_id is not None else None
-        return from_dict(Feed, row, "feed") if isinstance(row, dict) else None
+        return self._feeds.get(url)
 
     def save_feed(self, feed: Feed) -> None:
         with self._lock:
-            table = self._hot.table("feeds")
-            doc_id = self._feed_ids.get(feed.url)
-            if doc_id is None:
-                self._feed_ids[feed.url] = table.insert(to_dict(feed))
-            else:
-                table.update(to_dict(feed), doc_ids=[doc_id])
+            self._feeds.put(feed)
 
     def move_feed(self, feed: Feed, new_url: str) -> Feed:
         """Follow a permanent redirect: the feed and its subscriptions take the new URL, keeping their key."""
         moved = dataclasses.replace(feed, url=new_url, key=feed.scope)
         with self._lock:
-            self.remove_feed(feed.url)
-            self.save_feed(moved)
+            self._feeds.remove(feed.url)
+            self._feeds.put(moved)
             for sub in self.subscriptions():
                 if sub.target_kind == "feed" and sub.target == feed.url:
-                    self.remove_subscription(sub.channel_id, "feed", feed.url)
-                    self.add_subscription(dataclasses.replace(sub, target=new_url))
+                    self._subs.remove(sub.key())
+                    self._subs.put(dataclasses.replace(sub, target=new_url))
         return moved
 
     def remove_feed(self, url: str) -> bool:
         with self._lock:
-            doc_id = self._feed_ids.pop(url, None)
-            return doc_id is not None and bool(self._hot.table("feeds").remove(doc_ids=[doc_id]))
+            return self._feeds.remove(url)
 
     # -- outbox ----------------------------------------------------------------------
 
@@ -331,12 +401,43 @@ class Store:
             )
 
     def pending(self) -> list[tuple[int, int, dict[str, Any]]]:
+        """Undelivered messages in the order they were queued."""
         rows = self._hot.table("outbox").search(Query().message_id == 0)
-        return [(row.doc_id, row["channel_id"], row["payload"]) for row in rows]
+        return [(row.doc_id, row["channel_id"], row["payload"]) for row in sorted(rows, key=lambda r: r.doc_id)]
 
     def mark_delivered(self, outbox_id: int, message_id: int) -> None:
         with self._lock:
             self._hot.table("outbox").update({"message_id": message_id}, doc_ids=[outbox_id])
+
+    def delivered(self, outbox_id: int) -> int:
+        """The Discord message id an outbox entry was delivered as (0: not yet)."""
+        row = self._hot.table("outbox").get(doc_id=outbox_id)
+        return int(row["message_id"]) if isinstance(row, dict) else 0
+
+
+def _id(record: Question | Position) -> str:
+    return record.id
+
+
+def _restore_hint(data_dir: Path) -> str:
+    good = data_dir / "backups" / LAST_GOOD / HOT_FILE
+    if good.exists():
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(good.stat().st_mtime))
+        return f"The last good copy of {HOT_FILE} is {good} (from {stamp})."
+    backup = last_backup(data_dir)
+    return f"The last backup is {backup}." if backup else "There is no backup to restore."
+
+
+def dump_export(data: dict[str, Any]) -> str:
+    """JSON with one record a line, so that an import error's line number finds the record."""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            rows = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f"  {json.dumps(key)}: [\n{rows}\n  ]" if value else f"  {json.dumps(key)}: []")
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def load_starter_pack() -> Any:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from storage.durable import DurableJSONStorage, StorageError
-from storage.records import Feed, Position, RecordError, Subscription
+from storage.records import Feed, Position, RecordError, Subscription, judgement_id
 from storage.store import Store, load_starter_pack
 
 
@@ -112,8 +112,8 @@ def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
 
 
 def test_an_alert_is_claimed_once(store: Store) -> None:
-    assert store.claim_alert("pos", "statement")
-    assert not store.claim_alert("pos", "statement")
+    assert store.claim_alert(judgement_id("pos", "statement"))
+    assert not store.claim_alert(judgement_id("pos", "statement"))
 
 
 def test_outbox_keeps_undelivered_messages(tmp_path: Path) -> None:
