@@ -37,6 +37,7 @@ from pipeline.scan import run_scan
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
 from storage.durable import StorageError
+from storage.exchange import read_import, with_line
 from storage.records import RecordError
 from storage.store import Store
 
@@ -208,7 +209,11 @@ def _stances(settings: Settings, action: str, file: Path) -> int:
             store.export_file(file)
             print(f"Exported the stance store to {file}.")
             return 0
-        counts = store.import_data(json.loads(file.read_text(encoding="utf-8")))
+        text, data = read_import(file)
+        try:
+            counts = store.import_data(data)
+        except RecordError as exc:
+            raise with_line(exc, file, text) from None
         store.flush()
         print(f"Imported {counts['people']} people, {counts['questions']} questions, {counts['positions']} positions.")
         return 0

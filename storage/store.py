@@ -36,6 +36,7 @@ from tinydb import Query, TinyDB
 
 from storage.archive import ArticleArchive
 from storage.durable import DurableJSONStorage, StorageError, atomic_write_text
+from storage.exchange import EXPORT_FORMAT, dump_export
 from storage.identities import IdentityLog
 from storage.inbox import Inbox
 from storage.migrations import HOT_FILE, last_backup, migrate
@@ -57,7 +58,6 @@ from storage.tables import IndexedTable
 
 P = ParamSpec("P")
 T = TypeVar("T")
-EXPORT_FORMAT = "stancewatch-stances/1"
 COMMIT_LINGER_S = 0.005
 OUTBOX_KEEP_S = 7 * 86400
 LAST_GOOD = "last-good"
@@ -101,7 +101,7 @@ class Store:
         return store
 
     def _keep_last_good(self) -> None:
-        """Copy the hot file that just loaded, so that a later corruption has a recent copy to restore."""
+        """Copy the hot file after a clean load or close, so that a later corruption has a copy to restore."""
         hot = self.data_dir / HOT_FILE
         if hot.exists():
             target = self.data_dir / "backups" / LAST_GOOD
@@ -155,6 +155,7 @@ class Store:
     def close(self) -> None:
         self.flush()
         self._executor.shutdown(wait=True)
+        self._keep_last_good()
 
     def prune(self) -> dict[str, int]:
         """Apply the retention: article bodies past ``body_days``, delivered outbox entries past a week."""
@@ -426,18 +427,6 @@ def _restore_hint(data_dir: Path) -> str:
         return f"The last good copy of {HOT_FILE} is {good} (from {stamp})."
     backup = last_backup(data_dir)
     return f"The last backup is {backup}." if backup else "There is no backup to restore."
-
-
-def dump_export(data: dict[str, Any]) -> str:
-    """JSON with one record a line, so that an import error's line number finds the record."""
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list):
-            rows = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
-            parts.append(f"  {json.dumps(key)}: [\n{rows}\n  ]" if value else f"  {json.dumps(key)}: []")
-        else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def load_starter_pack() -> Any:

@@ -108,13 +108,16 @@ async def test_stances_export_and_import(tmp_path: Path) -> None:
     exported = tmp_path / "stances.json"
     code, _, err = await run_cli("stances", "export", str(exported), env=env)
     assert code == 0, err
-    data = json.loads(exported.read_text(encoding="utf-8"))
-    assert len(data["positions"]) >= 20
-    data["positions"][0]["source_url"] = "not a url"
+    text = exported.read_text(encoding="utf-8")
+    assert len(json.loads(text)["positions"]) >= 20
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if '"id": "musk-fli-pause-2023"' in line)
+    lines[number - 1] = lines[number - 1].replace('"https://futureoflife.org', '"futureoflife.org')
     broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps(data), encoding="utf-8")
+    broken.write_text("\n".join(lines), encoding="utf-8")
     code, _, err = await run_cli("stances", "import", str(broken), env=env)
-    assert code == 2 and "positions[0].source_url" in err
+    assert code == 2
+    assert re.search(rf"broken\.json line {number}: positions\[\d+\]\.source_url: must be an http\(s\) URL", err), err
     code, out, err = await run_cli("stances", "import", str(exported), env={"DATA_DIR": str(tmp_path / "other")})
     assert code == 0 and "positions" in out, err
 

@@ -1,11 +1,18 @@
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from storage.durable import DurableJSONStorage, StorageError
-from storage.records import Feed, Position, RecordError, Subscription, judgement_id
+from storage.exchange import dump_export, record_line, with_line
+from storage.identities import IdentityLog
+from storage.records import Article, Feed, Judgement, Position, RecordError, Subscription, judgement_id
 from storage.store import Store, load_starter_pack
 
 
@@ -100,17 +107,6 @@ def test_bad_import_changes_nothing(store: Store) -> None:
     assert len(store.positions()) == before
 
 
-def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
-    store.add_position(
-        Position("p1", "elon-musk", "open-weights", "favor", "Open weights are good.", "https://example.com", "2024")
-    )
-    path = tmp_path / "export.json"
-    store.export_file(path)
-    other = Store.open(tmp_path / "other", seed=False)
-    other.import_data(json.loads(path.read_text(encoding="utf-8")))
-    assert other.export_data() == store.export_data()
-
-
 def test_an_alert_is_claimed_once(store: Store) -> None:
     assert store.claim_alert(judgement_id("pos", "statement"))
     assert not store.claim_alert(judgement_id("pos", "statement"))
@@ -124,3 +120,191 @@ def test_outbox_keeps_undelivered_messages(tmp_path: Path) -> None:
     store.close()
     pending = Store.open(tmp_path).pending()
     assert [channel for _, channel, _ in pending] == [11]
+
+
+# -- crash safety ---------------------------------------------------------------------
+
+
+def test_sigkill_during_heavy_writes_leaves_old_or_new_state(tmp_path: Path) -> None:
+    """Kill a writer at random moments, 25 times; every time, every file must load and agree."""
+    data = tmp_path / "data"
+    seeded = Store.open(data, seed=False)
+    for i in range(1500):  # a hot file of several hundred KB, so that kills land mid-write
+        seeded.save_feed(Feed(url=f"https://feeds.example.com/{i}", last_error="x" * 200))
+    seeded.close()
+    rng = random.Random(1)
+    last = 0
+    for _ in range(25):
+        writer = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "crash_writer.py"), str(data)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout is not None
+        writer.stdout.readline()  # it is writing
+        time.sleep(rng.uniform(0.0, 0.3))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        store = Store.open(data, seed=False)
+        marker = store.feed("generation")
+        assert marker is not None
+        generation = int(marker.last_error)
+        assert generation >= last  # never older than what a previous round found committed
+        last = generation
+        # Files are flushed in order (identities, archive, hot file): the others may be one round ahead.
+        assert all(store.seen(f"id:{g}:{i}") for g in range(1, generation + 1) for i in (0, 49))
+        assert not store.seen(f"id:{generation + 2}:0")
+        assert all(store.article(f"a:{g}") is not None for g in range(1, generation + 1))
+        assert len(store.feeds()) == 1501
+        store.close()
+    assert last > 0
+
+
+# -- schema migration, backups, clear errors -------------------------------------------
+
+
+def test_schema_1_store_is_migrated_after_a_backup(tmp_path: Path) -> None:
+    yesterday = time.time() - 86400
+    hot = {
+        "_meta": {"schema": {"version": 1}},
+        "people": {"1": {"id": "elon-musk", "name": "Elon Musk", "aliases": ["Musk"]}},
+        "feeds": {"1": {"url": "https://example.com/feed", "body_hash": "abc"}},
+        "seen": {"1": {"id": "guid:1", "at": yesterday}, "2": {"id": "link:https://e.com/2", "at": yesterday}},
+        "alerted": {"1": {"position": "musk-fli-pause-2023", "statement": "Musk bought GPUs."}},
+    }
+    cold = {
+        "articles": {"1": {"url": "https://e.com/2", "title": "GPUs", "language": "en", "relevant": True}},
+        "judgements": {
+            "1": {
+                "position": "musk-fli-pause-2023",
+                "person": "elon-musk",
+                "statement": "Musk bought GPUs.",
+                "verdict": "inconsistent",
+                "confidence": 0.8,
+                "reason": "r",
+                "article": "https://e.com/2",
+            }
+        },
+    }
+    (tmp_path / "stancewatch.json").write_text(json.dumps(hot), encoding="utf-8")
+    (tmp_path / "articles.json").write_text(json.dumps(cold), encoding="utf-8")
+    store = Store.open(tmp_path, seed=False)
+    assert store.seen("guid:1") and store.seen("link:https://e.com/2")
+    assert not store.claim_alert(judgement_id("musk-fli-pause-2023", "Musk bought GPUs."))  # never alerted twice
+    assert [j.verdict for j in store.judgements("elon-musk")] == ["inconsistent"]
+    assert store.article("link:https://e.com/2") is not None
+    assert store.feed("https://example.com/feed") is not None
+    [backup] = (tmp_path / "backups").glob("schema-1-*")
+    assert json.loads((backup / "stancewatch.json").read_text(encoding="utf-8")) == hot
+    assert json.loads((backup / "articles.json").read_text(encoding="utf-8")) == cold
+    assert json.loads((tmp_path / "stancewatch.json").read_text(encoding="utf-8"))["_meta"]["schema"]["version"] == 2
+    assert not (tmp_path / "articles.json").exists()
+
+
+def test_unreadable_file_names_the_last_good_copy(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+    (tmp_path / "stancewatch.json").write_text('{"people": {', encoding="utf-8")
+    with pytest.raises(StorageError, match=r"not valid JSON .* last good copy of stancewatch\.json is .*last-good"):
+        Store.open(tmp_path)
+
+
+# -- retention -------------------------------------------------------------------------
+
+
+def test_article_bodies_are_pruned_after_the_retention(tmp_path: Path) -> None:
+    store = Store(tmp_path, body_days=90)
+    old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120 * 86400))
+    new = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    verdict = Judgement("p", "elon-musk", "s", "inconsistent", 0.9, "r", judged_at=old)
+    store.record_article(Article("link:old", "https://e.com/old", fetched=old, text="body"), [verdict])
+    store.record_article(Article("link:new", "https://e.com/new", fetched=new, text="body"), [])
+    assert store.prune()["article_bodies"] == 1
+    store.close()
+    reopened = Store(tmp_path)
+    old_article, new_article = reopened.article("link:old"), reopened.article("link:new")
+    assert old_article is not None and old_article.text == "" and old_article.url == "https://e.com/old"
+    assert new_article is not None and new_article.text == "body"
+    assert reopened.judgement(verdict.id) is not None  # judgements are kept: alerts cite them
+
+
+def test_identities_expire_after_a_year(tmp_path: Path) -> None:
+    log = IdentityLog(tmp_path / "identities.log", keep_days=365)
+    log.add(["guid:ancient"], day="2020-01-01")
+    log.add(["guid:recent"])
+    log.flush()
+    reloaded = IdentityLog(tmp_path / "identities.log", keep_days=365)
+    assert "guid:recent" in reloaded and "guid:ancient" not in reloaded
+
+
+# -- positions, reviews, import ----------------------------------------------------------
+
+
+def test_proposed_positions_wait_for_confirmation(store: Store) -> None:
+    proposed = Position(
+        "musk-new", "elon-musk", "open-weights", "favor", "Musk backed open weights.", "https://e.com/x", "2026-11",
+        date_precision="month", origin="extracted by test.gguf with prompts v1", status="proposed",
+    )  # fmt: skip
+    store.add_position(proposed)
+    assert "musk-new" not in {p.id for p in store.positions("elon-musk")}
+    confirmed = store.set_position_status("musk-new", "active")
+    assert confirmed is not None and confirmed.status == "active"
+    assert "musk-new" in {p.id for p in store.positions("elon-musk")}
+    assert store.set_position_status("nope", "active") is None
+
+
+def test_reviews_are_stored(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    verdict = Judgement("musk-fli-pause-2023", "elon-musk", "Musk bought GPUs.", "inconsistent", 0.9, "r")
+    store.record_article(Article("link:a", "https://e.com/a"), [verdict])
+    reviewed = store.review(verdict.id, "dismissed", "moderator#1")
+    assert reviewed is not None and reviewed.review == "dismissed"
+    store.close()
+    again = Store.open(tmp_path).judgement(verdict.id)
+    assert again is not None and (again.review, again.reviewed_by) == ("dismissed", "moderator#1")
+
+
+def test_import_merges_a_person_known_by_alias(store: Store) -> None:
+    data = {
+        "people": [{"id": "musk", "name": "Elon R. Musk", "aliases": ["머스크", "Elon Reeve Musk"]}],
+        "positions": [
+            {
+                "id": "musk-imported", "person": "musk", "question": "regulate-ai", "stance": "favor",
+                "claim": "Musk called for AI regulation.", "source_url": "https://e.com/r", "date": "2023",
+                "date_precision": "year",
+            }
+        ],
+    }  # fmt: skip
+    store.import_data(data)
+    assert store.person("musk") is None
+    musk = store.person("elon-musk")
+    assert musk is not None and "Elon Reeve Musk" in musk.aliases and "Elon R. Musk" in musk.aliases
+    position = store.position("musk-imported")
+    assert position is not None and position.person == "elon-musk"
+
+
+def test_import_errors_name_the_line(tmp_path: Path) -> None:
+    text = dump_export(
+        {
+            "format": "stancewatch-stances/1",
+            "people": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
+            "positions": [{"id": "p1"}, {"id": "p2", "date": "soon"}],
+        }
+    )
+    assert record_line(text, "people", 1) == 5
+    assert record_line(text, "positions", 1) == 9
+    assert record_line(text, "positions", 2) is None
+    error = with_line(RecordError("positions[1].date", "must be YYYY"), tmp_path / "f.json", text)
+    assert str(error) == f"{tmp_path / 'f.json'} line 9: positions[1].date: must be YYYY"
+
+
+def test_export_import_round_trip_without_loss(store: Store, tmp_path: Path) -> None:
+    verdict = Judgement(
+        "musk-fli-pause-2023", "elon-musk", "Musk bought GPUs.", "inconsistent", 0.9, "r", review="confirmed"
+    )
+    store.record_article(Article("link:a", "https://e.com/a"), [verdict])
+    store.set_position_status("lecun-pause-2023", "superseded")
+    path = tmp_path / "export.json"
+    store.export_file(path)
+    other = Store.open(tmp_path / "other", seed=False)
+    other.import_data(json.loads(path.read_text(encoding="utf-8")))
+    assert other.export_data() == store.export_data()

@@ -1,0 +1,80 @@
+"""The stances exchange file: export with one record a line, import with errors that name the line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from storage.records import RecordError
+
+EXPORT_FORMAT = "stancewatch-stances/1"
+_WHERE = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+def dump_export(data: dict[str, Any]) -> str:
+    """JSON with one record a line, readable in a diff and easy to hand-edit."""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            rows = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f"  {json.dumps(key)}: [\n{rows}\n  ]" if value else f"  {json.dumps(key)}: []")
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def read_import(path: Path) -> tuple[str, Any]:
+    """The file's text and parsed JSON; a syntax error names the file, line and column."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return text, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path} line {exc.lineno}, column {exc.colno}", f"not valid JSON ({exc.msg})") from None
+
+
+def with_line(error: RecordError, path: Path, text: str) -> RecordError:
+    """The same error, with the file and the line where the bad record starts."""
+    match = _WHERE.match(error.where)
+    line = record_line(text, match.group(1), int(match.group(2))) if match else None
+    place = f"{path} line {line}" if line else str(path)
+    return RecordError(f"{place}: {error.where}", str(error).removeprefix(f"{error.where}: "))
+
+
+def record_line(text: str, section: str, index: int) -> int | None:
+    """The line on which element ``index`` of the top-level array ``section`` starts."""
+    depth, line, element = 0, 1, -1
+    in_string = escaped = in_section = awaiting = False
+    token_start, last_string, key = 0, "", ""
+    for pos, char in enumerate(text):
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string, last_string = False, text[token_start + 1 : pos]
+            continue
+        if awaiting and not char.isspace():
+            if char == "]":
+                return None
+            element, awaiting = element + 1, False
+            if element == index:
+                return line
+        if char == '"':
+            in_string, token_start = True, pos
+        elif char in "{[":
+            depth += 1
+            if char == "[" and depth == 2 and key == section:
+                in_section = awaiting = True
+        elif char in "}]":
+            depth -= 1
+            in_section = in_section and depth >= 2
+        elif char == ":" and depth == 1:
+            key = last_string
+        elif char == "," and in_section and depth == 2:
+            awaiting = True
+    return None
