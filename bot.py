@@ -113,6 +113,7 @@ class StancewatchBot(commands.Bot):
             max_instances=1,
             coalesce=True,
         )
+        self.scheduler.add_job(self._prune, "interval", hours=24, next_run_time=datetime.now())
         self.scheduler.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -120,6 +121,12 @@ class StancewatchBot(commands.Bot):
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
+
+    async def _prune(self) -> None:
+        """Apply the retention (article bodies, old outbox entries) once a day."""
+        pruned = await self.store.run(self.store.prune)
+        await self.store.commit()
+        log.info("Retention: dropped %(article_bodies)d article bodies, %(outbox)d outbox entries", pruned)
 
     async def _on_report(self, item: FeedItem, report: ArticleReport) -> None:
         self.dispatch("article_report", item, report)

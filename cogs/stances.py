@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Literal
 
@@ -33,8 +34,34 @@ class Stances(commands.Cog):
         if found is None:
             raise UserError(f"I know no person called {person!r}.")
         positions = await store.run(store.positions, found.id)
+        proposed = await store.run(store.positions, found.id, status="proposed")
         lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source_url}>" for p in positions]
+        if proposed:
+            lines.append("Proposed from articles (confirm with /stance confirm, reject with /stance remove):")
+            lines += [f"`{p.id}` {p.date} {p.claim} <{p.source_url}>" for p in proposed]
         await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {found.name}.")[:2000])
+
+    @stance.command(name="confirm", description="Confirm a position the bot proposed from an article.")
+    @app_commands.describe(position_id="the proposed position's id", stance="which way the position goes")
+    async def stance_confirm(
+        self, interaction: Interaction, position_id: str, stance: Literal["favor", "against", "mixed"]
+    ) -> None:
+        require_manage_server(interaction)
+        store = self.bot.store
+        found = await store.run(store.position, position_id.strip())
+        if found is None or found.status != "proposed":
+            raise UserError(f"No proposed position has the id {position_id!r}.")
+        confirmed = dataclasses.replace(
+            found, stance=stance, status="active", origin=f"{found.origin}; confirmed by {interaction.user.id}"
+        )
+        await store.run(store.add_position, confirmed)
+        await store.commit()
+        await reply_ephemeral(interaction, f"Confirmed `{confirmed.id}` ({stance}); it is now judged against.")
+
+    @stance_confirm.autocomplete("position_id")
+    async def proposed_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        proposed = await self.bot.store.run(self.bot.store.positions, status="proposed")
+        return choices([(f"{p.claim[:80]}", p.id) for p in proposed], current)
 
     @stance.command(name="add", description="Store a position a person took.")
     @app_commands.rename(date_="date")

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storage.records import Subscription
+from storage.records import Subscription, judgement_id
 
 if TYPE_CHECKING:
     from pipeline.process import ArticleReport
-    from storage.store import Store
+    from storage.backend import StanceStore
 
 # Discord's embed limits, kept here so every renderer cuts text the same way.
 TITLE_LIMIT = 256
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
+TOTAL_LIMIT = 6000
+MAX_CLASHES_PER_CARD = 6
 COLOURS = {"inconsistent": 0xD64541, "consistent": 0x2E8B57, "unrelated": 0x808080}
 
 
@@ -50,6 +52,12 @@ class Clash:
     reason: str
     model: str
     prompt_version: str
+    subtype: str = ""
+    severity: str = ""
+
+    @property
+    def judgement_id(self) -> str:
+        return judgement_id(self.position_id, self.statement)
 
 
 @dataclass(frozen=True)
@@ -59,25 +67,52 @@ class AlertCard:
     colour: int
     fields: list[tuple[str, str]] = field(default_factory=list)
     footer: str = ""
+    judgements: list[str] = field(default_factory=list)
+    """The judgement ids the card shows, for moderators' Confirm and Dismiss."""
 
     @classmethod
     def for_clash(cls, clash: Clash) -> AlertCard:
-        old = f"{clash.position_claim}\n— {clash.position_date}, {clash.position_source}"
-        new = clash.statement
-        if clash.statement_quote and clash.statement_quote != clash.statement:
-            new += f"\n> {clash.statement_quote}"
-        new += f"\n— {clash.article_date or 'undated'}, [{clash.article_title}]({clash.article_url})"
+        return cls.for_clashes([clash])
+
+    @classmethod
+    def for_clashes(cls, clashes: list[Clash]) -> AlertCard:
+        """One card for one person's clashes in one article (at most six, within Discord's limits)."""
+        shown = clashes[:MAX_CLASHES_PER_CARD]
+        first = shown[0]
+        raw: list[tuple[str, str]] = []
+        for number, clash in enumerate(shown, start=1):
+            prefix = f"{number}. " if len(shown) > 1 else ""
+            old = f"{clash.position_claim}\n— {clash.position_date}, {clash.position_source}"
+            new = clash.statement
+            if clash.statement_quote and clash.statement_quote != clash.statement:
+                new += f"\n> {clash.statement_quote}"
+            new += f"\n— {clash.article_date or 'undated'}, [{clash.article_title}]({clash.article_url})"
+            detail = ", ".join(x for x in (clash.subtype, clash.severity) if x)
+            verdict = f"{clash.verdict}{f' ({detail})' if detail else ''}, confidence {clash.confidence:.2f}"
+            raw += [
+                (f"{prefix}Earlier position", old),
+                (f"{prefix}New statement", new),
+                (f"{prefix}Verdict: {verdict}", clash.reason or "no reason given"),
+            ]
+        questions = list(dict.fromkeys(c.question for c in shown))
+        about = f"“{questions[0]}”" if len(questions) == 1 else f"{len(questions)} questions"
+        title = clip(
+            f"Possible clash: {first.person} on {about}"
+            if len(shown) == 1
+            else f"{len(shown)} possible clashes: {first.person} on {about}",
+            TITLE_LIMIT,
+        )
+        footer = f"{first.model} · prompts {first.prompt_version} · automated judgement, verify the sources"
+        budget = TOTAL_LIMIT - len(title) - len(footer) - sum(len(name) for name, _ in raw)
+        limit = min(FIELD_LIMIT, budget // len(raw))
+        fields = [(name, clip(value, limit)) for name, value in raw]
         return cls(
-            title=clip(f"Possible clash: {clash.person} on “{clash.question}”", TITLE_LIMIT),
-            url=clash.article_url,
-            colour=COLOURS.get(clash.verdict, 0x808080),
-            fields=[
-                ("Earlier position", clip(old, FIELD_LIMIT)),
-                ("New statement", clip(new, FIELD_LIMIT)),
-                ("Verdict", f"{clash.verdict} (confidence {clash.confidence:.2f})"),
-                ("Why", clip(clash.reason, FIELD_LIMIT)),
-            ],
-            footer=f"{clash.model} · prompts {clash.prompt_version} · automated judgement, verify the sources",
+            title=title,
+            url=first.article_url,
+            colour=COLOURS.get(first.verdict, 0x808080),
+            fields=fields,
+            footer=footer,
+            judgements=[c.judgement_id for c in shown],
         )
 
     @classmethod
@@ -88,6 +123,7 @@ class AlertCard:
             payload["colour"],
             [tuple(f) for f in payload["fields"]],
             payload["footer"],
+            list(payload.get("judgements", [])),
         )
 
     def to_payload(self) -> dict[str, Any]:
@@ -97,6 +133,7 @@ class AlertCard:
             "colour": self.colour,
             "fields": self.fields,
             "footer": self.footer,
+            "judgements": self.judgements,
         }
 
     def render_text(self) -> str:
@@ -128,7 +165,7 @@ def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None 
     }[sub.target_kind]
 
 
-def route_report(store: Store, feed_url: str, report: ArticleReport) -> int:
+def route_report(store: StanceStore, feed_url: str, report: ArticleReport) -> int:
     """Write a report's clash alerts and summary to the outbox of each channel that wants them.
 
     Runs on the store thread in the same transaction that finishes the article, so a
@@ -136,10 +173,14 @@ def route_report(store: Store, feed_url: str, report: ArticleReport) -> int:
     """
     subs = store.subscriptions()
     queued = 0
-    for clash in report.clashes:
-        payload = {"kind": "clash", "card": AlertCard.for_clash(clash).to_payload()}
-        for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url, clash=clash)}):
-            store.enqueue(channel_id, payload)
+    for channel_id in sorted({s.channel_id for s in subs}):
+        mine = [s for s in subs if s.channel_id == channel_id]
+        wanted = [c for c in report.clashes if any(subscription_wants(s, feed_url=feed_url, clash=c) for s in mine)]
+        by_person: dict[str, list[Clash]] = {}
+        for clash in wanted:
+            by_person.setdefault(clash.person_id, []).append(clash)
+        for clashes in by_person.values():  # one alert a person an article, listing every clash
+            store.enqueue(channel_id, {"kind": "clash", "card": AlertCard.for_clashes(clashes).to_payload()})
             queued += 1
     if report.relevant and report.summary:
         payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}
@@ -149,7 +190,7 @@ def route_report(store: Store, feed_url: str, report: ArticleReport) -> int:
     return queued
 
 
-def route_notice(store: Store, feed_url: str, reason: str) -> int:
+def route_notice(store: StanceStore, feed_url: str, reason: str) -> int:
     """Tell every channel that follows a feed (directly or through "everything") that it was paused."""
     channels = {
         s.channel_id

@@ -5,11 +5,13 @@ Used alike by the Discord bot, ``scan`` and ``demo``; it knows nothing of Discor
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from models.engine import LLMEngine
 from models.extract import Statement, extract_statements
@@ -20,8 +22,9 @@ from pipeline.alerts import Clash
 from pipeline.feeds import FeedItem
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
-from storage.records import Article, Judgement, Position, Question, judgement_id
-from storage.store import Store
+from storage.backend import StanceStore
+from storage.records import Article, Judgement, Person, Position, Question, judgement_id
+from storage.records import Statement as StatementRecord
 
 log = logging.getLogger(__name__)
 CANDIDATES_PER_STATEMENT = 3
@@ -79,7 +82,7 @@ class ArticlePipeline:
     def __init__(
         self,
         engine: LLMEngine,
-        store: Store,
+        store: StanceStore,
         judge: ClashJudge,
         *,
         record: bool = True,
@@ -100,11 +103,25 @@ class ArticlePipeline:
         report.relevant = await is_relevant(
             self.engine, item.title, item.text, names_tracked_person=bool(people), config=self.relevance
         )
-        if not report.relevant:
-            return report
-        report.summary = await summarize(self.engine, item.title, item.text, language)
-        statements = await extract_statements(self.engine, item.title, item.text, people)
         questions = {q.id: q for q in await self.store.run(self.store.questions)}
+        statements: list[Statement] = []
+        judgements: list[Judgement] = []
+        if report.relevant:
+            report.summary = await summarize(self.engine, item.title, item.text, language)
+            statements = await extract_statements(self.engine, item.title, item.text, people)
+            judgements = await self._judge_all(report, item, statements, people, questions)
+        if self.record:
+            await self.store.run(self._record, item, report, judgements, statements, questions)
+        return report
+
+    async def _judge_all(
+        self,
+        report: ArticleReport,
+        item: FeedItem,
+        statements: list[Statement],
+        people: list[Person],
+        questions: dict[str, Question],
+    ) -> list[Judgement]:
         names = {p.id: p.name for p in people}
         judgements: list[Judgement] = []
         for statement in statements:
@@ -114,9 +131,7 @@ class ArticlePipeline:
             positions = await self.store.run(self.store.positions, statement.person)
             for position in rank_positions(statement.text, positions, questions)[:CANDIDATES_PER_STATEMENT]:
                 judgements.append(await self._judge(report, item, statement, position, questions, names))
-        if self.record:
-            await self.store.run(self._record, item, report, judgements)
-        return report
+        return judgements
 
     async def _judge(
         self,
@@ -178,12 +193,35 @@ class ArticlePipeline:
             )
         return record
 
-    def _record(self, item: FeedItem, report: ArticleReport, judgements: list[Judgement]) -> None:
-        """Store the article and its judgements, and keep only clashes never alerted before.
+    def _record(
+        self,
+        item: FeedItem,
+        report: ArticleReport,
+        judgements: list[Judgement],
+        statements: list[Statement],
+        questions: dict[str, Question],
+    ) -> None:
+        """Store the article, what it attributes to whom and every judgement; keep only new clashes.
 
-        Nothing is flushed here: the caller commits these changes together with the
-        outbox messages they lead to, so a crash keeps both or neither.
+        A statement on a known question is also proposed as a position, which waits
+        for a moderator's ``/stance confirm``: the memory grows, but the model never
+        writes history alone. Nothing is flushed here: the caller commits these changes
+        together with the outbox messages they lead to, so a crash keeps both or neither.
         """
+        date = item.published[:10] or _now()[:10]
+        stored = [
+            StatementRecord(
+                id=hashlib.sha256(f"{s.person}\n{s.text}\n{item.url}".encode()).hexdigest()[:16],
+                person=s.person,
+                text=s.text,
+                article=item.url,
+                quote=s.quote,
+                date=date,
+                kind="did" if s.kind == "did" else "said",
+                question=best_question(s.text, questions),
+            )
+            for s in statements
+        ]
         article = Article(
             identity=item.identity,
             url=item.url,
@@ -197,5 +235,32 @@ class ArticlePipeline:
             people=report.people,
             text=item.text,
         )
-        self.store.record_article(article, judgements)
+        self.store.record_article(article, judgements, stored)
+        for statement in stored:
+            if statement.question and self.store.position(f"proposed-{statement.id}") is None:
+                self.store.add_position(self._proposal(item, statement))
         report.clashes = [c for c in report.clashes if self.store.claim_alert(judgement_id(c.position_id, c.statement))]
+
+    def _proposal(self, item: FeedItem, statement: StatementRecord) -> Position:
+        return Position(
+            id=f"proposed-{statement.id}",
+            person=statement.person,
+            question=statement.question,
+            stance="mixed",  # the moderator who confirms it says which way it goes
+            claim=statement.text,
+            source_url=item.url,
+            date=statement.date,
+            quote=statement.quote,
+            outlet=urlsplit(item.url).hostname or "",
+            published=item.published,
+            origin=f"extracted by {self.engine.info.model_name} with prompts {PROMPT_VERSION}",
+            status="proposed",
+        )
+
+
+def best_question(text: str, questions: dict[str, Question]) -> str:
+    """The question whose keywords the text names most, or "" when it names none."""
+    lowered = text.casefold()
+    hits = {q.id: sum(1 for k in q.keywords if k.casefold() in lowered) for q in questions.values()}
+    best = max(hits, key=lambda q: hits[q], default="")
+    return best if best and hits[best] > 0 else ""

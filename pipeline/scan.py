@@ -14,7 +14,7 @@ from pipeline.feeds import FeedError, fetch, make_session, parse_feed
 from pipeline.process import ArticlePipeline
 from pipeline.watcher import article_text
 from settings import Settings
-from storage.store import Store
+from storage.backend import StanceStore
 
 
 async def read_source(source: str, settings: Settings) -> tuple[bytes, str, str]:
@@ -32,7 +32,7 @@ async def read_source(source: str, settings: Settings) -> tuple[bytes, str, str]
     return body, "", "file://" + source
 
 
-async def run_scan(settings: Settings, source: str, store: Store, *, as_json: bool) -> int:
+async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_json: bool) -> int:
     try:
         body, content_type, url = await read_source(source, settings)
         items = await asyncio.to_thread(parse_feed, body, url, content_type)

@@ -36,8 +36,8 @@ from pipeline.alerts import route_notice, route_report
 from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
 from pipeline.process import ArticlePipeline, ArticleReport
 from settings import Settings
+from storage.backend import StanceStore
 from storage.records import Feed
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 400
@@ -114,7 +114,7 @@ def max_age(headers: dict[str, str]) -> float:
 class FeedWatcher:
     def __init__(
         self,
-        store: Store,
+        store: StanceStore,
         pipeline: ArticlePipeline,
         session: aiohttp.ClientSession,
         on_report: ReportHandler,

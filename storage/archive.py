@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from tinydb import TinyDB
 
 from storage.durable import DurableJSONStorage
-from storage.records import Article, Judgement, Review
+from storage.records import Article, Judgement, Review, Statement
 from storage.tables import IndexedTable
 
 _MONTH_FILE = re.compile(r"^(\d{4}-\d{2})\.json$")
@@ -32,6 +33,7 @@ class _Month:
         self.db = TinyDB(path, storage=DurableJSONStorage)
         self.articles: IndexedTable[str, Article] = IndexedTable(self.db, "articles", Article, lambda a: a.identity)
         self.judgements: IndexedTable[str, Judgement] = IndexedTable(self.db, "judgements", Judgement, lambda j: j.id)
+        self.statements: IndexedTable[str, Statement] = IndexedTable(self.db, "statements", Statement, lambda s: s.id)
 
     def flush(self) -> None:
         storage = self.db.storage
@@ -47,6 +49,7 @@ class ArticleArchive:
         self._article_month: dict[str, str] = {}
         self._judgement_month: dict[str, str] = {}
         self._by_person: dict[str, set[str]] = {}
+        self._statements_of: dict[str, dict[str, str]] = {}  # person -> statement id -> month
         for path in sorted(directory.iterdir()):
             match = _MONTH_FILE.match(path.name)
             if match:
@@ -63,12 +66,22 @@ class ArticleArchive:
         for judgement in part.judgements.all():
             self._judgement_month[judgement.id] = month
             self._by_person.setdefault(judgement.person, set()).add(judgement.id)
+        for statement in part.statements.all():
+            self._statements_of.setdefault(statement.person, {})[statement.id] = month
 
-    def record(self, article: Article, judgements: list[Judgement]) -> None:
+    def record(self, article: Article, judgements: list[Judgement], statements: Iterable[Statement] = ()) -> None:
         month = month_of(article.fetched)
-        self._open(month).articles.put(article)
+        part = self._open(month)
+        part.articles.put(article)
         self._article_month[article.identity] = month
+        for statement in statements:
+            part.statements.put(statement)
+            self._statements_of.setdefault(statement.person, {})[statement.id] = month
         self.add_judgements(judgements, month)
+
+    def statements(self, person: str) -> list[Statement]:
+        found = [self._months[m].statements.get(i) for i, m in self._statements_of.get(person, {}).items()]
+        return sorted((s for s in found if s is not None), key=lambda s: s.date)
 
     def add_judgements(self, judgements: list[Judgement], month: str | None = None) -> None:
         """Store judgements in ``month`` (default: the month each was made), replacing earlier ones of a pair."""

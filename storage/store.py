@@ -50,6 +50,7 @@ from storage.records import (
     Question,
     RecordError,
     Review,
+    Statement,
     Subscription,
     from_dict,
     to_dict,
@@ -323,9 +324,15 @@ class Store:
 
     # -- articles, judgements, alerts -------------------------------------------------
 
-    def record_article(self, article: Article, judgements: list[Judgement]) -> None:
+    def record_article(
+        self, article: Article, judgements: list[Judgement], statements: Iterable[Statement] = ()
+    ) -> None:
         with self._lock:
-            self._archive.record(article, judgements)
+            self._archive.record(article, judgements, statements)
+
+    def statements(self, person: str) -> list[Statement]:
+        """What articles attributed to ``person``, oldest first."""
+        return self._archive.statements(person)
 
     def article(self, identity: str) -> Article | None:
         return self._archive.article(identity)

@@ -1,0 +1,71 @@
+"""Alert cards and routing: one alert a person an article, within Discord's limits, to the right channels."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, route_report
+from pipeline.process import ArticleReport
+from storage.records import Subscription, judgement_id
+from storage.store import Store
+
+
+def clash(person: str = "elon-musk", question: str = "pause-frontier-ai", n: int = 0, conf: float = 0.9) -> Clash:
+    return Clash(
+        person_id=person,
+        person=person.replace("-", " ").title(),
+        question_id=question,
+        question=f"Question {question}?",
+        position_id=f"{person}-pos-{n}",
+        position_claim="Signed the pause letter. " * 80,
+        position_date="2023-03-22",
+        position_source="https://futureoflife.org/open-letter/pause-giant-ai-experiments/",
+        statement=f"Statement {n}: bought ten thousand GPUs. " * 60,
+        statement_quote="“We bought GPUs.”",
+        article_url="https://news.example.com/gpus",
+        article_title="GPUs bought",
+        article_date="2023-04-11",
+        verdict="inconsistent",
+        confidence=conf,
+        reason="Buying GPUs for a generative AI project contradicts calling for a pause. " * 30,
+        model="model.gguf",
+        prompt_version="v1",
+        subtype="indirect inconsistency",
+        severity="full flop",
+    )
+
+
+def size(card: AlertCard) -> int:
+    return len(card.title) + len(card.footer) + sum(len(name) + len(value) for name, value in card.fields)
+
+
+def test_one_card_lists_several_clashes_within_limits() -> None:
+    card = AlertCard.for_clashes([clash(n=i) for i in range(8)])
+    assert card.title.startswith("6 possible clashes: Elon Musk")
+    assert len(card.fields) == 18 <= 25
+    assert size(card) <= TOTAL_LIMIT
+    assert all(len(value) <= 1024 and len(name) <= 256 for name, value in card.fields)
+    assert all(value.endswith("…") for name, value in card.fields if "Earlier position" in name)
+    assert "indirect inconsistency, full flop" in card.fields[2][0]
+    assert card.judgements == [judgement_id(f"elon-musk-pos-{i}", clash(n=i).statement) for i in range(6)]
+    assert AlertCard.from_payload(card.to_payload()) == card
+
+
+def test_routing_groups_by_person_and_respects_each_subscription(tmp_path: Path) -> None:
+    store = Store.open(tmp_path, seed=False)
+    store.add_subscription(Subscription(channel_id=1, guild_id=9))  # everything
+    store.add_subscription(Subscription(channel_id=2, guild_id=9, target_kind="person", target="sam-altman"))
+    store.add_subscription(Subscription(channel_id=3, guild_id=9, min_confidence=0.95))
+    store.add_subscription(dataclasses.replace(Subscription(channel_id=4, guild_id=9), paused_reason="gone"))
+    report = ArticleReport("https://news.example.com/gpus", "GPUs bought", "en", relevant=True)
+    report.clashes = [clash(n=1), clash(n=2), clash("sam-altman", n=3, conf=0.97)]
+    assert route_report(store, "https://feed", report) == 4
+    cards = sorted((channel, payload["card"]["title"]) for _, channel, payload in store.pending())
+    altman = "Possible clash: Sam Altman on “Question pause-frontier-ai?”"
+    assert cards == [
+        (1, "2 possible clashes: Elon Musk on “Question pause-frontier-ai?”"),
+        (1, altman),
+        (2, altman),  # follows Altman only
+        (3, altman),  # only clashes above 0.95; channel 4 is paused
+    ]

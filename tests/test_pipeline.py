@@ -1,0 +1,42 @@
+"""The article pipeline through the real model and a real store: what it records for one article."""
+
+from __future__ import annotations
+
+from models.engine import LLMEngine
+from models.judge import ClashJudge
+from models.prompts import PROMPT_VERSION
+from pipeline.feeds import FeedItem
+from pipeline.process import ArticlePipeline, best_question
+from storage.store import Store
+
+GPU_ARTICLE = (
+    "Elon Musk has bought roughly 10,000 GPUs for a generative AI project inside Twitter, weeks after he "
+    "signed an open letter calling for a six-month pause on giant AI experiments. Musk said the company "
+    "needs the GPUs to build its own large language model."
+)
+
+
+async def test_an_article_is_recorded_with_statements_judgements_and_proposals(store: Store, engine: LLMEngine) -> None:
+    pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=0.5))
+    item = FeedItem(
+        "link:https://news.example.com/gpus", "https://news.example.com/gpus", "Musk buys GPUs for Twitter AI",
+        GPU_ARTICLE, "2023-04-11T09:00:00Z", "https://news.example.com/feed",
+    )  # fmt: skip
+    report = await pipeline.process(item)
+    assert report.relevant and "Elon Musk" in report.people
+    article = store.article(item.identity)
+    assert article is not None and article.text == GPU_ARTICLE and article.summary == report.summary
+    statements = store.statements("elon-musk")
+    assert statements and all(s.article == item.url and s.date == "2023-04-11" for s in statements)
+    judged = store.judgements("elon-musk")
+    assert judged and all(j.model == engine.info.model_name and j.prompt_version == PROMPT_VERSION for j in judged)
+    assert {j.position for j in judged} >= {"musk-fli-pause-2023"}  # the pause letter was a candidate
+    proposals = store.positions("elon-musk", status="proposed")
+    assert proposals and all(p.source_url == item.url and p.origin.startswith("extracted by") for p in proposals)
+    assert not {p.id for p in proposals} & {p.id for p in store.positions("elon-musk")}  # never judged against
+
+
+def test_best_question_by_keywords(store: Store) -> None:
+    questions = {q.id: q for q in store.questions()}
+    assert best_question("머스크는 6개월 중단을 요구하는 공개서한에 서명했다", questions) == "pause-frontier-ai"
+    assert best_question("He likes rockets.", questions) == ""
