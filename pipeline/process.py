@@ -60,12 +60,17 @@ class ArticleReport:
         return data
 
 
-def rank_positions(statement: str, positions: list[Position], questions: dict[str, Question]) -> list[Position]:
+def rank_positions(
+    statement: str, positions: list[Position], questions: dict[str, Question], person: Person | None = None
+) -> list[Position]:
     """Positions sharing topic words or question keywords with the statement, best match first.
 
-    A position that shares nothing is about another question: it is never sent to the judge.
+    The person's own names do not count (every statement and claim about them names
+    them). A position that shares nothing is about another question: it is never
+    sent to the judge.
     """
-    words = topic_words(statement)
+    names = set().union(*(topic_words(n) for n in person.names())) if person else set()
+    words = topic_words(statement) - names
     lowered = statement.casefold()
 
     def score(pos: Position) -> int:
@@ -123,13 +128,15 @@ class ArticlePipeline:
         questions: dict[str, Question],
     ) -> list[Judgement]:
         names = {p.id: p.name for p in people}
+        by_id = {p.id: p for p in people}
         judgements: list[Judgement] = []
         for statement in statements:
             report.statements.append(
                 {"person": names[statement.person], "text": statement.text, "origin": statement.origin}
             )
             positions = await self.store.run(self.store.positions, statement.person)
-            for position in rank_positions(statement.text, positions, questions)[:CANDIDATES_PER_STATEMENT]:
+            ranked = rank_positions(statement.text, positions, questions, by_id.get(statement.person))
+            for position in ranked[:CANDIDATES_PER_STATEMENT]:
                 judgements.append(await self._judge(report, item, statement, position, questions, names))
         return judgements
 

@@ -9,11 +9,37 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.process import rank_positions
 from storage.durable import DurableJSONStorage, StorageError
 from storage.exchange import dump_export, record_line, with_line
 from storage.identities import IdentityLog
-from storage.records import Article, Feed, Judgement, Position, RecordError, Subscription, judgement_id
+from storage.records import (
+    Article,
+    Feed,
+    Judgement,
+    Person,
+    Position,
+    Question,
+    RecordError,
+    Statement,
+    Subscription,
+    from_dict,
+    judgement_id,
+)
 from storage.store import Store, load_starter_pack
+
+POSITION = {
+    "id": "p", "person": "elon-musk", "question": "pause-frontier-ai", "stance": "favor", "claim": "c",
+    "source_url": "https://e.com", "date": "2023-03-22",
+}  # fmt: skip
+JUDGEMENT = {
+    "position": "p",
+    "person": "x",
+    "statement": "s",
+    "verdict": "inconsistent",
+    "confidence": 0.5,
+    "reason": "",
+}
 
 
 def test_starter_pack_has_the_reference_case(store: Store) -> None:
@@ -308,3 +334,37 @@ def test_export_import_round_trip_without_loss(store: Store, tmp_path: Path) -> 
     other = Store.open(tmp_path / "other", seed=False)
     other.import_data(json.loads(path.read_text(encoding="utf-8")))
     assert other.export_data() == store.export_data()
+
+
+# -- record validation and candidate ranking --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "where"),
+    [
+        (Person, {"id": "", "name": "X"}, r"person\.id: must not be empty"),
+        (Person, {"id": "x", "name": "X", "aliases": "Musk"}, r"person\.aliases: must be a list of strings"),
+        (Question, {"id": "q", "text": "Q?", "colour": "red"}, r"question: unknown field\(s\) colour"),
+        (Position, {**POSITION, "stance": "maybe"}, r"position\.stance: must be one of favor, against, mixed"),
+        (Position, {**POSITION, "date": "22/03/2023"}, r"position\.date: must be YYYY, YYYY-MM or YYYY-MM-DD"),
+        (Position, {**POSITION, "status": "gone"}, r"position\.status: must be one of active, proposed"),
+        (Statement, {"id": "s", "person": "p", "text": "t", "article": "a", "kind": "wrote"}, r"statement\.kind"),
+        (Judgement, {**JUDGEMENT, "confidence": 1.5}, r"judgement: confidence must be between 0 and 1"),
+        (Judgement, {**JUDGEMENT, "severity": "flip"}, r"judgement\.severity: must be one of"),
+        (Judgement, {**JUDGEMENT, "review": "maybe"}, r"judgement\.review: must be one of"),
+        (Article, {"identity": "i", "url": "u", "relevant": "yes"}, r"article\.relevant: must be true or false"),
+        (Subscription, {"channel_id": "12", "guild_id": 1}, r"subscription\.channel_id: must be a whole number"),
+        (Feed, {"url": "u", "failures": 1.5}, r"feed\.failures: must be a whole number"),
+    ],
+)
+def test_every_record_validates_its_fields(cls: type, data: dict[str, object], where: str) -> None:
+    with pytest.raises(RecordError, match=where):
+        from_dict(cls, data, cls.__name__.lower())
+
+
+def test_candidates_are_ranked_by_question_match(store: Store) -> None:
+    questions = {q.id: q for q in store.questions()}
+    musk, person = store.positions("elon-musk"), store.person("elon-musk")
+    statement = "Musk bought 10,000 GPUs for a generative AI project after the pause letter."
+    assert rank_positions(statement, musk, questions, person)[0].id == "musk-fli-pause-2023"
+    assert rank_positions("Elon Musk launched a rocket.", musk, questions, person) == []  # shares nothing
