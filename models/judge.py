@@ -13,8 +13,20 @@ import re
 from dataclasses import dataclass
 
 from models.engine import LLMEngine, Priority
-from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
-from storage.records import VERDICTS, Verdict
+from models.prompts import (
+    JUDGE_LABELS,
+    JUDGE_SYSTEM,
+    REASON_SCHEMA,
+    SEVERITY_LABELS,
+    SEVERITY_NAMES,
+    SEVERITY_SYSTEM,
+    SUBTYPE_LABELS,
+    SUBTYPE_NAMES,
+    SUBTYPE_SYSTEM,
+    pair_messages,
+    reason_messages,
+)
+from storage.records import VERDICTS, Severity, Subtype, Verdict
 
 _CONTENT_FREE = "N/A"
 _WORD = re.compile(r"[\w가-힣]+", re.UNICODE)
@@ -31,6 +43,8 @@ class Ruling:
     confidence: float
     probabilities: dict[str, float]
     reason: str
+    subtype: Subtype = ""
+    severity: Severity = ""
 
 
 def topic_words(text: str) -> set[str]:
@@ -42,25 +56,34 @@ class ClashJudge:
     def __init__(self, engine: LLMEngine, *, alert_threshold: float) -> None:
         self.engine = engine
         self.alert_threshold = alert_threshold
-        self._bias: dict[str, float] | None = None
+        self._bias: dict[str, dict[str, float]] = {}
 
-    async def _calibration(self) -> dict[str, float]:
-        if self._bias is None:
-            self._bias = await self.engine.label_probabilities(
-                judge_messages(_CONTENT_FREE, _CONTENT_FREE), JUDGE_LABELS
-            )
-        return self._bias
+    async def _calibrated(
+        self, system: str, labels: tuple[str, ...], position: str, statement: str, priority: Priority
+    ) -> dict[str, float]:
+        """Label probabilities divided by the model's bias on content-free input, normalised."""
+        if system not in self._bias:
+            content_free = pair_messages(system, _CONTENT_FREE, _CONTENT_FREE)
+            self._bias[system] = await self.engine.label_probabilities(content_free, labels)
+        raw = await self.engine.label_probabilities(
+            pair_messages(system, position, statement), labels, priority=priority
+        )
+        weights = {label: raw[label] / max(self._bias[system][label], 1e-9) for label in labels}
+        total = sum(weights.values())
+        return {label: w / total for label, w in weights.items()}
 
     async def probabilities(
         self, position: str, statement: str, *, priority: Priority = Priority.BACKGROUND
     ) -> dict[str, float]:
-        raw = await self.engine.label_probabilities(
-            judge_messages(position, statement), JUDGE_LABELS, priority=priority
-        )
-        bias = await self._calibration()
-        weights = {label: raw[label] / max(bias[label], 1e-9) for label in JUDGE_LABELS}
-        total = sum(weights.values())
-        return {label: w / total for label, w in weights.items()}
+        return await self._calibrated(JUDGE_SYSTEM, JUDGE_LABELS, position, statement, priority)
+
+    async def describe_clash(self, position: str, statement: str) -> tuple[Subtype, Severity]:
+        """How an inconsistency is inconsistent (the benchmark's subtypes) and how far it flips."""
+        kind = await self._calibrated(SUBTYPE_SYSTEM, SUBTYPE_LABELS, position, statement, Priority.BACKGROUND)
+        flip = await self._calibrated(SEVERITY_SYSTEM, SEVERITY_LABELS, position, statement, Priority.BACKGROUND)
+        subtype = SUBTYPE_NAMES[max(kind, key=lambda k: kind[k])]
+        severity = SEVERITY_NAMES[max(("half", "full"), key=lambda k: flip[k])]  # an inconsistency is never "no flip"
+        return subtype, severity  # type: ignore[return-value]
 
     async def judge(self, position: str, statement: str, *, explain: bool = True) -> Ruling:
         probs = await self.probabilities(position, statement)
@@ -69,6 +92,8 @@ class ClashJudge:
         reason = _describe(probs)
         if explain and self.is_alert(verdict, confidence):
             reason = await self.explain(position, statement) or reason
+            subtype, severity = await self.describe_clash(position, statement)
+            return Ruling(verdict, confidence, probs, reason, subtype, severity)
         return Ruling(verdict, confidence, probs, reason)
 
     def is_alert(self, verdict: str, confidence: float) -> bool:

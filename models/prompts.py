@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROMPT_VERSION = "2026-11-28.1"
+PROMPT_VERSION = "2026-11-28.2"
 
 Messages = list[dict[str, str]]
 
@@ -105,8 +105,37 @@ JUDGE_LABELS = ("consistent", "unrelated", "inconsistent")
 
 
 def judge_messages(position: str, statement: str) -> Messages:
+    return pair_messages(JUDGE_SYSTEM, position, statement)
+
+
+SUBTYPE_SYSTEM = (
+    "A later statement by a person is inconsistent with an earlier position of theirs. Say how:\n"
+    "- surface: the two statements directly contradict each other.\n"
+    "- factual: the later statement contradicts a fact the earlier one relies on.\n"
+    "- indirect: an action or proposal goes against a value the earlier position stated.\n"
+    "Answer with one word: surface, factual or indirect."
+)
+SUBTYPE_LABELS = ("surface", "factual", "indirect")
+SUBTYPE_NAMES = {
+    "surface": "surface contradiction",
+    "factual": "factual inconsistency",
+    "indirect": "indirect inconsistency",
+}
+
+SEVERITY_SYSTEM = (
+    "Rate how far a person moved from an earlier position, on PolitiFact's flip scale:\n"
+    "- none: no change of position.\n"
+    "- half: a partial change, or a change on part of the issue.\n"
+    "- full: a complete reversal of the earlier position.\n"
+    "Answer with one word: none, half or full."
+)
+SEVERITY_LABELS = ("none", "half", "full")
+SEVERITY_NAMES = {"none": "no flip", "half": "half flip", "full": "full flop"}
+
+
+def pair_messages(system: str, position: str, statement: str) -> Messages:
     return [
-        {"role": "system", "content": JUDGE_SYSTEM},
+        {"role": "system", "content": system},
         {"role": "user", "content": f"Earlier position: {position}\nLater statement: {statement}\nAnswer:"},
     ]
 

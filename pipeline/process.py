@@ -162,6 +162,8 @@ class ArticlePipeline:
             probabilities={k: round(v, 4) for k, v in result.probabilities.items()},
             model=self.engine.info.model_name,
             prompt_version=PROMPT_VERSION,
+            subtype=result.subtype,
+            severity=result.severity,
             judged_at=_now(),
         )
         report.judgements.append(
@@ -196,6 +198,8 @@ class ArticlePipeline:
                     reason=result.reason,
                     model=record.model,
                     prompt_version=PROMPT_VERSION,
+                    subtype=result.subtype,
+                    severity=result.severity,
                 )
             )
         return record

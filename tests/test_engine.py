@@ -99,3 +99,13 @@ async def test_extraction_falls_back_to_sentences_naming_the_person(engine: LLME
 def test_unknown_citations_are_removed() -> None:
     text, cited = strip_unknown_citations("He signed it [1] and later [7] bought GPUs [2].", 2)
     assert "[7]" not in text and cited == [1, 2]
+
+
+async def test_clash_subtype_and_severity_come_from_the_model(engine: LLMEngine) -> None:
+    judge = ClashJudge(engine, alert_threshold=0.0)
+    subtype, severity = await judge.describe_clash(
+        "We call on all AI labs to pause training of powerful AI systems for six months.",
+        "The company bought 10,000 GPUs to train its own large language model.",
+    )
+    assert subtype in {"surface contradiction", "factual inconsistency", "indirect inconsistency"}
+    assert severity in {"half flip", "full flop"}
