@@ -4,7 +4,7 @@ python bot.py run                    start the bot (needs DISCORD_TOKEN)
 python bot.py sync                   register slash commands globally, then exit
 python bot.py demo                   the whole pipeline offline against a sample feed
 python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
-python bot.py eval FILE [--limit N]  score the clash judge on labelled pairs
+python bot.py eval FILE [--limit N] [--split all|tune|heldout]  score the clash judge on labelled pairs
 python bot.py stances import|export FILE
 """
 
@@ -25,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import UserError, reply_ephemeral
-from models.engine import LLMEngine
+from models.backend import LLM, load_backend
 from models.judge import ClashJudge
 from pipeline.demo import run_demo
 from pipeline.evaluation import evaluate, load_pairs
@@ -71,7 +71,7 @@ class StancewatchTree(app_commands.CommandTree["StancewatchBot"]):
 
 class StancewatchBot(commands.Bot):
     store: Store
-    engine: LLMEngine
+    engine: LLM
     pipeline: ArticlePipeline
     watcher: FeedWatcher
 
@@ -88,7 +88,7 @@ class StancewatchBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.store = await asyncio.to_thread(Store.open, self.settings.data_dir)
-        self.engine = await asyncio.to_thread(LLMEngine.load, self.settings)
+        self.engine = await load_backend(self.settings)
         judge = ClashJudge(self.engine, alert_threshold=self.settings.alert_threshold)
         relevance = RelevanceConfig.from_settings(self.settings)
         self.pipeline = ArticlePipeline(self.engine, self.store, judge, relevance=relevance)
@@ -143,6 +143,8 @@ class StancewatchBot(commands.Bot):
             await self.session.close()
         if hasattr(self, "store"):
             await asyncio.to_thread(self.store.close)
+        if hasattr(self, "engine"):
+            await self.engine.aclose()
         await super().close()
 
 
@@ -165,7 +167,7 @@ class RedactSecrets(logging.Filter):
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets([settings.discord_token.value]))
+    handler.addFilter(RedactSecrets([settings.discord_token.value, settings.llm_api_key.value]))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
 
 
@@ -183,19 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the clash judge on labelled pairs (JSON lines)")
     ev.add_argument("file", type=Path)
     ev.add_argument("--limit", type=int, help="only the first N pairs")
+    ev.add_argument(
+        "--split", choices=["all", "tune", "heldout"], default="all", help="even ids tune, odd ids are held out"
+    )
     stances = sub.add_parser("stances", help="import or export the stance store as JSON")
     stances.add_argument("action", choices=["import", "export"])
     stances.add_argument("file", type=Path)
     return parser
 
 
-async def _eval(settings: Settings, file: Path, limit: int | None) -> int:
-    pairs = load_pairs(file, limit)
-    engine = await asyncio.to_thread(LLMEngine.load, settings)
+async def _eval(settings: Settings, file: Path, limit: int | None, split: str) -> int:
+    pairs = load_pairs(file, limit, split)
+    engine = await load_backend(settings)
     try:
         await evaluate(ClashJudge(engine, alert_threshold=settings.alert_threshold), pairs)
     finally:
-        engine.close()
+        await engine.aclose()
     return 0
 
 
@@ -259,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "scan":
             return asyncio.run(_scan(settings, args.source, args.stances, args.json))
         if args.command == "eval":
-            return asyncio.run(_eval(settings, args.file, args.limit))
+            return asyncio.run(_eval(settings, args.file, args.limit, args.split))
         return _stances(settings, args.action, args.file)
     except (ConfigError, RecordError, StorageError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)

@@ -51,6 +51,10 @@ class Settings:
     relevance_prefilter: bool = True
     relevance_model: bool = True
     relevance_terms: tuple[str, ...] = ()
+    llm_base_url: str = ""
+    llm_api_key: Secret = Secret("")
+    llm_model: str = ""
+    llm_concurrency: int = 4
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -91,6 +95,10 @@ class Settings:
             relevance_prefilter=_bool(get("RELEVANCE_PREFILTER"), "RELEVANCE_PREFILTER", default=True),
             relevance_model=_bool(get("RELEVANCE_MODEL"), "RELEVANCE_MODEL", default=True),
             relevance_terms=tuple(t.strip() for t in (get("RELEVANCE_TERMS") or "").split(",") if t.strip()),
+            llm_base_url=_http_url(get("LLM_BASE_URL"), "LLM_BASE_URL"),
+            llm_api_key=Secret(get("LLM_API_KEY") or ""),
+            llm_model=get("LLM_MODEL") or "",
+            llm_concurrency=_positive(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", cls.llm_concurrency),
         )
 
 
@@ -122,6 +130,14 @@ def _float(raw: str | None, name: str) -> float | None:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
+def _http_url(raw: str | None, name: str) -> str:
+    if raw is None:
+        return ""
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:8000/v1, got {raw!r}.")
+    return raw.rstrip("/")
 
 
 def _positive(raw: str | None, name: str, default: int, *, minimum: int = 1) -> int:

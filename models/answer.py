@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.engine import LLMEngine, Priority
+from models.backend import LLM, Priority
 from models.prompts import answer_messages
 
 ANSWER_TOKENS = 200
@@ -33,7 +33,7 @@ def strip_unknown_citations(text: str, n_evidence: int) -> tuple[str, list[int]]
     return re.sub(r"\s{2,}", " ", cleaned).strip(), sorted(set(cited))
 
 
-async def answer(engine: LLMEngine, question: str, evidence: list[str]) -> Answer:
+async def answer(engine: LLM, question: str, evidence: list[str]) -> Answer:
     if not evidence:
         return Answer("", [])
     reply = await engine.chat(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import itertools
-import json
 import logging
 import math
 import os
@@ -19,7 +18,6 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,17 +26,13 @@ import numpy as np
 from llama_cpp import Llama, LogitsProcessorList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from models.backend import Priority, json_object
 from models.locate import resolve_model_path
 from models.prompts import Messages
 from settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Priority(IntEnum):
-    INTERACTIVE = 0
-    BACKGROUND = 10
 
 
 class LLMCancelled(Exception):
@@ -190,11 +184,8 @@ class LLMEngine:
         """A JSON object matching ``schema``'s required keys, retried once; ``None`` if the model gives none."""
         for _ in range(2):
             text = await self.chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, dict) and all(key in value for key in schema.get("required", [])):
+            value = json_object(text, schema)
+            if value is not None:
                 return value
         return None
 
@@ -257,6 +248,9 @@ class LLMEngine:
 
     def close(self) -> None:
         self.llama.close()
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
 
 
 def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter:

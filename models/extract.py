@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.prompts import extract_messages, extract_schema
 from pipeline.people import sentences_naming
 from storage.records import Person
@@ -39,7 +39,7 @@ def quote_in_article(quote: str, article: str) -> bool:
     return len(q) >= 12 and q in _normal(article)
 
 
-async def extract_statements(engine: LLMEngine, title: str, text: str, people: list[Person]) -> list[Statement]:
+async def extract_statements(engine: LLM, title: str, text: str, people: list[Person]) -> list[Statement]:
     if not people:
         return []
     by_name = {p.name: p for p in people}

@@ -3,7 +3,9 @@
 The verdict is read from the model's probabilities for the three label words (no
 sampling), corrected by contextual calibration: the same prompt with content-free
 input tells how much the model favours each word by itself, and that bias is divided
-out. Confidence is the calibrated probability of the verdict. Which pairs reach the
+out. Class weights tuned on half of the benchmark then pick the verdict; confidence
+is the calibrated probability of the verdict, so an alert needs the model itself to
+favour "inconsistent". Which pairs reach the
 judge at all is decided before, by :func:`topic_words` overlap (see the pipeline).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.engine import LLMEngine, Priority
+from models.backend import LLM, Priority
 from models.prompts import (
     JUDGE_LABELS,
     JUDGE_SYSTEM,
@@ -29,6 +31,10 @@ from models.prompts import (
 from storage.records import VERDICTS, Severity, Subtype, Verdict
 
 _CONTENT_FREE = "N/A"
+# Class weights for the verdict, tuned for macro-F1 on the even-numbered half of the political-inconsistency
+# benchmark with the embedded model and these prompts (benchmarks/judge_methods.py); the odd half is held out.
+# They only move the verdict: confidence and alerts use the calibrated probabilities.
+VERDICT_WEIGHTS = {"consistent": 1.0, "unrelated": 0.75, "inconsistent": 3.0}
 _WORD = re.compile(r"[\w가-힣]+", re.UNICODE)
 _STOPWORDS = frozenset(
     """a an the and or but of to in on for with by at from as is are was were be been it its this that these those
@@ -53,7 +59,7 @@ def topic_words(text: str) -> set[str]:
 
 
 class ClashJudge:
-    def __init__(self, engine: LLMEngine, *, alert_threshold: float) -> None:
+    def __init__(self, engine: LLM, *, alert_threshold: float) -> None:
         self.engine = engine
         self.alert_threshold = alert_threshold
         self._bias: dict[str, dict[str, float]] = {}
@@ -87,7 +93,7 @@ class ClashJudge:
 
     async def judge(self, position: str, statement: str, *, explain: bool = True) -> Ruling:
         probs = await self.probabilities(position, statement)
-        verdict: Verdict = max(VERDICTS, key=lambda label: probs[label])
+        verdict: Verdict = max(VERDICTS, key=lambda label: probs[label] * VERDICT_WEIGHTS[label])
         confidence = probs[verdict]
         reason = _describe(probs)
         if explain and self.is_alert(verdict, confidence):

@@ -1,23 +1,45 @@
-"""Article summaries in the channel's language."""
+"""Article summaries in the channel's language; long articles are summarized in chunks, then merged."""
 
 from __future__ import annotations
 
 import re
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.prompts import summary_messages
 from pipeline.people import split_sentences
 
-ARTICLE_TOKENS = 1500
+CHUNK_TOKENS = 1500
+MAX_CHUNKS = 4
 SUMMARY_TOKENS = 160
 MAX_SENTENCES = 4
 
 
-async def summarize(engine: LLMEngine, title: str, text: str, language: str = "en") -> str:
-    """2-4 sentences; long articles are cut by tokens so the prompt fits the context."""
-    body = engine.truncate(text, ARTICLE_TOKENS)
-    summary = await engine.chat(summary_messages(title, body, language), max_tokens=SUMMARY_TOKENS)
-    return clean_summary(summary) or title
+def chunks(engine: LLM, text: str) -> list[str]:
+    """Consecutive pieces of at most ``CHUNK_TOKENS`` tokens each, at most ``MAX_CHUNKS`` of them."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while rest and len(pieces) < MAX_CHUNKS:
+        piece = engine.truncate(rest, CHUNK_TOKENS)
+        if len(piece) < len(rest):
+            cut = max(piece.rfind("\n"), piece.rfind(". "))
+            piece = piece[: cut + 1] if cut > len(piece) // 2 else piece
+        pieces.append(piece)
+        rest = rest[len(piece) :].strip()
+    return pieces
+
+
+async def summarize(engine: LLM, title: str, text: str, language: str = "en") -> str:
+    """2-4 sentences; an article longer than one chunk is summarized a chunk at a time, then merged."""
+    parts = chunks(engine, text) or [""]
+    if len(parts) > 1:
+        partial = [await _summary(engine, title, part, language) for part in parts]
+        parts = ["\n".join(partial)]
+    return await _summary(engine, title, parts[0], language) or title
+
+
+async def _summary(engine: LLM, title: str, text: str, language: str) -> str:
+    reply = await engine.chat(summary_messages(title, text, language), max_tokens=SUMMARY_TOKENS)
+    return clean_summary(reply)
 
 
 def clean_summary(text: str) -> str:

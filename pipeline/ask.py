@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.answer import answer
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.judge import topic_words
 from pipeline.people import mentioned_people
 from storage.backend import StanceStore
@@ -79,7 +79,7 @@ def _sources(evidence: list[Evidence], names: dict[str, str]) -> list[Source]:
     ]
 
 
-async def ask(store: StanceStore, engine: LLMEngine, question: str) -> AskResult:
+async def ask(store: StanceStore, engine: LLM, question: str) -> AskResult:
     people, evidence = await store.run(retrieve, store, question)
     names = {p.id: p.name for p in await store.run(store.people)}
     if evidence:

@@ -9,7 +9,6 @@ it is; nothing is scripted.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from models.engine import LLMEngine
+from models.backend import load_backend
 from models.judge import ClashJudge
 from pipeline.alerts import AlertCard
 from pipeline.feeds import FeedItem, make_session
@@ -131,7 +130,7 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="stancewatch-demo-") as tmp:
         store = Store.open(data_dir or Path(tmp))
-        engine = await asyncio.to_thread(LLMEngine.load, settings)
+        engine = await load_backend(settings)
         print(f"Model: {engine.info.describe()}")
         print(f"Alert threshold: calibrated P(inconsistent) >= {settings.alert_threshold:.2f}")
         runner, base = await start_sample_server()
@@ -161,7 +160,7 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
         finally:
             await runner.cleanup()
             store.close()
-            engine.close()
+            await engine.aclose()
     print(
         f"\nDone: {totals['articles']} articles, {totals['judgements']} judgements, {totals['alerts']} alerts "
         f"in {time.perf_counter() - started:.1f} s"

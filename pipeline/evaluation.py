@@ -23,7 +23,16 @@ class Pair:
     label: str
 
 
-def load_pairs(path: Path, limit: int | None = None) -> list[Pair]:
+def in_split(pair: Pair, split: str) -> bool:
+    """The fixed split: even-numbered ids tune, odd-numbered ids are held out."""
+    if split == "all":
+        return True
+    number = pair.id.rsplit("-", 1)[-1]
+    even = number.isdigit() and int(number) % 2 == 0
+    return even if split == "tune" else not even
+
+
+def load_pairs(path: Path, limit: int | None = None, split: str = "all") -> list[Pair]:
     pairs: list[Pair] = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -36,6 +45,8 @@ def load_pairs(path: Path, limit: int | None = None) -> list[Pair]:
                 raise RecordError(f"{path}:{number}", f"not a pair with text1, text2 and label ({exc})") from None
             if pair.label not in JUDGE_LABELS:
                 raise RecordError(f"{path}:{number}.label", f"must be one of {', '.join(JUDGE_LABELS)}")
+            if not in_split(pair, split):
+                continue
             pairs.append(pair)
             if limit is not None and len(pairs) >= limit:
                 break

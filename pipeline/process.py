@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.extract import Statement, extract_statements
 from models.judge import ClashJudge, topic_words
 from models.prompts import PROMPT_VERSION
@@ -86,7 +86,7 @@ def rank_positions(
 class ArticlePipeline:
     def __init__(
         self,
-        engine: LLMEngine,
+        engine: LLM,
         store: StanceStore,
         judge: ClashJudge,
         *,

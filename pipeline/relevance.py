@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.prompts import RELEVANCE_LABELS, relevance_messages
 from settings import Settings
 
@@ -59,7 +59,7 @@ def prefilter(text: str, *, names_tracked_person: bool, extra_terms: tuple[str, 
 
 
 async def is_relevant(
-    engine: LLMEngine, title: str, text: str, *, names_tracked_person: bool, config: RelevanceConfig | None = None
+    engine: LLM, title: str, text: str, *, names_tracked_person: bool, config: RelevanceConfig | None = None
 ) -> bool:
     config = config or RelevanceConfig()
     decision = Decision.ASK_MODEL

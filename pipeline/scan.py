@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from models.engine import LLMEngine
+from models.backend import load_backend
 from models.judge import ClashJudge
 from pipeline.feeds import FeedError, fetch, make_session, parse_feed
 from pipeline.process import ArticlePipeline
@@ -39,7 +39,7 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
     except FeedError as exc:
         print(f"scan: {exc}", file=sys.stderr)
         return 2
-    engine = await asyncio.to_thread(LLMEngine.load, settings)
+    engine = await load_backend(settings)
     judge = ClashJudge(engine, alert_threshold=settings.alert_threshold)
     pipeline = ArticlePipeline(engine, store, judge, record=False)
     try:
@@ -56,5 +56,5 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
                     for j in report.judgements:
                         print(f"  [{j['verdict']} {j['confidence']:.2f}] {j['person']}: {j['statement']}")
     finally:
-        engine.close()
+        await engine.aclose()
     return 0

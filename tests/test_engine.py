@@ -11,6 +11,7 @@ from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
 from models.extract import extract_statements, quote_in_article
 from models.judge import ClashJudge
 from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
+from models.summarize import chunks, summarize
 from storage.records import Person
 
 
@@ -109,3 +110,25 @@ async def test_clash_subtype_and_severity_come_from_the_model(engine: LLMEngine)
     )
     assert subtype in {"surface contradiction", "factual inconsistency", "indirect inconsistency"}
     assert severity in {"half flip", "full flop"}
+
+
+async def test_long_articles_are_summarized_in_chunks(engine: LLMEngine) -> None:
+    paragraph = "The senate debated a bill to license frontier AI models and to pause the largest training runs. "
+    article = "\n".join(f"Part {i}. {paragraph * 12}" for i in range(12))
+    pieces = chunks(engine, article)
+    assert 1 < len(pieces) <= 4
+    assert all(engine.count_tokens(piece) <= 1500 for piece in pieces)
+    assert article.startswith(pieces[0]) and pieces[1].lstrip().startswith(("Part", "The"))
+    calls: list[int] = []
+    original = engine.chat
+
+    async def counting_chat(*args: object, **kwargs: object) -> str:
+        calls.append(1)
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    engine.chat = counting_chat  # type: ignore[method-assign]
+    try:
+        summary = await summarize(engine, "Senate AI bill", article)
+    finally:
+        del engine.chat
+    assert len(calls) == len(pieces) + 1 and summary

@@ -1,0 +1,152 @@
+"""LLM benchmark: raw llama.cpp against the project's engine on the same prompts, in one run.
+
+    python benchmarks/llm.py [--runs 5] [--tokens 64]
+
+Measured: generation tokens per second through raw ``Llama.create_chat_completion``
+and through the engine (its queue, worker thread and cancellation hook); prompt
+processing tokens per second; the speed-up llama.cpp's KV-prefix reuse gives the
+judge's second and later calls (same system prompt, other pairs); the event loop's
+largest lag while the engine generates; and articles per minute through the whole
+pipeline (relevance, summary, extraction, judging) on the demo's and shared articles.
+MODEL_PATH, N_GPU_LAYERS and the other settings apply as for the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.engine import LLMEngine
+from models.judge import ClashJudge
+from models.prompts import JUDGE_LABELS, Messages, judge_messages, summary_messages
+from pipeline.demo import ENGLISH_PAGE, ITEMS
+from pipeline.feeds import FeedItem, html_to_text
+from pipeline.process import ArticlePipeline
+from settings import Settings
+from storage.store import Store
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+PAIRS = [
+    ("We call for a six-month pause on giant AI experiments.", "We bought 10,000 GPUs for our own AI model."),
+    ("Governments must regulate AI before it is too late.", "California should pass the SB 1047 AI safety bill."),
+    ("Open models are safer than closed ones.", "We will keep our largest model's weights private."),
+    ("AI is a risk of human extinction.", "Fears of AI killing everyone are preposterous."),
+    ("A new agency should license frontier AI.", "Licensing AI would only help the incumbents."),
+    ("We support strict rules for AI labs.", "We lobbied against the EU AI Act's rules for foundation models."),
+]
+
+
+def articles() -> list[FeedItem]:
+    texts = [("Twitter buys thousands of GPUs", html_to_text(ENGLISH_PAGE))]
+    texts += [(item["title"], item["content"] or item["description"]) for item in ITEMS[1:]]
+    korean = SHARED / "fixtures" / "musk-twitter-ai-ko.txt"
+    if korean.exists():
+        texts.append(("머스크 트위터 AI", korean.read_text(encoding="utf-8")))
+    return [
+        FeedItem(f"bench:{i}", f"https://bench.example.com/{i}", t, x, "", "bench") for i, (t, x) in enumerate(texts)
+    ]
+
+
+def prompts(runs: int) -> list[Messages]:
+    return [summary_messages(f"Article {i}", html_to_text(ENGLISH_PAGE), "en") for i in range(runs)]
+
+
+async def generation(engine: LLMEngine, runs: int, tokens: int) -> tuple[float, float]:
+    """(raw tokens/s, engine tokens/s), alternating so that both see the same cache state."""
+    raw_tokens = raw_time = engine_tokens = engine_time = 0.0
+    for messages in prompts(runs):
+        engine.llama.reset()
+        started = time.perf_counter()
+        result: dict = await asyncio.to_thread(  # type: ignore[type-arg]
+            engine.llama.create_chat_completion, messages=messages, max_tokens=tokens, temperature=0.0
+        )
+        raw_time += time.perf_counter() - started
+        raw_tokens += result["usage"]["completion_tokens"]
+        engine.llama.reset()
+        started = time.perf_counter()
+        text = await engine.chat(messages, max_tokens=tokens)
+        engine_time += time.perf_counter() - started
+        engine_tokens += len(engine.llama.tokenize(text.encode(), add_bos=False)) or 1
+    return raw_tokens / raw_time, engine_tokens / engine_time
+
+
+def prompt_processing(engine: LLMEngine) -> float:
+    tokens = engine.llama.tokenize(html_to_text(ENGLISH_PAGE).encode() * 3, add_bos=True)
+    engine.llama.reset()
+    started = time.perf_counter()
+    engine.llama.eval(tokens)
+    return len(tokens) / (time.perf_counter() - started)
+
+
+async def prefix_reuse(engine: LLMEngine) -> tuple[float, float]:
+    """(first call seconds, mean seconds of the later calls) for the judge's label probabilities."""
+    engine.llama.reset()
+    started = time.perf_counter()
+    await engine.label_probabilities(judge_messages(*PAIRS[0]), JUDGE_LABELS)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for pair in PAIRS[1:]:
+        await engine.label_probabilities(judge_messages(*pair), JUDGE_LABELS)
+    return first, (time.perf_counter() - started) / (len(PAIRS) - 1)
+
+
+async def loop_lag(engine: LLMEngine, tokens: int) -> float:
+    lag, stop = 0.0, False
+
+    async def ticker() -> None:
+        nonlocal lag
+        while not stop:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lag = max(lag, time.perf_counter() - before - 0.005)
+
+    task = asyncio.create_task(ticker())
+    for messages in prompts(2):
+        await engine.chat(messages, max_tokens=tokens)
+    stop = True
+    await task
+    return lag * 1000
+
+
+async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, float]:
+    with tempfile.TemporaryDirectory(prefix="stancewatch-bench-") as tmp:
+        store = Store.open(Path(tmp))
+        pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=settings.alert_threshold))
+        batch = articles()
+        started = time.perf_counter()
+        for item in batch:
+            await pipeline.process(item)
+        elapsed = time.perf_counter() - started
+        store.close()
+    return len(batch), len(batch) / elapsed * 60
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tokens", type=int, default=64)
+    args = parser.parse_args()
+    settings = Settings.from_env(env_file=None)
+    engine = await asyncio.to_thread(LLMEngine.load, settings)
+    print(engine.info.describe())
+    raw, ours = await generation(engine, args.runs, args.tokens)
+    print(f"generation, raw llama.cpp      {raw:8.1f} tokens/s")
+    print(f"generation, the engine         {ours:8.1f} tokens/s   ({ours / raw:.1%} of raw; target >= 95%)")
+    print(f"prompt processing              {prompt_processing(engine):8.1f} tokens/s")
+    first, later = await prefix_reuse(engine)
+    print(f"judge call, cold cache         {first * 1000:8.1f} ms")
+    print(f"judge call, shared prefix      {later * 1000:8.1f} ms   (speed-up {first / later:.1f}x)")
+    print(f"event-loop lag while generating {await loop_lag(engine, args.tokens):7.1f} ms (target < 50 ms)")
+    count, rate = await pipeline_rate(engine, settings)
+    print(f"full pipeline                  {rate:8.1f} articles/minute ({count} articles)")
+    await engine.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

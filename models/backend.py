@@ -1,0 +1,87 @@
+"""The model interface the pipeline uses, and the choice of backend by configuration.
+
+Two backends implement it: :class:`models.engine.LLMEngine` runs llama.cpp in this
+process; :class:`models.remote.RemoteEngine` speaks the OpenAI-compatible chat API of
+a server (llama.cpp's, llama-cpp-python's, vLLM) that several bot processes can share.
+``LLM_BASE_URL`` decides which; no code changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import IntEnum
+from typing import Any, Protocol
+
+from models.prompts import Messages
+from settings import Settings
+
+
+class Priority(IntEnum):
+    INTERACTIVE = 0
+    BACKGROUND = 10
+
+
+def json_object(text: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The reply as a JSON object holding the schema's required keys, or None."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, dict) and all(key in value for key in schema.get("required", [])):
+        return value
+    return None
+
+
+class ModelInfo(Protocol):
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    def describe(self) -> str: ...
+
+
+class LLM(Protocol):
+    @property
+    def info(self) -> ModelInfo: ...
+    @property
+    def queue_depth(self) -> int: ...
+
+    async def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        schema: dict[str, Any] | None = None,
+        priority: Priority = ...,
+        timeout: float | None = None,
+    ) -> str: ...
+
+    async def chat_json(
+        self,
+        messages: Messages,
+        schema: dict[str, Any],
+        *,
+        max_tokens: int,
+        priority: Priority = ...,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None: ...
+
+    async def label_probabilities(
+        self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = ...
+    ) -> dict[str, float]: ...
+
+    def truncate(self, text: str, max_tokens: int) -> str: ...
+    async def aclose(self) -> None: ...
+
+
+async def load_backend(settings: Settings) -> LLM:
+    """The remote backend when ``LLM_BASE_URL`` is set, else the model file in this process."""
+    if settings.llm_base_url:
+        from models.remote import RemoteEngine
+
+        return await RemoteEngine.connect(settings)
+    from models.engine import LLMEngine
+
+    engine: LLM = await asyncio.to_thread(LLMEngine.load, settings)
+    return engine
