@@ -35,6 +35,7 @@ def embed_for(payload: dict[str, Any]) -> discord.Embed:
     if payload["kind"] == "summary":
         embed = discord.Embed(title=clip(payload["title"], 256), url=payload["url"], colour=0x3B7DD8)
         embed.description = clip(payload["summary"], DESCRIPTION_LIMIT)
+        embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed
     card = AlertCard.from_payload(payload["card"])
     embed = discord.Embed(title=card.title, url=card.url, colour=card.colour)
