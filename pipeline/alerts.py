@@ -183,11 +183,21 @@ def route_report(store: StanceStore, feed_url: str, report: ArticleReport) -> in
             store.enqueue(channel_id, {"kind": "clash", "card": AlertCard.for_clashes(clashes).to_payload()})
             queued += 1
     if report.relevant and report.summary:
-        payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": report.summary}
         for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
-            store.enqueue(channel_id, payload)
+            language = next(
+                s.language for s in subs if s.channel_id == channel_id and subscription_wants(s, feed_url=feed_url)
+            )
+            summary = report.translations.get(language) or _untranslated(report, language)
+            store.enqueue(channel_id, {"kind": "summary", "title": report.title, "url": report.url, "summary": summary})
             queued += 1
     return queued
+
+
+def _untranslated(report: ArticleReport, language: str) -> str:
+    if language == report.language:
+        return report.summary
+    name = {"en": "English", "ko": "Korean"}.get(language, language)
+    return f"{report.summary}\n\n(The model could not write this summary in {name}.)"
 
 
 def route_notice(store: StanceStore, feed_url: str, reason: str) -> int:

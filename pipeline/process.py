@@ -18,7 +18,7 @@ from models.extract import Statement, extract_statements
 from models.judge import ClashJudge, topic_words
 from models.prompts import PROMPT_VERSION
 from models.summarize import summarize
-from pipeline.alerts import Clash
+from pipeline.alerts import Clash, subscription_wants
 from pipeline.feeds import FeedItem
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
@@ -49,6 +49,8 @@ class ArticleReport:
     language: str
     relevant: bool
     summary: str = ""
+    translations: dict[str, str] = field(default_factory=dict)
+    """Summaries in the other languages that subscribed channels read, by language code."""
     people: list[str] = field(default_factory=list)
     statements: list[dict[str, str]] = field(default_factory=list)
     judgements: list[dict[str, Any]] = field(default_factory=list)
@@ -113,6 +115,11 @@ class ArticlePipeline:
         judgements: list[Judgement] = []
         if report.relevant:
             report.summary = await summarize(self.engine, item.title, item.text, language)
+            for other in await self.store.run(self._summary_languages, item.feed_url):
+                if other != language:
+                    translated = await summarize(self.engine, item.title, item.text, other)
+                    if detect_language(translated) == other:  # a small model may answer in the wrong language
+                        report.translations[other] = translated
             statements = await extract_statements(self.engine, item.title, item.text, people)
             judgements = await self._judge_all(report, item, statements, people, questions)
         if self.record:
@@ -203,6 +210,10 @@ class ArticlePipeline:
                 )
             )
         return record
+
+    def _summary_languages(self, feed_url: str) -> set[str]:
+        """The languages of the channels that will receive this article's summary."""
+        return {s.language for s in self.store.subscriptions() if subscription_wants(s, feed_url=feed_url)}
 
     def _record(
         self,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from models.engine import LLMEngine
 from models.judge import ClashJudge
 from models.prompts import PROMPT_VERSION
+from pipeline.alerts import route_report
 from pipeline.feeds import FeedItem
 from pipeline.process import ArticlePipeline, best_question
+from storage.records import Subscription
 from storage.store import Store
 
 GPU_ARTICLE = (
@@ -40,3 +44,19 @@ def test_best_question_by_keywords(store: Store) -> None:
     questions = {q.id: q for q in store.questions()}
     assert best_question("머스크는 6개월 중단을 요구하는 공개서한에 서명했다", questions) == "pause-frontier-ai"
     assert best_question("He likes rockets.", questions) == ""
+
+
+async def test_summaries_reach_each_channel_in_its_language(store: Store, engine: LLMEngine) -> None:
+    store.add_subscription(Subscription(channel_id=1, guild_id=9, receive="summaries", language="en"))
+    store.add_subscription(Subscription(channel_id=2, guild_id=9, receive="summaries", language="ko"))
+    pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=0.5))
+    item = FeedItem("link:g", "https://news.example.com/g", "Musk buys GPUs", GPU_ARTICLE, "", "https://feed")
+    report = await pipeline.process(item)
+    assert set(report.translations) <= {"ko"}
+    route_report(store, item.feed_url, report)
+    summaries = {channel: payload["summary"] for _, channel, payload in store.pending()}
+    assert summaries[1] == report.summary
+    if report.translations:  # a Korean summary, checked to be Korean
+        assert summaries[2] == report.translations["ko"] and re.search("[가-힣]", summaries[2])
+    else:  # the model answered in English: the channel is told, not misled
+        assert summaries[2] == f"{report.summary}\n\n(The model could not write this summary in Korean.)"
