@@ -1,14 +1,19 @@
-"""Posts clash alerts and summaries to subscribed channels, exactly once, through the store's outbox.
+"""Posts clash alerts, summaries and notices to subscribed channels, exactly once, through the store's outbox.
 
 Each message is written to the outbox before it is sent and marked delivered with
-its message id after, so a restart sends what was pending and never repeats what
-was delivered. A channel the bot may no longer post in pauses its subscriptions.
+its message id after, so a restart sends what was pending and never repeats what was
+delivered. Messages leave in the order they were queued, per channel: a transient
+failure holds back that channel's later messages and retries with growing delays. A
+channel the bot may no longer post in pauses its subscriptions. Clash alerts carry
+Confirm and Dismiss buttons that survive restarts (their custom ids carry the outbox
+id) and record a moderator's review in the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,15 +21,16 @@ from discord.ext import commands
 
 from cogs.common import NO_MENTIONS
 from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip
-from pipeline.feeds import FeedItem
-from pipeline.process import ArticleReport
-from storage.records import Subscription
+from storage.records import Review, Subscription
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
 
 log = logging.getLogger(__name__)
 UNDELIVERABLE = -1
+FIRST_RETRY_S = 5.0
+MAX_RETRY_S = 300.0
+REVIEWED = {"confirm": "confirmed", "dismiss": "dismissed"}
 
 
 def embed_for(payload: dict[str, Any]) -> discord.Embed:
@@ -45,51 +51,134 @@ def embed_for(payload: dict[str, Any]) -> discord.Embed:
     return embed
 
 
+class ReviewButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"stancewatch:review:(?P<action>confirm|dismiss):(?P<outbox>\d+)",
+):
+    """Confirm or Dismiss on an alert; persistent, because the custom id says which alert it is."""
+
+    def __init__(self, action: str, outbox_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=action.title(),
+                style=discord.ButtonStyle.success if action == "confirm" else discord.ButtonStyle.secondary,
+                custom_id=f"stancewatch:review:{action}:{outbox_id}",
+            )
+        )
+        self.action = action
+        self.outbox_id = outbox_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ReviewButton:
+        return cls(match["action"], int(match["outbox"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.guild is None or not interaction.permissions.manage_messages:
+            await interaction.response.send_message(
+                "Only moderators (Manage Messages) can review alerts.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        bot: StancewatchBot = interaction.client
+        store = bot.store
+        payload = await store.run(store.outbox_payload, self.outbox_id)
+        ids = list(payload.get("card", {}).get("judgements", [])) if payload else []
+        state: Review = "confirmed" if self.action == "confirm" else "dismissed"
+        reviewer = f"{interaction.user.name} ({interaction.user.id})"
+        for judgement_id in ids:
+            await store.run(store.review, judgement_id, state, reviewer)
+        await store.commit()
+        embed = interaction.message.embeds[0] if interaction.message and interaction.message.embeds else None
+        if embed is not None:
+            embed.add_field(name="Review", value=f"{state.title()} by {interaction.user.name}", inline=False)
+        await interaction.response.edit_message(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+
+
+def review_view(outbox_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton("confirm", outbox_id))
+    view.add_item(ReviewButton("dismiss", outbox_id))
+    return view
+
+
 class Alerts(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
         self._sending = asyncio.Lock()
+        self._retry_s = FIRST_RETRY_S
+        self._retry: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ReviewButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ReviewButton)
+        if self._retry is not None:
+            self._retry.cancel()
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         await self.deliver_pending()
 
     @commands.Cog.listener()
-    async def on_article_report(self, item: FeedItem, report: ArticleReport) -> None:
+    async def on_article_report(self, *_: object) -> None:
         await self.deliver_pending()  # the watcher already queued the report's messages in the outbox
 
     @commands.Cog.listener()
-    async def on_feed_paused(self, feed_url: str, reason: str) -> None:
+    async def on_feed_paused(self, *_: object) -> None:
         await self.deliver_pending()
 
     async def deliver_pending(self) -> None:
+        """Send every undelivered message, oldest first per channel."""
         store = self.bot.store
         async with self._sending:
+            held: set[int] = set()
             for outbox_id, channel_id, payload in await store.run(store.pending):
-                message_id = await self._send(channel_id, payload)
+                if channel_id in held:
+                    continue  # an earlier message to this channel is still waiting: keep the order
+                message_id = await self._send(outbox_id, channel_id, payload)
                 if message_id is None:
-                    continue  # transient failure: stays in the outbox for the next round
+                    held.add(channel_id)
+                    continue
                 await store.run(store.mark_delivered, outbox_id, message_id)
-                await store.run(store.flush)
+                await store.commit()
+            if held:
+                self._schedule_retry()
+            else:
+                self._retry_s = FIRST_RETRY_S
 
-    async def _send(self, channel_id: int, payload: dict[str, Any]) -> int | None:
+    def _schedule_retry(self) -> None:
+        if self._retry is not None and not self._retry.done():
+            return
+        delay, self._retry_s = self._retry_s, min(self._retry_s * 2, MAX_RETRY_S)
+        log.info("Retrying undelivered messages in %.0f s", delay)
+        self._retry = asyncio.create_task(self._deliver_after(delay))
+
+    async def _deliver_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.deliver_pending()
+
+    async def _send(self, outbox_id: int, channel_id: int, payload: dict[str, Any]) -> int | None:
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
             send = getattr(channel, "send", None)
             if send is None:
                 return await self._undeliverable(channel_id, "the channel cannot hold messages")
-            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS)
+            extra = {"view": review_view(outbox_id)} if payload["kind"] == "clash" else {}
+            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS, **extra)
             return int(message.id)
         except discord.Forbidden:
             return await self._undeliverable(channel_id, "the bot may not post there")
         except discord.NotFound:
             return await self._undeliverable(channel_id, "the channel is gone")
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, OSError, TimeoutError) as exc:  # transient: retried, in order
             log.warning("Could not post to channel %s yet: %s", channel_id, exc)
             return None
 
     async def _undeliverable(self, channel_id: int, reason: str) -> int:
         await self.bot.store.run(self._pause_channel, channel_id, reason)
+        await self.bot.store.commit()
         log.warning("Paused subscriptions of channel %s: %s", channel_id, reason)
         return UNDELIVERABLE
 
@@ -97,7 +186,6 @@ class Alerts(commands.Cog):
         store = self.bot.store
         for sub in store.subscriptions(channel_id):
             store.add_subscription(Subscription(**{**sub.__dict__, "paused_reason": reason}))
-        store.flush()
 
 
 async def setup(bot: StancewatchBot) -> None:

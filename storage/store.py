@@ -417,10 +417,9 @@ class Store:
         with self._lock:
             self._hot.table("outbox").update({"message_id": message_id}, doc_ids=[outbox_id])
 
-    def delivered(self, outbox_id: int) -> int:
-        """The Discord message id an outbox entry was delivered as (0: not yet)."""
+    def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
         row = self._hot.table("outbox").get(doc_id=outbox_id)
-        return int(row["message_id"]) if isinstance(row, dict) else 0
+        return dict(row["payload"]) if isinstance(row, dict) else None
 
 
 def _id(record: Question | Position) -> str:
