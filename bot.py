@@ -25,6 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import UserError, reply_ephemeral
+from cogs.translator import KoreanTranslator
 from models.backend import LLM, load_backend
 from models.judge import ClashJudge
 from pipeline.demo import run_demo
@@ -115,6 +116,7 @@ class StancewatchBot(commands.Bot):
         )
         self.scheduler.add_job(self._prune, "interval", hours=24, next_run_time=datetime.now())
         self.scheduler.start()
+        await self.tree.set_translator(KoreanTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.dev_guild_id:

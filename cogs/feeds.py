@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import TYPE_CHECKING
 
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, reply_ephemeral, require_manage_server
+from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
 from pipeline.netguard import check_url
 from storage.records import Feed
 
@@ -22,7 +23,8 @@ class Feeds(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
 
-    @feed.command(name="add", description="Watch an RSS or Atom feed.")
+    @feed.command(name="add", description="Watch an RSS, Atom or JSON feed.")
+    @app_commands.describe(url="The feed's address (http or https)")
     async def feed_add(self, interaction: Interaction, url: str) -> None:
         require_manage_server(interaction)
         url = url.strip()
@@ -37,6 +39,7 @@ class Feeds(commands.Cog):
         )
 
     @feed.command(name="remove", description="Stop watching a feed.")
+    @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_remove(self, interaction: Interaction, url: str) -> None:
         require_manage_server(interaction)
         store = self.bot.store
@@ -56,6 +59,7 @@ class Feeds(commands.Cog):
         await reply_ephemeral(interaction, ("\n".join(lines) or "No feeds yet; use /feed add.")[:2000])
 
     @feed.command(name="resume", description="Resume a feed that was paused after repeated failures.")
+    @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_resume(self, interaction: Interaction, url: str) -> None:
         require_manage_server(interaction)
         store = self.bot.store
@@ -65,6 +69,31 @@ class Feeds(commands.Cog):
         await store.run(store.save_feed, dataclasses.replace(feed, paused=False, failures=0, next_poll=0.0))
         await store.run(store.flush)
         await reply_ephemeral(interaction, f"Resumed {url}.")
+
+    @feed.command(name="status", description="Each feed's last fetch, last error, next poll and state.")
+    async def feed_status(self, interaction: Interaction) -> None:
+        feeds = await self.bot.store.run(self.bot.store.feeds)
+        lines = [status_line(f, time.time()) for f in feeds]
+        await reply_ephemeral(interaction, ("\n".join(lines) or "No feeds yet; use /feed add.")[:2000])
+
+    @feed_remove.autocomplete("url")
+    @feed_resume.autocomplete("url")
+    async def url_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([(f.url, f.url) for f in await self.bot.store.run(self.bot.store.feeds)], current)
+
+
+def status_line(feed: Feed, now: float) -> str:
+    """One line a feed: paused or when it polls next, when it last fetched, and its last error."""
+    if feed.paused:
+        state = "⏸ paused (use /feed resume)"
+    elif feed.next_poll <= now:
+        state = "polls now"
+    else:
+        state = f"next poll in {max(1, round((feed.next_poll - now) / 60))} min"
+    line = f"{feed.url}: {state}; last fetch {feed.last_fetch or 'never'}"
+    if feed.last_error:
+        line += f"; last error ({feed.failures} in a row): {feed.last_error}"
+    return line
 
 
 async def setup(bot: StancewatchBot) -> None:

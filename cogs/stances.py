@@ -28,6 +28,7 @@ class Stances(commands.Cog):
         self.bot = bot
 
     @stance.command(name="list", description="List a person's stored positions.")
+    @app_commands.describe(person="A tracked person (autocompletes)")
     async def stance_list(self, interaction: Interaction, person: str) -> None:
         store = self.bot.store
         found = await store.run(store.find_person, person)
@@ -65,7 +66,14 @@ class Stances(commands.Cog):
 
     @stance.command(name="add", description="Store a position a person took.")
     @app_commands.rename(date_="date")
-    @app_commands.describe(date_="YYYY-MM-DD, YYYY-MM or YYYY")
+    @app_commands.describe(
+        person="A tracked person (autocompletes)",
+        question="The question it answers (autocompletes)",
+        stance="For, against or mixed",
+        claim="The position in one sentence",
+        source_url="Where it was said or done",
+        date_="YYYY-MM-DD, YYYY-MM or YYYY",
+    )
     async def stance_add(
         self,
         interaction: Interaction,
@@ -107,7 +115,8 @@ class Stances(commands.Cog):
     async def question_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices([(q.text, q.id) for q in await self.bot.store.run(self.bot.store.questions)], current)
 
-    @stance.command(name="remove", description="Remove a stored position by id.")
+    @stance.command(name="remove", description="Remove a stored or proposed position by id.")
+    @app_commands.describe(position_id="The position's id, as /stance list shows it")
     async def stance_remove(self, interaction: Interaction, position_id: str) -> None:
         require_manage_server(interaction)
         store = self.bot.store
@@ -117,6 +126,7 @@ class Stances(commands.Cog):
         await reply_ephemeral(interaction, f"Removed `{position_id}`.")
 
     @person_group.command(name="add", description="Track a person, with aliases separated by commas.")
+    @app_commands.describe(name="The person's full name", aliases="Other names, in any language, separated by commas")
     async def person_add(self, interaction: Interaction, name: str, aliases: str = "") -> None:
         require_manage_server(interaction)
         name = name.strip()
@@ -126,6 +136,25 @@ class Stances(commands.Cog):
         await self.bot.store.run(self.bot.store.add_person, person)
         await self.bot.store.run(self.bot.store.flush)
         await reply_ephemeral(interaction, f"Tracking {person.name} as `{person.id}`.")
+
+    @person_group.command(name="aliases", description="Add names a tracked person is known by.")
+    @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")
+    async def person_aliases(self, interaction: Interaction, person: str, aliases: str) -> None:
+        require_manage_server(interaction)
+        store = self.bot.store
+        found = await store.run(store.find_person, person)
+        if found is None:
+            raise UserError(f"I know no person called {person!r}; add them with /person add.")
+        added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
+        if not added:
+            raise UserError(f"{found.name} is already known by those names.")
+        await store.run(store.add_person, dataclasses.replace(found, aliases=[*found.aliases, *added]))
+        await store.commit()
+        await reply_ephemeral(interaction, f"{found.name} is now also known as {', '.join(added)}.")
+
+    @person_aliases.autocomplete("person")
+    async def alias_person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
 
 
 async def setup(bot: StancewatchBot) -> None:

@@ -27,9 +27,11 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(description="Receive clash alerts or summaries in a channel.")
     @app_commands.describe(
+        kind="What to follow: everything, a person, a question or a feed",
         target="A person or question id (autocompletes), or a feed URL; empty for everything",
         receive="Clash alerts, article summaries, or both",
         min_confidence="Only alerts at or above this confidence (0-1)",
+        language="Language of summaries (default: the server's)",
         channel="Where to post (default: here)",
     )
     async def subscribe(
@@ -84,6 +86,7 @@ class Subscriptions(commands.Cog):
         return choices(people + questions, current)
 
     @app_commands.command(description="Stop one of this channel's subscriptions.")
+    @app_commands.describe(subscription="One of this channel's subscriptions (autocompletes)")
     async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
         require_manage_channels(interaction)
         kind, _, target = subscription.partition(":")
@@ -100,6 +103,7 @@ class Subscriptions(commands.Cog):
         return choices([(describe(s), f"{s.target_kind}:{s.target}") for s in subs], current)
 
     @app_commands.command(name="subscriptions", description="List this channel's (or the server's) subscriptions.")
+    @app_commands.describe(server="List the whole server's subscriptions")
     async def list_subscriptions(self, interaction: Interaction, server: bool = False) -> None:
         subs = await self.bot.store.run(self.bot.store.subscriptions)
         mine = [

@@ -1,0 +1,43 @@
+"""Every slash command, parameter and choice has a valid Korean name and description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import EXTENSIONS, StancewatchBot
+from cogs.translator import KoreanTranslator
+from settings import Settings
+
+
+def valid_name(name: str) -> bool:
+    return 1 <= len(name) <= 32 and name == name.lower() and all(c.isalnum() or c in "-_'" for c in name)
+
+
+def check(payload: dict[str, Any], where: str, problems: list[str]) -> None:
+    korean_name = (payload.get("name_localizations") or {}).get("ko")
+    if not korean_name or not valid_name(korean_name):
+        problems.append(f"{where}: name {korean_name!r}")
+    if payload["description"] != "…" and not (payload.get("description_localizations") or {}).get("ko"):
+        problems.append(f"{where}: description {payload['description']!r}")
+    for choice in payload.get("choices", []):
+        if not (choice.get("name_localizations") or {}).get("ko"):
+            problems.append(f"{where}: choice {choice['name']!r}")
+    names = [(o.get("name_localizations") or {}).get("ko") for o in payload.get("options", [])]
+    if len(names) != len(set(names)):
+        problems.append(f"{where}: two options share a Korean name")
+    for option in payload.get("options", []):
+        check(option, f"{where} {option['name']}", problems)
+
+
+async def test_every_command_is_translated_to_korean() -> None:
+    bot = StancewatchBot(Settings())
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+    translator = KoreanTranslator()
+    problems: list[str] = []
+    commands = bot.tree.get_commands()
+    assert len(commands) >= 8
+    for command in commands:
+        check(await command.get_translated_payload(bot.tree, translator), f"/{command.name}", problems)
+    assert problems == []
+    await bot.close()
