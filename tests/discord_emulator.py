@@ -1,0 +1,306 @@
+"""A small Discord emulator on aiohttp: the REST routes Stancewatch uses and a gateway WebSocket.
+
+Test code, not a Discord: it answers what discord.py asks (current user, application,
+``/gateway/bot``, command bulk overwrite, channel messages, interaction callbacks,
+follow-up webhooks, message edits) and runs a gateway session (HELLO, IDENTIFY to
+READY, GUILD_CREATE, heartbeats and ACKs, RESUME with replay) through which the test
+dispatches interactions. Everything the bot sends is recorded for the test to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+APP_ID = 1000
+GUILD_ID = 2000
+ALERTS = 3001
+FORBIDDEN = 3002
+MODERATOR = 4000
+ALL_PERMISSIONS = str((1 << 50) - 1)
+NOW = "2026-11-28T00:00:00.000000+00:00"
+
+
+def reply(data: Any, status: int = 200) -> web.Response:
+    """JSON with exactly ``Content-Type: application/json``: discord.py compares the header verbatim."""
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+
+def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None, "bot": bot}
+
+
+BOT_USER = user(APP_ID, "Stancewatch", bot=True)
+MOD_USER = user(MODERATOR, "moderator")
+
+
+@dataclass
+class Callback:
+    interaction_id: int
+    type: int
+    data: dict[str, Any]
+
+
+@dataclass
+class Emulator:
+    base: str = ""
+    messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    callbacks: list[Callback] = field(default_factory=list)
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    identified: int = 0
+    resumed: int = 0
+    sequence: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    session_id: str = "session-1"
+    ws: web.WebSocketResponse | None = None
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000))
+
+    # -- the gateway -----------------------------------------------------------------------
+
+    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            payload = json.loads(message.data)
+            if payload["op"] == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif payload["op"] == 2:
+                self.identified += 1
+                self.ws = ws
+                await self._dispatch("READY", self._ready())
+                await self._dispatch("GUILD_CREATE", self._guild())
+                self.connected.set()
+            elif payload["op"] == 6:
+                self.resumed += 1
+                self.ws = ws
+                missed = [e for e in self.history if e["s"] > (payload["d"]["seq"] or 0)]
+                for event in missed:
+                    await ws.send_str(json.dumps(event))
+                await self._dispatch("RESUMED", {})
+                self.connected.set()
+        if self.ws is ws:
+            self.ws = None
+            self.connected.clear()
+        return ws
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        frame = {"op": 0, "t": event, "s": self.sequence, "d": data}
+        self.history.append(frame)
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.send_str(json.dumps(frame))
+
+    async def drop(self) -> None:
+        """Close the gateway connection as a network failure would; the client should resume."""
+        ws, self.ws = self.ws, None
+        self.connected.clear()
+        if ws is not None:
+            await ws.close(code=4000, message=b"emulated drop")
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": self.session_id,
+            "resume_gateway_url": f"{self.base.replace('http', 'ws')}/gateway",
+            "application": {"id": str(APP_ID), "flags": 0},
+            "shard": [0, 1],
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        channels = [
+            {
+                "id": str(cid),
+                "type": 0,
+                "name": name,
+                "guild_id": str(GUILD_ID),
+                "position": i,
+                "permission_overwrites": [],
+            }
+            for i, (cid, name) in enumerate([(ALERTS, "alerts"), (FORBIDDEN, "locked")])
+        ]
+        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0}
+        return {
+            "id": str(GUILD_ID),
+            "name": "Newsroom",
+            "owner_id": str(MODERATOR),
+            "roles": [{**everyone, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+            "channels": channels,
+            "members": [{"user": BOT_USER, "roles": [], "joined_at": NOW, "deaf": False, "mute": False, "flags": 0}],
+            "member_count": 2,
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "threads": [],
+            "preferred_locale": "en-US",
+            "unavailable": False,
+            "large": False,
+            "joined_at": NOW,
+        }
+
+    # -- what the test does ------------------------------------------------------------------
+
+    async def command(self, name: str, options: list[dict[str, Any]] | None = None, *, channel: int = ALERTS) -> int:
+        """Send a slash command as the moderator; returns the interaction id."""
+        registered = next(c for c in self.commands if c["name"] == name)
+        data = {"id": registered["id"], "name": name, "type": 1, "options": options or []}
+        return await self._interaction(2, data, channel)
+
+    async def press(self, message: dict[str, Any], custom_id: str) -> int:
+        return await self._interaction(
+            3, {"custom_id": custom_id, "component_type": 2}, int(message["channel_id"]), message
+        )
+
+    async def _interaction(
+        self, kind: int, data: dict[str, Any], channel: int, message: dict[str, Any] | None = None
+    ) -> int:
+        interaction_id = next(self._ids)
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"token-{interaction_id}",
+            "version": 1,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(channel),
+            "channel": {"id": str(channel), "type": 0, "guild_id": str(GUILD_ID), "name": "alerts"},
+            "member": {
+                "user": MOD_USER,
+                "roles": [],
+                "joined_at": NOW,
+                "permissions": ALL_PERMISSIONS,
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            },
+            "app_permissions": ALL_PERMISSIONS,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "data": data,
+        }
+        if message is not None:
+            payload["message"] = message
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return interaction_id
+
+    async def wait_for(self, predicate: Any, timeout: float = 60.0) -> Any:
+        """Poll until ``predicate()`` returns something truthy, and return it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = predicate()
+            if found:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the emulator did not see what the test waited for")
+            await asyncio.sleep(0.05)
+
+    def replies(self, interaction_id: int) -> list[Callback]:
+        return [c for c in self.callbacks if c.interaction_id == interaction_id]
+
+    # -- REST ------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        api = "/api/v10"
+        app.router.add_get("/gateway", self.gateway)
+        app.router.add_get(f"{api}/gateway/bot", self.gateway_bot)
+        app.router.add_get(f"{api}/users/@me", self.current_user)
+        app.router.add_get(f"{api}/oauth2/applications/@me", self.application)
+        app.router.add_put(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self.overwrite_commands)
+        app.router.add_put(f"{api}/applications/{{app}}/commands", self.overwrite_commands)
+        app.router.add_post(f"{api}/channels/{{channel}}/messages", self.create_message)
+        app.router.add_post(f"{api}/interactions/{{id}}/{{token}}/callback", self.callback)
+        app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self.followup)
+        app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/{{message}}", self.edit_followup)
+        return app
+
+    async def current_user(self, _: web.Request) -> web.Response:
+        return reply(BOT_USER)
+
+    async def gateway_bot(self, _: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return reply({"url": f"{self.base.replace('http', 'ws')}/gateway", "shards": 1, "session_start_limit": limit})
+
+    async def application(self, _: web.Request) -> web.Response:
+        return reply(
+            {
+                "id": str(APP_ID),
+                "name": "Stancewatch",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": MOD_USER,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+            }
+        )
+
+    async def overwrite_commands(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.commands = [
+            {**c, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1", "type": c.get("type", 1)}
+            for c in body
+        ]
+        return reply(self.commands)
+
+    def _message(self, channel: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel),
+            "guild_id": str(GUILD_ID),
+            "author": BOT_USER,
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "allowed_mentions": body.get("allowed_mentions"),
+            "flags": body.get("flags", 0),
+            "timestamp": NOW,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "pinned": False,
+            "type": 0,
+        }
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        channel = int(request.match_info["channel"])
+        if channel == FORBIDDEN:
+            return reply({"message": "Missing Access", "code": 50001}, status=403)
+        message = self._message(channel, await request.json())
+        self.messages.setdefault(channel, []).append(message)
+        return reply(message)
+
+    async def callback(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        interaction_id = int(request.match_info["id"])
+        self.callbacks.append(Callback(interaction_id, body["type"], body.get("data") or {}))
+        return reply({"interaction": {"id": str(interaction_id), "type": body["type"]}})
+
+    async def followup(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        message = self._message(ALERTS, body)
+        self.followups.append({**message, "token": request.match_info["token"]})
+        return reply(message)
+
+    async def edit_followup(self, request: web.Request) -> web.Response:
+        return reply(self._message(ALERTS, await request.json()))

@@ -1,0 +1,142 @@
+"""The real bot, unmodified, against the Discord emulator: commands, alerts, buttons, a dropped gateway.
+
+discord.py is pointed at the emulator the only way it allows: its REST base URL and
+its default gateway URL. The bot runs the real model, a real feed server and real
+store files; the alert threshold is 0 so that any "inconsistent" verdict of the small
+model is posted, which makes the Korean reference article a reliable clash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import yarl
+from aiohttp import web
+
+from bot import StancewatchBot
+from pipeline.demo import ENGLISH_PAGE, ITEMS
+from pipeline.feeds import html_to_text
+from settings import Secret, Settings
+from tests.conftest import FeedServer, Route, rss
+from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, Emulator
+
+KOREAN = ("musk-ko", ITEMS[1]["title"], ITEMS[1]["content"])
+ENGLISH = ("twitter-gpus", "Twitter buys thousands of GPUs for in-house AI project", html_to_text(ENGLISH_PAGE))
+OLD = ("bikes", "City council approves new bicycle lanes", "The council voted to add bicycle lanes downtown. " * 10)
+
+
+@pytest.fixture
+async def emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Emulator]:
+    emu = Emulator()
+    runner = web.AppRunner(emu.app(), shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    monkeypatch.setattr(discord.http.Route, "BASE", f"{emu.base}/api/v10")
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws{emu.base[4:]}/gateway"))
+    yield emu
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[StancewatchBot]:
+    settings = Settings(
+        discord_token=Secret("emulated.bot.token"),
+        dev_guild_id=GUILD_ID,
+        data_dir=tmp_path / "data",
+        allow_private_feeds=True,
+        alert_threshold=0.0,
+    )
+    running = StancewatchBot(settings)
+    task = asyncio.create_task(running.start(settings.discord_token.value))
+    await asyncio.wait_for(emulator.connected.wait(), 60)
+    await asyncio.wait_for(running.wait_until_ready(), 30)
+    yield running
+    await running.close()
+    await asyncio.wait_for(task, 30)
+
+
+def clash_alerts(emu: Emulator) -> list[dict[str, Any]]:
+    return [m for m in emu.messages.get(ALERTS, []) if m["embeds"] and "clash" in m["embeds"][0]["title"]]
+
+
+async def reply_text(emu: Emulator, interaction_id: int) -> str:
+    replies = await emu.wait_for(lambda: emu.replies(interaction_id))
+    return str(replies[0].data.get("content", ""))
+
+
+async def test_the_whole_bot_against_the_emulator(
+    emulator: Emulator, bot: StancewatchBot, feed_server: FeedServer
+) -> None:
+    emu = emulator
+    # Commands were synced to the dev guild, with their Korean names.
+    assert {"subscribe", "ask", "feed", "stance", "status"} <= {c["name"] for c in emu.commands}
+    assert all(c.get("name_localizations", {}).get("ko") for c in emu.commands)
+
+    feed_server.routes["/news.xml"] = Route(rss(OLD))
+    url = feed_server.url("/news.xml")
+    text = await reply_text(emu, await emu.command("feed", [{"name": "add", "type": 1, "options": [
+        {"name": "url", "type": 3, "value": url}]}]))  # fmt: skip
+    assert text.startswith("Watching")
+    assert (await reply_text(emu, await emu.command("subscribe"))).startswith("Subscribed")
+    assert (await reply_text(emu, await emu.command("subscribe", channel=FORBIDDEN))).startswith("Subscribed")
+    twice = await reply_text(emu, await emu.command("feed", [{"name": "add", "type": 1, "options": [
+        {"name": "url", "type": 3, "value": url}]}]))  # fmt: skip
+    assert twice == f"{url} is already watched."
+    [callback] = emu.replies(max(c.interaction_id for c in emu.callbacks))
+    assert callback.data["flags"] & 64  # refusals are ephemeral
+
+    await bot.watcher.poll_all()  # the scheduler's job, run now: the first fetch records, posts nothing
+    await bot.watcher.drain()
+    feed_server.routes["/news.xml"] = Route(rss(KOREAN, OLD))
+    await bot.watcher.poll_all()
+    [alert] = await emu.wait_for(lambda: clash_alerts(emu), timeout=120)
+    embed = alert["embeds"][0]
+    assert "Elon Musk" in embed["title"]
+    assert any("futureoflife.org" in f["value"] for f in embed["fields"])  # the old position's source
+    assert any("/musk-ko" in f["value"] for f in embed["fields"])  # the new statement's article
+    assert alert["allowed_mentions"] == {"parse": []}
+    buttons = alert["components"][0]["components"]
+    assert [b["label"] for b in buttons] == ["Confirm", "Dismiss"]
+
+    # The locked channel answered 403: its subscription is paused and says why.
+    listing = await reply_text(emu, await emu.command("subscriptions", channel=FORBIDDEN))
+    assert "paused: the bot may not post there" in listing
+
+    # /ask is deferred at once and answered by a follow-up with sources.
+    started = time.monotonic()
+    asked = await emu.command("ask", [{"name": "question", "type": 3, "value": "What has Musk said about pausing AI?"}])
+    [deferred] = await emu.wait_for(lambda: emu.replies(asked), timeout=3)
+    assert deferred.type == 5 and time.monotonic() - started < 3
+    followup = await emu.wait_for(lambda: [f for f in emu.followups if f["token"] == f"token-{asked}"])
+    assert followup[0]["embeds"][0]["fields"][0]["name"] == "Sources"
+
+    # A moderator confirms the alert with its button; the review is stored and shown.
+    pressed = await emu.press(alert, buttons[0]["custom_id"])
+    [update] = await emu.wait_for(lambda: emu.replies(pressed))
+    assert update.type == 7 and update.data["embeds"][0]["fields"][-1]["value"] == "Confirmed by moderator"
+    assert update.data["components"] == []
+    reviewed = [j for j in bot.store.judgements("elon-musk") if j.review == "confirmed"]
+    assert reviewed and all(j.reviewed_by.startswith("moderator") for j in reviewed)
+
+    # The gateway drops; a command sent meanwhile is replayed after RESUME; no alert is lost or repeated.
+    await emu.drop()
+    missed = await emu.command("status")
+    await emu.wait_for(lambda: emu.resumed == 1 and emu.connected.is_set())
+    assert (await reply_text(emu, missed)) or emu.replies(missed)[0].data.get("embeds")
+    feed_server.routes["/news.xml"] = Route(rss(ENGLISH, KOREAN, OLD))
+    await bot.watcher.poll_all()
+    alerts = await emu.wait_for(lambda: clash_alerts(emu) if len(clash_alerts(emu)) >= 2 else None, timeout=120)
+    await bot.watcher.drain()
+    await asyncio.sleep(1)  # time for a repeat, were there one
+    alerts = clash_alerts(emu)
+    assert emu.identified == 1  # resumed, never re-identified
+    assert alerts[0]["id"] == alert["id"] and len(alerts) == 2
+    assert [sum(f"/{slug}" in str(a["embeds"]) for a in alerts) for slug in ("musk-ko", "twitter-gpus")] == [1, 1]
