@@ -46,6 +46,8 @@ class Subscriptions(commands.Cog):
     ) -> None:
         if channel is not None and channel.id != interaction.channel_id:
             require_manage_server(interaction)
+            if interaction.guild is None or interaction.guild.get_channel(channel.id) is None:
+                raise UserError(f"Channel {channel.id} is gone or hidden from me; pick another channel.")
         else:
             require_manage_channels(interaction)
         target = await self._validated_target(kind, target.strip())

@@ -16,6 +16,7 @@ from cogs.alerts import Alerts
 from cogs.ask import Ask
 from cogs.common import UserError
 from cogs.feeds import Feeds
+from cogs.stances import Stances
 from cogs.subscriptions import Subscriptions
 from models.engine import LLMEngine
 from pipeline.alerts import Clash, route_notice, route_report
@@ -23,7 +24,7 @@ from pipeline.feeds import FeedItem
 from pipeline.netguard import UnsafeURLError
 from pipeline.process import ArticleReport
 from settings import Settings
-from storage.records import Subscription
+from storage.records import Feed, Subscription
 from storage.store import Store
 
 
@@ -214,3 +215,48 @@ async def test_forbidden_channel_pauses_its_subscription(store: Store) -> None:
     [sub] = store.subscriptions(100)
     assert "may not post" in sub.paused_reason
     assert store.pending() == []  # not retried forever
+
+
+def state(store: Store) -> Any:
+    return (store.export_data(), store.subscriptions(), store.feeds())
+
+
+@pytest.mark.parametrize(
+    ("cog_class", "command", "kwargs", "expected"),
+    [
+        (Stances, "stance_list", {"person": "Nobody"}, "I know no person called 'Nobody'."),
+        (Feeds, "feed_add", {"url": "not a url"}, "'not a url' is not an http(s) URL."),
+        (Feeds, "feed_add", {"url": "http://10.0.0.5/feed"}, "private or local"),
+        (Feeds, "feed_add", {"url": "https://example.com/rss"}, "https://example.com/rss is already watched."),
+        (Ask, "ask", {"question": "x" * 4000}, "Questions are limited to 500 characters."),
+        (Ask, "ask", {"question": ""}, "Ask a question"),
+        (Subscriptions, "subscribe", {"channel": SimpleNamespace(id=999)}, "Channel 999 is gone or hidden from me"),
+    ],
+    ids=[
+        "unknown-person",
+        "malformed-url",
+        "private-url",
+        "feed-twice",
+        "long-question",
+        "empty-question",
+        "gone-channel",
+    ],
+)
+async def test_bad_input_gets_one_ephemeral_sentence_and_changes_nothing(
+    store: Store, cog_class: Any, command: str, kwargs: dict[str, Any], expected: str
+) -> None:
+    store.save_feed(Feed(url="https://example.com/rss"))
+    before = state(store)
+    cog = cog_class(fake_bot(store))
+    inter = interaction(manage_guild=True, manage_channels=True)
+    inter.guild = SimpleNamespace(id=1, get_channel=lambda _id: None)
+    callback = getattr(cog, command)
+    try:
+        await callback.callback(cog, inter, **kwargs)
+    except Exception as exc:  # what the tree-level handler receives
+        error = app_commands.CommandInvokeError(callback, exc)
+        await StancewatchTree.on_error(SimpleNamespace(), inter, error)  # type: ignore[arg-type]
+    [reply] = inter.response.sent
+    assert expected in (reply.content or "") and reply.kwargs["ephemeral"] is True
+    assert "\n" not in (reply.content or "") and "Traceback" not in (reply.content or "")
+    assert state(store) == before
