@@ -19,5 +19,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
+bench: $(VENV)/.installed
+	$(PY) benchmarks/feeds.py
+	$(PY) benchmarks/storage.py
+	$(PY) benchmarks/llm.py
+	$(PY) benchmarks/judge_methods.py
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff format --check . && $(PY) -m ruff check . && $(PY) -m mypy
