@@ -19,7 +19,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.lag import measure_lag
 from pipeline.feeds import FeedItem, make_session, parse_feed
 from pipeline.process import ArticleReport
 from pipeline.watcher import FeedWatcher, WatchPolicy
@@ -94,27 +95,6 @@ class NoModel:
     async def process(self, item: FeedItem) -> ArticleReport:
         self.count += 1
         return ArticleReport(item.url, item.title, "en", relevant=False)
-
-
-async def measure_lag(work: Callable[[], Awaitable[Any]]) -> tuple[float, float]:
-    """Run ``work`` while a ticker measures the event loop's largest lag; returns (seconds, max lag ms)."""
-    lag = 0.0
-    stop = False
-
-    async def ticker() -> None:
-        nonlocal lag
-        while not stop:
-            before = time.perf_counter()
-            await asyncio.sleep(0.005)
-            lag = max(lag, time.perf_counter() - before - 0.005)
-
-    task = asyncio.create_task(ticker())
-    started = time.perf_counter()
-    await work()
-    elapsed = time.perf_counter() - started
-    stop = True
-    await task
-    return elapsed, lag * 1000
 
 
 def feed_url(port: int, index: int) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.lag import measure_lag
 from models.engine import LLMEngine
 from models.judge import ClashJudge
 from models.prompts import JUDGE_LABELS, Messages, judge_messages, summary_messages
@@ -97,21 +98,12 @@ async def prefix_reuse(engine: LLMEngine) -> tuple[float, float]:
 
 
 async def loop_lag(engine: LLMEngine, tokens: int) -> float:
-    lag, stop = 0.0, False
+    async def generate() -> None:
+        for messages in prompts(2):
+            await engine.chat(messages, max_tokens=tokens)
 
-    async def ticker() -> None:
-        nonlocal lag
-        while not stop:
-            before = time.perf_counter()
-            await asyncio.sleep(0.005)
-            lag = max(lag, time.perf_counter() - before - 0.005)
-
-    task = asyncio.create_task(ticker())
-    for messages in prompts(2):
-        await engine.chat(messages, max_tokens=tokens)
-    stop = True
-    await task
-    return lag * 1000
+    _, lag_ms = await measure_lag(generate)
+    return lag_ms
 
 
 async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, float]:

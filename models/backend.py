@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import Any, Protocol
 
@@ -30,6 +31,24 @@ def json_object(text: str, schema: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if isinstance(value, dict) and all(key in value for key in schema.get("required", [])):
         return value
+    return None
+
+
+async def chat_json_with_retry(
+    chat: Callable[..., Awaitable[str]],
+    messages: Messages,
+    schema: dict[str, Any],
+    *,
+    max_tokens: int,
+    priority: Priority,
+    timeout: float | None,
+) -> dict[str, Any] | None:
+    """Ask for JSON matching ``schema``; retry once; None means "the model gave no usable answer"."""
+    for _ in range(2):
+        text = await chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
+        value = json_object(text, schema)
+        if value is not None:
+            return value
     return None
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from llama_cpp import Llama, LogitsProcessorList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from models.backend import Priority, json_object
+from models.backend import Priority, chat_json_with_retry
 from models.locate import resolve_model_path
 from models.prompts import Messages
 from settings import Settings
@@ -182,12 +182,9 @@ class LLMEngine:
         timeout: float | None = None,
     ) -> dict[str, Any] | None:
         """A JSON object matching ``schema``'s required keys, retried once; ``None`` if the model gives none."""
-        for _ in range(2):
-            text = await self.chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
-            value = json_object(text, schema)
-            if value is not None:
-                return value
-        return None
+        return await chat_json_with_retry(
+            self.chat, messages, schema, max_tokens=max_tokens, priority=priority, timeout=timeout
+        )
 
     async def label_probabilities(
         self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = Priority.BACKGROUND

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from models.backend import Priority, json_object
+from models.backend import Priority, chat_json_with_retry
 from models.prompts import Messages
 from settings import ConfigError, Settings
 
@@ -148,12 +148,9 @@ class RemoteEngine:
         priority: Priority = Priority.BACKGROUND,
         timeout: float | None = None,
     ) -> dict[str, Any] | None:
-        for _ in range(2):
-            text = await self.chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
-            value = json_object(text, schema)
-            if value is not None:
-                return value
-        return None
+        return await chat_json_with_retry(
+            self.chat, messages, schema, max_tokens=max_tokens, priority=priority, timeout=timeout
+        )
 
     async def label_probabilities(
         self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = Priority.BACKGROUND
