@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import itertools
+import json
 import logging
 import math
 import os
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 
 import llama_cpp
 import numpy as np
-from llama_cpp import Llama, LogitsProcessorList
+from llama_cpp import Llama, LlamaGrammar, StoppingCriteriaList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from models.backend import Priority, chat_json_with_retry
@@ -82,6 +83,7 @@ class LLMEngine:
         self._seq = itertools.count()
         self._current: _Job | None = None
         self._formatter = _chat_formatter(llama)
+        self._grammars: dict[str, LlamaGrammar] = {}
         self._worker = threading.Thread(target=self._work, name="llm-worker", daemon=True)
         self._worker.start()
 
@@ -154,23 +156,37 @@ class LLMEngine:
         priority: Priority = Priority.BACKGROUND,
         timeout: float | None = None,
     ) -> str:
-        """Greedy chat completion; with ``schema`` the output is constrained by a JSON-schema grammar."""
+        """Greedy chat completion; with ``schema`` the output is constrained by a JSON-schema grammar.
+
+        The chat template is applied here and the completion API called directly,
+        because only that API takes a stopping criterion, the cheap per-token check
+        that lets a cancelled or timed-out call stop at the next token.
+        """
 
         def run(cancelled: threading.Event) -> str:
-            kwargs: dict[str, Any] = {}
-            if schema is not None:
-                kwargs["response_format"] = {"type": "json_object", "schema": schema}
-            result: Any = self.llama.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
+            formatted = self._formatter(messages=messages)  # type: ignore[arg-type]
+            prompt = self.llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
+            result: Any = self.llama.create_completion(
+                prompt=prompt,
                 max_tokens=max_tokens,
                 temperature=0.0,
                 repeat_penalty=1.1,
-                logits_processor=LogitsProcessorList([_stop_when(cancelled)]),
-                **kwargs,
+                stop=formatted.stop,
+                stopping_criteria=StoppingCriteriaList([_stop_when(cancelled)]),
+                grammar=self._grammar(schema) if schema is not None else None,
             )
-            return str(result["choices"][0]["message"]["content"] or "").strip()
+            if cancelled.is_set():
+                raise LLMCancelled("cancelled while generating")
+            return str(result["choices"][0]["text"] or "").strip()
 
         return await self.submit(run, priority=priority, timeout=timeout)
+
+    def _grammar(self, schema: dict[str, Any]) -> LlamaGrammar:
+        """The JSON-schema grammar, built once per schema (building one takes milliseconds)."""
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
 
     async def chat_json(
         self,
@@ -263,10 +279,10 @@ def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter:
     )
 
 
-def _stop_when(cancelled: threading.Event) -> Callable[[Any, Any], Any]:
-    def processor(input_ids: Any, scores: Any) -> Any:
-        if cancelled.is_set():
-            raise LLMCancelled("cancelled while generating")
-        return scores
+def _stop_when(cancelled: threading.Event) -> Callable[[Any, Any], bool]:
+    """A stopping criterion checked after every token (a logits processor would cost 5% of the speed)."""
 
-    return processor
+    def criterion(input_ids: Any, logits: Any) -> bool:
+        return cancelled.is_set()
+
+    return criterion

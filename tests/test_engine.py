@@ -7,10 +7,10 @@ import time
 import pytest
 
 from models.answer import strip_unknown_citations
-from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
+from models.engine import LLMEngine, Priority, _stop_when
 from models.extract import extract_statements, quote_in_article
 from models.judge import ClashJudge
-from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages
+from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
 from models.summarize import chunks, summarize
 from storage.records import Person
 
@@ -74,13 +74,21 @@ async def test_timeout_signals_the_running_job_and_frees_the_engine(engine: LLME
     assert seen == [True]
 
 
-def test_a_cancelled_generation_stops_at_the_next_token() -> None:
+async def test_a_timed_out_generation_stops_at_the_next_token(engine: LLMEngine) -> None:
+    messages = summary_messages("AI law", "The senate debated a bill on frontier AI. " * 40, "en")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await engine.chat(messages, max_tokens=400, timeout=0.5)
+    await engine.submit(lambda _: None, timeout=10)  # the model is free again: it did not finish 400 tokens
+    assert time.monotonic() - started < 4
+
+
+def test_the_stop_criterion_follows_the_cancel_event() -> None:
     cancelled = threading.Event()
-    processor = _stop_when(cancelled)
-    assert processor(None, "scores") == "scores"
+    criterion = _stop_when(cancelled)
+    assert criterion(None, None) is False
     cancelled.set()
-    with pytest.raises(LLMCancelled):
-        processor(None, "scores")
+    assert criterion(None, None) is True
 
 
 def test_truncation_counts_tokens_not_characters(engine: LLMEngine) -> None:
