@@ -260,3 +260,22 @@ async def test_bad_input_gets_one_ephemeral_sentence_and_changes_nothing(
     assert expected in (reply.content or "") and reply.kwargs["ephemeral"] is True
     assert "\n" not in (reply.content or "") and "Traceback" not in (reply.content or "")
     assert state(store) == before
+
+
+async def test_delivery_keeps_each_channels_order_and_retries_with_backoff(store: Store) -> None:
+    flaky = FakeChannel(fail=discord.HTTPException(SimpleNamespace(status=500, reason="oops"), "server error"))  # type: ignore[arg-type]
+    steady = FakeChannel()
+    bot = fake_bot(store)
+    bot.get_channel = lambda channel_id: flaky if channel_id == 1 else steady
+    cog = Alerts(bot)
+    for number, channel in enumerate([1, 2, 1, 2]):
+        store.enqueue(channel, {"kind": "notice", "title": f"n{number}", "text": "t"})
+    await cog.deliver_pending()
+    assert [s["embed"].title for s in steady.sent] == ["n1", "n3"]
+    assert flaky.sent == [] and [p["title"] for _, _, p in store.pending()] == ["n0", "n2"]
+    assert cog._retry is not None and cog._retry_s == 10.0  # the next retry waits longer
+    cog._retry.cancel()
+    flaky.fail = None  # the server is back
+    await cog.deliver_pending()
+    assert [s["embed"].title for s in flaky.sent] == ["n0", "n2"]  # in the order they were queued
+    assert store.pending() == [] and cog._retry_s == 5.0
