@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from pipeline.feeds import FeedError, probe_feed
 from pipeline.netguard import check_url
 from storage.records import Feed
 
@@ -32,10 +33,15 @@ class Feeds(commands.Cog):
         store = self.bot.store
         if await store.run(store.feed, url) is not None:
             raise UserError(f"{url} is already watched.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            items = await probe_feed(self.bot.session, url, allow_private=self.bot.settings.allow_private_feeds)
+        except FeedError as exc:
+            raise UserError(f"Not added: {exc}") from None
         await store.run(store.save_feed, Feed(url=url, added_by=interaction.user.id, key=url))
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(
-            interaction, f"Watching {url}. Its current items count as seen; new ones will be processed."
+            interaction, f"Watching {url} ({items} items now; they count as seen, new ones will be processed)."
         )
 
     @feed.command(name="remove", description="Stop watching a feed.")

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from models.backend import LLM
 from models.prompts import extract_messages, extract_schema
-from pipeline.people import sentences_naming
+from pipeline.people import sentences_naming, split_sentences
 from storage.records import Person
 
 ARTICLE_TOKENS = 1200
 EXTRACT_TOKENS = 256
+MIN_CLAIM_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class Statement:
 
 def _normal(text: str) -> str:
     return re.sub(r"\W+", " ", text).casefold().strip()
+
+
+def sentence_with(quote: str, article: str) -> str:
+    """The article's sentence that holds ``quote`` (the quote itself when it spans sentences)."""
+    wanted = _normal(quote)
+    return next((s for s in split_sentences(article) if wanted in _normal(s)), quote)
 
 
 def quote_in_article(quote: str, article: str) -> bool:
@@ -52,6 +59,8 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
         person = by_name.get(str(item.get("person", "")))
         claim, quote = str(item.get("claim", "")).strip(), str(item.get("quote", "")).strip()
         if person and claim and quote_in_article(quote, f"{title}\n{text}"):
+            if len(claim.split()) < MIN_CLAIM_WORDS:  # a name or a fragment: the quote's sentence says more
+                claim = sentence_with(quote, f"{title}\n{text}")
             found.append(Statement(person.id, claim, quote, str(item.get("kind", "said")), "model"))
     for person in people:
         if not any(s.person == person.id for s in found):

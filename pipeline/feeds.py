@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
@@ -89,6 +90,15 @@ async def fetch(
         except aiohttp.ClientError as exc:
             raise FeedError(f"{current} could not be fetched: {exc.__class__.__name__}: {exc}.") from None
     raise FeedError(f"{url} redirected more than {MAX_REDIRECTS} times.")
+
+
+async def probe_feed(session: aiohttp.ClientSession, url: str, *, allow_private: bool) -> int:
+    """Fetch and parse ``url`` once, off the event loop; the number of items, or :class:`FeedError` saying why not."""
+    fetched = await fetch(session, url, allow_private=allow_private)
+    if fetched.status != 200:
+        raise FeedError(f"{url} answered HTTP {fetched.status}.")
+    content_type = fetched.headers.get("content-type", "")
+    return len(await asyncio.to_thread(parse_feed, fetched.body, url, content_type))
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int, url: str) -> bytes:

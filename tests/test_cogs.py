@@ -20,12 +20,12 @@ from cogs.stances import Stances
 from cogs.subscriptions import Subscriptions
 from models.engine import LLMEngine
 from pipeline.alerts import Clash, route_notice, route_report
-from pipeline.feeds import FeedItem
-from pipeline.netguard import UnsafeURLError
+from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticleReport
 from settings import Settings
 from storage.records import Feed, Subscription
 from storage.store import Store
+from tests.conftest import FeedServer, Route, rss
 
 
 @dataclass
@@ -99,17 +99,27 @@ async def test_subscribe_refusals_leave_the_store_unchanged(store: Store) -> Non
     assert store.subscriptions() == []
 
 
-async def test_feed_add_refuses_private_addresses_and_duplicates(store: Store) -> None:
-    cog = Feeds(fake_bot(store))
-    admin = interaction(manage_guild=True)
-    with pytest.raises(UnsafeURLError):
-        await cog.feed_add.callback(cog, admin, "http://192.168.1.10/rss")  # type: ignore[arg-type]
-    with pytest.raises(UserError, match="Manage Server"):
-        await cog.feed_add.callback(cog, interaction(), "https://example.com/rss")  # type: ignore[arg-type]
-    await cog.feed_add.callback(cog, admin, "https://example.com/rss")  # type: ignore[arg-type]
-    with pytest.raises(UserError, match="already watched"):
-        await cog.feed_add.callback(cog, interaction(manage_guild=True), "https://example.com/rss")  # type: ignore[arg-type]
-    assert [f.url for f in store.feeds()] == ["https://example.com/rss"]
+async def test_feed_add_checks_the_feed_before_watching_it(store: Store, feed_server: FeedServer) -> None:
+    feed_server.routes["/rss"] = Route(rss(("a", "AI bill", "Text"), ("b", "Other", "More")))
+    feed_server.routes["/page"] = Route(
+        b'<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>'
+    )
+    async with make_session(allow_private=True) as session:
+        bot = fake_bot(store)
+        bot.settings, bot.session = Settings(allow_private_feeds=True), session
+        cog = Feeds(bot)
+        with pytest.raises(UserError, match="Manage Server"):
+            await cog.feed_add.callback(cog, interaction(), feed_server.url("/rss"))  # type: ignore[arg-type]
+        page = interaction(manage_guild=True)
+        with pytest.raises(
+            UserError, match=r"Not added: .*/page is an HTML page, not a feed\. It links a feed at .*/rss"
+        ):
+            await cog.feed_add.callback(cog, page, feed_server.url("/page"))  # type: ignore[arg-type]
+        assert page.response.deferred and store.feeds() == []
+        added = interaction(manage_guild=True)
+        await cog.feed_add.callback(cog, added, feed_server.url("/rss"))  # type: ignore[arg-type]
+        assert "(2 items now;" in (added.followup.sent[0].content or "")
+    assert [f.url for f in store.feeds()] == [feed_server.url("/rss")]
 
 
 async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLMEngine) -> None:

@@ -68,8 +68,13 @@ def clash_alerts(emu: Emulator) -> list[dict[str, Any]]:
 
 
 async def reply_text(emu: Emulator, interaction_id: int) -> str:
-    replies = await emu.wait_for(lambda: emu.replies(interaction_id))
-    return str(replies[0].data.get("content", ""))
+    """The text the user sees: the response itself, or the follow-up after a deferral."""
+    first = (await emu.wait_for(lambda: emu.replies(interaction_id)))[0]
+    if first.type == 5:
+        token = f"token-{interaction_id}"
+        [followup] = await emu.wait_for(lambda: [f for f in emu.followups if f["token"] == token], timeout=30)
+        return str(followup["content"])
+    return str(first.data.get("content", ""))
 
 
 async def test_the_whole_bot_against_the_emulator(

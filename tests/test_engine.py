@@ -8,7 +8,7 @@ import pytest
 
 from models.answer import strip_unknown_citations
 from models.engine import LLMEngine, Priority, _stop_when
-from models.extract import extract_statements, quote_in_article
+from models.extract import extract_statements, quote_in_article, sentence_with
 from models.judge import ClashJudge
 from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
 from models.summarize import chunks, summarize
@@ -140,3 +140,11 @@ async def test_long_articles_are_summarized_in_chunks(engine: LLMEngine) -> None
     finally:
         del engine.chat
     assert len(calls) == len(pieces) + 1 and summary
+
+
+def test_a_fragment_claim_is_replaced_by_the_quotes_sentence() -> None:
+    article = "Musk signed the letter. Twitter bought 10,000 GPUs for a generative AI project. Nothing else."
+    assert (
+        sentence_with("10,000 GPUs for a generative", article)
+        == "Twitter bought 10,000 GPUs for a generative AI project."
+    )
