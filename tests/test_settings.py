@@ -1,7 +1,9 @@
+import logging
 from pathlib import Path
 
 import pytest
 
+from bot import RedactSecrets
 from pipeline.relevance import RelevanceConfig
 from pipeline.watcher import WatchPolicy
 from settings import ConfigError, Settings
@@ -52,3 +54,13 @@ def test_feed_and_relevance_settings() -> None:
     assert policy.interval_s == 600
     relevance = RelevanceConfig.from_settings(settings)
     assert relevance == RelevanceConfig(prefilter=True, model=False, extra_terms=("딥페이크", "deepfake"))
+
+
+def test_secrets_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.from_env({"DISCORD_TOKEN": "MTk.secret.token", "LLM_API_KEY": "sk-remote-key"}, None)
+    assert "sk-remote-key" not in repr(settings) and "MTk.secret.token" not in repr(settings)
+    logger = logging.getLogger("stancewatch.test-secrets")
+    logger.addFilter(RedactSecrets([settings.discord_token.value, settings.llm_api_key.value]))
+    with caplog.at_level(logging.INFO, logger="stancewatch.test-secrets"):
+        logger.info("connecting with %s and key %s", "MTk.secret.token", "sk-remote-key")
+    assert caplog.records[0].getMessage() == "connecting with ******** and key ********"
