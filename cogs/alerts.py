@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 UNDELIVERABLE = -1
 FIRST_RETRY_S = 5.0
 MAX_RETRY_S = 300.0
-REVIEWED = {"confirm": "confirmed", "dismiss": "dismissed"}
 
 
 def embed_for(payload: dict[str, Any]) -> discord.Embed:

@@ -49,13 +49,9 @@ class Stances(commands.Cog):
     ) -> None:
         require_manage_server(interaction)
         store = self.bot.store
-        found = await store.run(store.position, position_id.strip())
-        if found is None or found.status != "proposed":
+        confirmed = await store.run(store.confirm_position, position_id.strip(), stance, str(interaction.user.id))
+        if confirmed is None:
             raise UserError(f"No proposed position has the id {position_id!r}.")
-        confirmed = dataclasses.replace(
-            found, stance=stance, status="active", origin=f"{found.origin}; confirmed by {interaction.user.id}"
-        )
-        await store.run(store.add_position, confirmed)
         await store.commit()
         await reply_ephemeral(interaction, f"Confirmed `{confirmed.id}` ({stance}); it is now judged against.")
 

@@ -55,7 +55,7 @@ class EngineInfo:
     @property
     def device(self) -> str:
         if self.n_gpu_layers == 0:
-            return "CPU"
+            return "CPU" if self.gpu_offload_supported else "CPU (this llama.cpp build has no GPU support)"
         layers = "all layers" if self.n_gpu_layers < 0 else f"{self.n_gpu_layers} layers"
         return f"GPU ({layers})"
 

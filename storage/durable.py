@@ -64,10 +64,6 @@ class DurableJSONStorage(Storage):
         self._data = data
         self._dirty = True
 
-    @property
-    def dirty(self) -> bool:
-        return self._dirty
-
     def flush(self) -> None:
         """Persist pending changes atomically; a no-op when nothing changed."""
         if not self._dirty or self._data is None:

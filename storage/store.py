@@ -50,6 +50,7 @@ from storage.records import (
     Question,
     RecordError,
     Review,
+    Stance,
     Statement,
     Subscription,
     from_dict,
@@ -214,15 +215,17 @@ class Store:
         with self._lock:
             self._positions.put(position)
 
-    def set_position_status(self, position_id: str, status: PositionStatus) -> Position | None:
-        """Confirm a proposed position (``active``), retract or supersede one; None when unknown."""
+    def confirm_position(self, position_id: str, stance: Stance, by: str) -> Position | None:
+        """Make a proposed position active with the stance a moderator gave; None when none is proposed."""
         with self._lock:
             current = self._positions.get(position_id)
-            if current is None:
+            if current is None or current.status != "proposed":
                 return None
-            updated = dataclasses.replace(current, status=status)
-            self._positions.put(updated)
-            return updated
+            confirmed = dataclasses.replace(
+                current, stance=stance, status="active", origin=f"{current.origin}; confirmed by {by}"
+            )
+            self._positions.put(confirmed)
+            return confirmed
 
     def remove_position(self, position_id: str) -> bool:
         with self._lock:

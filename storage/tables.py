@@ -71,12 +71,3 @@ class IndexedTable(Generic[K, R]):
         del self._records[key]
         self._table.remove(doc_ids=[doc_id])
         return True
-
-    def remove_many(self, keys: Iterable[K]) -> int:
-        wanted = set(keys)
-        doc_ids = [self._doc_ids.pop(k) for k in wanted if k in self._doc_ids]
-        for key in wanted:
-            self._records.pop(key, None)
-        if doc_ids:
-            self._table.remove(doc_ids=doc_ids)
-        return len(doc_ids)

@@ -23,7 +23,7 @@ from pipeline.alerts import Clash, route_notice, route_report
 from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticleReport
 from settings import Settings
-from storage.records import Feed, Subscription
+from storage.records import Feed, Position, Subscription
 from storage.store import Store
 from tests.conftest import FeedServer, Route, rss
 
@@ -289,3 +289,21 @@ async def test_delivery_keeps_each_channels_order_and_retries_with_backoff(store
     await cog.deliver_pending()
     assert [s["embed"].title for s in flaky.sent] == ["n0", "n2"]  # in the order they were queued
     assert store.pending() == [] and cog._retry_s == 5.0
+
+
+async def test_stance_confirm_activates_a_proposal(store: Store) -> None:
+    proposal = Position(
+        "proposed-1", "elon-musk", "pause-frontier-ai", "mixed", "Musk bought GPUs.", "https://e.com/a", "2023-04",
+        date_precision="month", origin="extracted by test", status="proposed",
+    )  # fmt: skip
+    store.add_position(proposal)
+    cog = Stances(fake_bot(store))
+    with pytest.raises(UserError, match="Manage Server"):
+        await cog.stance_confirm.callback(cog, interaction(), "proposed-1", "against")  # type: ignore[arg-type]
+    moderator = interaction(manage_guild=True)
+    await cog.stance_confirm.callback(cog, moderator, "proposed-1", "against")  # type: ignore[arg-type]
+    confirmed = store.position("proposed-1")
+    assert confirmed is not None and (confirmed.status, confirmed.stance) == ("active", "against")
+    assert "Confirmed `proposed-1` (against)" in (moderator.response.sent[0].content or "")
+    with pytest.raises(UserError, match="No proposed position has the id 'proposed-1'"):
+        await cog.stance_confirm.callback(cog, interaction(manage_guild=True), "proposed-1", "favor")  # type: ignore[arg-type]

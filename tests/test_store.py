@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import random
@@ -272,10 +273,13 @@ def test_proposed_positions_wait_for_confirmation(store: Store) -> None:
     )  # fmt: skip
     store.add_position(proposed)
     assert "musk-new" not in {p.id for p in store.positions("elon-musk")}
-    confirmed = store.set_position_status("musk-new", "active")
-    assert confirmed is not None and confirmed.status == "active"
+    confirmed = store.confirm_position("musk-new", "favor", "moderator")
+    assert (
+        confirmed is not None and confirmed.status == "active" and confirmed.origin.endswith("confirmed by moderator")
+    )
     assert "musk-new" in {p.id for p in store.positions("elon-musk")}
-    assert store.set_position_status("nope", "active") is None
+    assert store.confirm_position("nope", "favor", "moderator") is None
+    assert store.confirm_position("musk-new", "against", "moderator") is None  # only once
 
 
 def test_reviews_are_stored(tmp_path: Path) -> None:
@@ -328,7 +332,9 @@ def test_export_import_round_trip_without_loss(store: Store, tmp_path: Path) -> 
         "musk-fli-pause-2023", "elon-musk", "Musk bought GPUs.", "inconsistent", 0.9, "r", review="confirmed"
     )
     store.record_article(Article("link:a", "https://e.com/a"), [verdict])
-    store.set_position_status("lecun-pause-2023", "superseded")
+    superseded = store.position("lecun-pause-2023")
+    assert superseded is not None
+    store.add_position(dataclasses.replace(superseded, status="superseded"))
     path = tmp_path / "export.json"
     store.export_file(path)
     other = Store.open(tmp_path / "other", seed=False)
