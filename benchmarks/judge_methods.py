@@ -34,6 +34,24 @@ NAIVE_SCHEMA = {
     "required": ["reason", "verdict"],
 }
 Probs = dict[str, float]
+# The two-step idea: "same question?" then "same direction?", each read from calibrated label probabilities.
+RELATED_SYSTEM = (
+    "A later statement and an earlier position by the same person are given. Are they about the same question "
+    "or issue? Answer with one word: yes or no."
+)
+DIRECTION_SYSTEM = (
+    "A later statement and an earlier position by the same person are about the same issue. Does the later "
+    "statement agree with the earlier position, or go against it? Answer with one word: agrees or contradicts."
+)
+# The two-step idea: "same question?" then "same direction?", each read from calibrated label probabilities.
+RELATED_SYSTEM = (
+    "A later statement and an earlier position by the same person are given. Are they about the same question "
+    "or issue? Answer with one word: yes or no."
+)
+DIRECTION_SYSTEM = (
+    "A later statement and an earlier position by the same person are about the same issue. Does the later "
+    "statement agree with the earlier position, or go against it? Answer with one word: agrees or contradicts."
+)
 
 
 def weighted(probs: Probs, weights: Probs) -> str:
@@ -76,6 +94,20 @@ async def main() -> None:
         )
         calibrated.append(await judge.probabilities(pair.earlier, pair.later))
     per_pair = (time.perf_counter() - started) / len(pairs) / 2  # two model calls a pair here, one in the product
+    two_step: list[Probs] = []
+    for pair in pairs:
+        related = await judge.calibrated(RELATED_SYSTEM, ("yes", "no"), pair.earlier, pair.later)
+        direction = await judge.calibrated(DIRECTION_SYSTEM, ("agrees", "contradicts"), pair.earlier, pair.later)
+        two_step.append(
+            {
+                "unrelated": related["no"],
+                "consistent": related["yes"] * direction["agrees"],
+                "inconsistent": related["yes"] * direction["contradicts"],
+            }
+        )
+    combined = [
+        {label: t[label] * c[label] for label in JUDGE_LABELS} for t, c in zip(two_step, calibrated, strict=True)
+    ]
     tune = [i for i, p in enumerate(pairs) if in_split(p, "tune")]
     held = [i for i, p in enumerate(pairs) if not in_split(p, "tune")]
 
@@ -101,6 +133,10 @@ async def main() -> None:
     w_gate = tune_weights([pairs[i] for i in tune], [calibrated[i] for i in tune], gated)
     both = [gated(pairs[i], weighted(calibrated[i], w_gate)) for i in held]
     report("+ class weights", both, per_pair, f"weights {w_gate}")
+    for name, probs in [("two-step: same question? same direction?", two_step), ("two-step x calibrated", combined)]:
+        weights = tune_weights([pairs[i] for i in tune], [probs[i] for i in tune], no_gate)
+        seconds = per_pair * (2 if probs is two_step else 3)
+        report(f"{name}, class weights", [weighted(probs[i], weights) for i in held], seconds, f"weights {weights}")
     naive_pairs = [pairs[i] for i in held][: args.naive]
     started = time.perf_counter()
     naive = []

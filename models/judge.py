@@ -64,8 +64,13 @@ class ClashJudge:
         self.alert_threshold = alert_threshold
         self._bias: dict[str, dict[str, float]] = {}
 
-    async def _calibrated(
-        self, system: str, labels: tuple[str, ...], position: str, statement: str, priority: Priority
+    async def calibrated(
+        self,
+        system: str,
+        labels: tuple[str, ...],
+        position: str,
+        statement: str,
+        priority: Priority = Priority.BACKGROUND,
     ) -> dict[str, float]:
         """Label probabilities divided by the model's bias on content-free input, normalised."""
         if system not in self._bias:
@@ -81,12 +86,12 @@ class ClashJudge:
     async def probabilities(
         self, position: str, statement: str, *, priority: Priority = Priority.BACKGROUND
     ) -> dict[str, float]:
-        return await self._calibrated(JUDGE_SYSTEM, JUDGE_LABELS, position, statement, priority)
+        return await self.calibrated(JUDGE_SYSTEM, JUDGE_LABELS, position, statement, priority)
 
     async def describe_clash(self, position: str, statement: str) -> tuple[Subtype, Severity]:
         """How an inconsistency is inconsistent (the benchmark's subtypes) and how far it flips."""
-        kind = await self._calibrated(SUBTYPE_SYSTEM, SUBTYPE_LABELS, position, statement, Priority.BACKGROUND)
-        flip = await self._calibrated(SEVERITY_SYSTEM, SEVERITY_LABELS, position, statement, Priority.BACKGROUND)
+        kind = await self.calibrated(SUBTYPE_SYSTEM, SUBTYPE_LABELS, position, statement, Priority.BACKGROUND)
+        flip = await self.calibrated(SEVERITY_SYSTEM, SEVERITY_LABELS, position, statement, Priority.BACKGROUND)
         subtype = SUBTYPE_NAMES[max(kind, key=lambda k: kind[k])]
         severity = SEVERITY_NAMES[max(("half", "full"), key=lambda k: flip[k])]  # an inconsistency is never "no flip"
         return subtype, severity  # type: ignore[return-value]

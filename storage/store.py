@@ -399,7 +399,11 @@ class Store:
         return moved
 
     def remove_feed(self, url: str) -> bool:
+        """Stop watching a feed; subscriptions that followed only this feed go with it."""
         with self._lock:
+            for sub in self.subscriptions():
+                if sub.target_kind == "feed" and sub.target == url:
+                    self._subs.remove(sub.key())
             return self._feeds.remove(url)
 
     # -- outbox ----------------------------------------------------------------------

@@ -374,3 +374,11 @@ def test_candidates_are_ranked_by_question_match(store: Store) -> None:
     statement = "Musk bought 10,000 GPUs for a generative AI project after the pause letter."
     assert rank_positions(statement, musk, questions, person)[0].id == "musk-fli-pause-2023"
     assert rank_positions("Elon Musk launched a rocket.", musk, questions, person) == []  # shares nothing
+
+
+def test_removing_a_feed_removes_the_subscriptions_that_followed_it(store: Store) -> None:
+    store.save_feed(Feed(url="https://e.com/rss"))
+    store.add_subscription(Subscription(channel_id=1, guild_id=9, target_kind="feed", target="https://e.com/rss"))
+    store.add_subscription(Subscription(channel_id=1, guild_id=9))
+    assert store.remove_feed("https://e.com/rss") and not store.remove_feed("https://e.com/rss")
+    assert [s.target_kind for s in store.subscriptions()] == ["all"]
