@@ -192,8 +192,11 @@ class FeedWatcher:
         task.add_done_callback(self._announcing.discard)
 
     async def _announce(self, item: FeedItem, report: ArticleReport) -> None:
-        await self.store.commit()
-        await self.on_report(item, report)
+        try:
+            await self.store.commit()
+            await self.on_report(item, report)
+        except Exception:
+            log.exception("Could not commit or announce %s; what was not written is redone after a restart", item.url)
 
     def _finish(self, item: FeedItem, report: ArticleReport) -> None:
         route_report(self.store, item.feed_url, report)
