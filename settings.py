@@ -42,7 +42,8 @@ class Settings:
     llm_threads: int | None = None
     poll_interval_minutes: int = 10
     allow_private_feeds: bool = False
-    alert_threshold: float = 0.5
+    alert_threshold: float | None = None
+    """Overrides the model's judge profile when set."""
     log_level: str = "INFO"
     feed_pause_after: int = 10
     feed_initial_items: int = 0
@@ -84,7 +85,7 @@ class Settings:
             llm_threads=_int(get("LLM_THREADS"), "LLM_THREADS"),
             poll_interval_minutes=poll,
             allow_private_feeds=_bool(get("ALLOW_PRIVATE_FEEDS"), "ALLOW_PRIVATE_FEEDS"),
-            alert_threshold=cls.alert_threshold if threshold is None else threshold,
+            alert_threshold=threshold,
             log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
             feed_pause_after=_positive(get("FEED_PAUSE_AFTER"), "FEED_PAUSE_AFTER", cls.feed_pause_after),
             feed_initial_items=_positive(get("FEED_INITIAL_ITEMS"), "FEED_INITIAL_ITEMS", 0, minimum=0),

@@ -9,15 +9,24 @@ judge's second and later calls (same system prompt, other pairs); the event loop
 largest lag while the engine generates; and articles per minute through the whole
 pipeline (relevance, summary, extraction, judging) on the demo's and shared articles.
 MODEL_PATH, N_GPU_LAYERS and the other settings apply as for the bot.
+
+It also measures what portability costs: the installed (portable) llama.cpp build against a native
+(``-march=native``) build of the same version, in child processes on the same model and prompt, alternating.
+The native wheel comes from set-up's wheel cache: ``LLAMA_NATIVE=1 make llama`` builds it (then ``make llama``
+puts the portable one back), or ``--native-wheel`` names one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +40,22 @@ from pipeline.feeds import FeedItem, html_to_text
 from pipeline.process import ArticlePipeline
 from settings import Settings
 from storage.store import Store
+from tools import llama_build
+
+BUILD_PROBE = """
+import sys, time
+from llama_cpp import Llama
+llama = Llama(model_path=sys.argv[1], n_ctx=1024, verbose=False)
+prompt = "Write a short paragraph about the history of the printing press."
+llama.create_completion(prompt, max_tokens=8, temperature=0.0)
+best = 0.0
+for _ in range(3):
+    llama.reset()
+    started = time.perf_counter()
+    out = llama.create_completion(prompt, max_tokens=int(sys.argv[2]), temperature=0.0)
+    best = max(best, out["usage"]["completion_tokens"] / (time.perf_counter() - started))
+print(best)
+"""
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 PAIRS = [
@@ -125,7 +150,7 @@ async def loop_lag(engine: LLMEngine, tokens: int) -> float:
 async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, float]:
     with tempfile.TemporaryDirectory(prefix="stancewatch-bench-") as tmp:
         store = Store.open(Path(tmp))
-        pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=settings.alert_threshold))
+        pipeline = ArticlePipeline(engine, store, ClashJudge.for_engine(engine, settings))
         batch = articles()
         started = time.perf_counter()
         for item in batch:
@@ -135,14 +160,58 @@ async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, flo
     return len(batch), len(batch) / elapsed * 60
 
 
+def build_rate(model: Path, tokens: int, path: str | None) -> float:
+    """Best generation tokens/s of the llama.cpp found first on ``path`` (None: the installed build)."""
+    env = {**os.environ, "PYTHONPATH": path} if path else dict(os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", BUILD_PROBE, str(model), str(tokens)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def native_wheel(given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    folder = llama_build.wheel_dir(llama_build.cmake_args(platform.machine(), {"LLAMA_NATIVE": "1"}), dict(os.environ))
+    wheels = sorted(folder.glob("llama_cpp_python-*.whl"))
+    return wheels[-1] if wheels else None
+
+
+def portability(model: Path, tokens: int, wheel: Path | None, rounds: int = 2) -> None:
+    """Portable (installed) against native build, alternating order, best of each."""
+    if wheel is None:
+        print("portable vs native build        skipped: no native wheel (build one with LLAMA_NATIVE=1 make llama)")
+        return
+    with tempfile.TemporaryDirectory(prefix="stancewatch-native-") as tmp:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(tmp)
+        portable = native = 0.0
+        for number in range(rounds):
+            for which in ("portable", "native") if number % 2 == 0 else ("native", "portable"):
+                if which == "portable":
+                    portable = max(portable, build_rate(model, tokens, None))
+                else:
+                    native = max(native, build_rate(model, tokens, tmp))
+    print(f"generation, portable build     {portable:8.1f} tokens/s   (x86-64-v3 on x86_64; {model.name})")
+    print(
+        f"generation, native build       {native:8.1f} tokens/s   (portable runs at {portable / native:.1%} of native)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--native-wheel", type=Path, help="a llama-cpp-python wheel built with -DGGML_NATIVE=ON")
     args = parser.parse_args()
     settings = Settings.from_env(env_file=None)
     engine = await asyncio.to_thread(LLMEngine.load, settings)
     print(engine.info.describe())
+    portability(engine.info.model_path, args.tokens, native_wheel(args.native_wheel))
     raw, ours, differed = await generation(engine, args.runs, args.tokens)
     print(f"generation, raw llama.cpp      {raw:8.1f} tokens/s")
     print(f"generation, the engine         {ours:8.1f} tokens/s   ({ours / raw:.1%} of raw; target >= 95%)")

@@ -27,6 +27,7 @@ class Status(commands.Cog):
         uptime = datetime.now() - self.bot.started
         lines = [
             f"Model: {info.model_name} on {info.device}",
+            f"Judge profile: {self.bot.pipeline.judge.profile.name}",
             f"LLM queue depth: {self.bot.engine.queue_depth}",
             f"Articles waiting: {self.bot.watcher.queue_depth}",
             f"Feeds: {len(feeds)} ({paused} paused)",

@@ -28,8 +28,8 @@ from llama_cpp import Llama, LlamaGrammar, StoppingCriteriaList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from models.backend import Priority, chat_json_with_retry
-from models.locate import resolve_model_path
 from models.prompts import Messages
+from models.weights import file_sha256, resolve_model_path
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class LLMCancelled(Exception):
 @dataclass(frozen=True)
 class EngineInfo:
     model_path: Path
+    sha256: str
     size_bytes: int
     n_ctx: int
     n_gpu_layers: int
@@ -105,7 +106,7 @@ class LLMEngine:
             flash_attn=supported and layers != 0,
             verbose=False,
         )
-        info = EngineInfo(path, path.stat().st_size, llama.n_ctx(), layers, supported)
+        info = EngineInfo(path, file_sha256(path), path.stat().st_size, llama.n_ctx(), layers, supported)
         log.info("Loaded %s", info.describe())
         return cls(llama, info)
 

@@ -29,12 +29,3 @@ def embedded_model_path() -> Path:
         if file.name.endswith(".gguf"):
             return Path(str(dist.locate_file(file)))
     raise ModelNotFoundError(f"The {EMBEDDED_DISTRIBUTION} package holds no .gguf file; set MODEL_PATH instead.")
-
-
-def resolve_model_path(configured: Path | None) -> Path:
-    """``MODEL_PATH`` when set (and present), else the embedded model."""
-    if configured is None:
-        return embedded_model_path()
-    if not configured.is_file():
-        raise ModelNotFoundError(f"MODEL_PATH points to {configured}, which is not a file.")
-    return configured

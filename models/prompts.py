@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROMPT_VERSION = "2026-11-28.2"
+PROMPT_VERSION = "2026-11-29.1"
 
 Messages = list[dict[str, str]]
 
@@ -106,6 +106,21 @@ JUDGE_LABELS = ("consistent", "unrelated", "inconsistent")
 
 def judge_messages(position: str, statement: str) -> Messages:
     return pair_messages(JUDGE_SYSTEM, position, statement)
+
+
+SIDE_SYSTEM = (
+    "You check whether a short news text says a given thing about a person. Read the text literally; an action "
+    "counts when the text reports it. Answer with one word: yes or no."
+)
+SIDE_LABELS = ("yes", "no")
+
+
+def side_messages(description: str, statement: str) -> Messages:
+    """Does the statement show the person doing what ``description`` says (one side of a policy question)?"""
+    return [
+        {"role": "system", "content": SIDE_SYSTEM},
+        {"role": "user", "content": f"Text: {statement}\nDoes the text say that the person {description}?"},
+    ]
 
 
 SUBTYPE_SYSTEM = (

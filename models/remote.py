@@ -37,6 +37,10 @@ class RemoteInfo:
         return self.model
 
     @property
+    def sha256(self) -> str:
+        return ""  # the server's file is not ours to hash: its profile is found by model name
+
+    @property
     def device(self) -> str:
         return f"remote server {self.base_url}"
 

@@ -52,6 +52,7 @@ class Clash:
     reason: str
     model: str
     prompt_version: str
+    profile: str = ""
     subtype: str = ""
     severity: str = ""
 
@@ -102,7 +103,10 @@ class AlertCard:
             else f"{len(shown)} possible clashes: {first.person} on {about}",
             TITLE_LIMIT,
         )
-        footer = f"{first.model} · prompts {first.prompt_version} · automated judgement, verify the sources"
+        footer = (
+            f"{first.model} · profile {first.profile or 'neutral'} · prompts {first.prompt_version} · "
+            "automated judgement, verify the sources"
+        )
         budget = TOTAL_LIMIT - len(title) - len(footer) - sum(len(name) for name, _ in raw)
         limit = min(FIELD_LIMIT, budget // len(raw))
         fields = [(name, clip(value, limit)) for name, value in raw]

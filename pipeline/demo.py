@@ -131,8 +131,12 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="stancewatch-demo-") as tmp:
         store = Store.open(data_dir or Path(tmp))
         engine = await load_backend(settings)
+        judge = ClashJudge.for_engine(engine, settings)
         print(f"Model: {engine.info.describe()}")
-        print(f"Alert threshold: calibrated P(inconsistent) >= {settings.alert_threshold:.2f}")
+        print(
+            f"Judge profile: {judge.profile.name}; an alert needs P(inconsistent) >= "
+            f"{judge.threshold('stance'):.2f} (stance method) or {judge.threshold('pair'):.2f} (pair method)"
+        )
         runner, base = await start_sample_server()
         totals = {"articles": 0, "judgements": 0, "alerts": 0}
 
@@ -145,7 +149,7 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
         try:
             # The demo's own server is on 127.0.0.1, so private addresses are allowed for this session only.
             async with make_session(allow_private=True) as session:
-                pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=settings.alert_threshold))
+                pipeline = ArticlePipeline(engine, store, judge)
                 policy = WatchPolicy(initial_items=len(ITEMS))
                 watcher = FeedWatcher(store, pipeline, session, on_report, allow_private=True, policy=policy)
                 feed_url = f"{base}/feed.xml"

@@ -1,18 +1,30 @@
-"""Score the clash judge on labelled statement pairs (the political-inconsistency benchmark's format)."""
+"""Score the clash judge on labelled statement pairs, and fit a model's judge profile on the tune split.
+
+The pairs are JSON lines in the political-inconsistency benchmark's format (``id``, ``text1``, ``text2``,
+``label``). A pair that also carries ``question`` (with optional ``supports`` / ``opposes``) and a ``stance``
+is judged the way the bot judges a stored position: by the stance method.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from models.judge import ClashJudge
+from models.judge import ClashJudge, Method, Ruling
+from models.profile import JudgeProfile
 from models.prompts import JUDGE_LABELS
-from storage.records import RecordError
+from storage.records import Question, RecordError
+
+ALERT_PRECISION_TARGET = 0.9
+FALSE_ALERT_TARGET = 0.05
+_WEIGHT_GRID = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
+_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,8 @@ class Pair:
     earlier: str
     later: str
     label: str
+    question: Question | None = None
+    stance: str = ""
 
 
 def in_split(pair: Pair, split: str) -> bool:
@@ -40,8 +54,19 @@ def load_pairs(path: Path, limit: int | None = None, split: str = "all") -> list
                 continue
             try:
                 row = json.loads(line)
-                pair = Pair(str(row.get("id", number)), row["text1"], row["text2"], row["label"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                question = None
+                if row.get("question"):
+                    text = str(row["question"])
+                    question = Question(text, text, supports=row.get("supports", ""), opposes=row.get("opposes", ""))
+                pair = Pair(
+                    str(row.get("id", number)),
+                    row["text1"],
+                    row["text2"],
+                    row["label"],
+                    question,
+                    row.get("stance", ""),
+                )
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 raise RecordError(f"{path}:{number}", f"not a pair with text1, text2 and label ({exc})") from None
             if pair.label not in JUDGE_LABELS:
                 raise RecordError(f"{path}:{number}.label", f"must be one of {', '.join(JUDGE_LABELS)}")
@@ -96,31 +121,96 @@ def score(gold: list[str], predicted: list[str], alerted: list[bool]) -> Metrics
     )
 
 
-async def evaluate(judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.stdout) -> Metrics:
-    pairs = list(pairs)
-    gold: list[str] = []
-    predicted: list[str] = []
-    alerted: list[bool] = []
+@dataclass(frozen=True)
+class Reading:
+    """What the model said about one pair, before any profile turns it into a verdict."""
+
+    pair: Pair
+    ruling: Ruling
+
+
+async def read_pairs(judge: ClashJudge, pairs: list[Pair], out: TextIO) -> tuple[list[Reading], float]:
+    """The model's reading of every pair (the costly part), and the seconds it took a pair."""
+    readings = []
     started = time.perf_counter()
     show_progress = out.isatty()
     for done, pair in enumerate(pairs, start=1):
-        ruling = await judge.judge(pair.earlier, pair.later, explain=False)
-        gold.append(pair.label)
-        predicted.append(ruling.verdict)
-        alerted.append(judge.is_alert(ruling.verdict, ruling.confidence))
+        ruling = await judge.judge(pair.earlier, pair.later, question=pair.question, stance=pair.stance, explain=False)
+        readings.append(Reading(pair, ruling))
         if show_progress:
-            bar = "#" * (30 * done // len(pairs))
-            out.write(f"\r[{bar:<30}] {done}/{len(pairs)}")
+            out.write(f"\r[{'#' * (30 * done // len(pairs)):<30}] {done}/{len(pairs)}")
             out.flush()
     if show_progress:
         out.write("\n")
-    metrics = score(gold, predicted, alerted)
-    elapsed = time.perf_counter() - started
-    print_report(metrics, elapsed / max(len(pairs), 1), judge.alert_threshold, out)
+    return readings, (time.perf_counter() - started) / max(len(pairs), 1)
+
+
+def score_readings(judge: ClashJudge, readings: list[Reading]) -> Metrics:
+    """Verdicts and alerts as the judge's profile and threshold decide them."""
+    gold: list[str] = []
+    predicted: list[str] = []
+    alerted: list[bool] = []
+    for reading in readings:
+        ruling = reading.ruling
+        verdict = judge.decide(ruling.method, ruling.probabilities)
+        decided = replace(ruling, verdict=verdict, confidence=ruling.probabilities[verdict])
+        gold.append(reading.pair.label)
+        predicted.append(verdict)
+        alerted.append(judge.is_alert(decided))
+    return score(gold, predicted, alerted)
+
+
+async def evaluate(judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.stdout) -> Metrics:
+    readings, seconds = await read_pairs(judge, list(pairs), out)
+    metrics = score_readings(judge, readings)
+    print_report(metrics, seconds, judge, out)
     return metrics
 
 
-def print_report(m: Metrics, seconds_per_pair: float, threshold: float, out: TextIO) -> None:
+def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float], float]:
+    """Class weights for macro-F1, then the alert threshold with the best recall that meets the precision and
+    false-alert targets, the highest of equals (the bot must not spam). Where no threshold meets both, the one
+    with the best alert precision, then recall, is kept.
+    """
+    chosen = [r for r in readings if r.ruling.method == method]
+    gold = [r.pair.label for r in chosen]
+    probs = [r.ruling.probabilities for r in chosen]
+
+    def verdicts(weights: dict[str, float]) -> list[str]:
+        return [max(JUDGE_LABELS, key=lambda label: p[label] * weights[label]) for p in probs]
+
+    best_weights, best_f1 = {"consistent": 1.0, "unrelated": 1.0, "inconsistent": 1.0}, -1.0
+    for consistent, unrelated in itertools.product(_WEIGHT_GRID, repeat=2):
+        weights = {"consistent": consistent, "unrelated": unrelated, "inconsistent": 1.0}
+        predicted = verdicts(weights)
+        f1 = score(gold, predicted, [False] * len(gold)).macro_f1
+        if f1 > best_f1 + 1e-9:
+            best_weights, best_f1 = weights, f1
+    predicted = verdicts(best_weights)
+    candidates = []
+    for threshold in _THRESHOLD_GRID:
+        alerted = [v == "inconsistent" and p[v] >= threshold for v, p in zip(predicted, probs, strict=True)]
+        m = score(gold, predicted, alerted)
+        meets = m.alert_precision >= ALERT_PRECISION_TARGET and m.false_alert_rate <= FALSE_ALERT_TARGET
+        candidates.append((meets, m.alert_recall if meets else m.alert_precision, m.alert_recall, threshold))
+    return best_weights, max(candidates)[3]
+
+
+def tuned_profile(base: JudgeProfile, readings: list[Reading], source: str) -> JudgeProfile:
+    """``base`` with the weights and threshold of every method the readings used refitted."""
+    profile = base
+    for method in sorted({r.ruling.method for r in readings}):
+        weights, threshold = fit_method(readings, method)
+        label = f"{source} (tune split, {sum(1 for r in readings if r.ruling.method == method)} pairs)"
+        if method == "stance":
+            profile = replace(profile, stance_weights=weights, stance_threshold=threshold)
+        else:
+            profile = replace(profile, pair_weights=weights, pair_threshold=threshold)
+        profile = replace(profile, tuned_on={**profile.tuned_on, method: label})
+    return profile
+
+
+def print_report(m: Metrics, seconds_per_pair: float, judge: ClashJudge, out: TextIO) -> None:
     out.write(f"{'class':<14}{'precision':>10}{'recall':>10}{'f1':>10}\n")
     for label, (p, r, f) in m.per_class.items():
         out.write(f"{label:<14}{p:>10.3f}{r:>10.3f}{f:>10.3f}\n")
@@ -128,7 +218,9 @@ def print_report(m: Metrics, seconds_per_pair: float, threshold: float, out: Tex
     out.write(f"{'':<14}" + "".join(f"{label:>14}" for label in JUDGE_LABELS) + "\n")
     for gold_label, row in m.confusion.items():
         out.write(f"{gold_label:<14}" + "".join(f"{row[p]:>14}" for p in JUDGE_LABELS) + "\n")
-    out.write(f"seconds_per_pair={seconds_per_pair:.3f} alert_threshold={threshold:.2f}\n")
+    thresholds = f"pair {judge.threshold('pair'):.2f}, stance {judge.threshold('stance'):.2f}"
+    out.write(f"profile={judge.profile.name} alert_thresholds=({thresholds})\n")
+    out.write(f"seconds_per_pair={seconds_per_pair:.3f}\n")
     out.write(
         f"alert_precision={m.alert_precision:.3f} alert_recall={m.alert_recall:.3f} "
         f"false_alert_rate={m.false_alert_rate:.3f}\n"

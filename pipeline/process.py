@@ -157,7 +157,7 @@ class ArticlePipeline:
         names: dict[str, str],
     ) -> Judgement:
         question = questions.get(position.question)
-        result = await self.judge.judge(position.claim, statement.text)
+        result = await self.judge.judge(position.claim, statement.text, question=question, stance=position.stance)
         record = Judgement(
             position=position.id,
             person=statement.person,
@@ -169,6 +169,7 @@ class ArticlePipeline:
             probabilities={k: round(v, 4) for k, v in result.probabilities.items()},
             model=self.engine.info.model_name,
             prompt_version=PROMPT_VERSION,
+            profile=self.judge.profile.name,
             subtype=result.subtype,
             severity=result.severity,
             judged_at=_now(),
@@ -184,7 +185,7 @@ class ArticlePipeline:
                 "reason": result.reason,
             }
         )
-        if self.judge.is_alert(result.verdict, result.confidence):
+        if self.judge.is_alert(result):
             report.clashes.append(
                 Clash(
                     person_id=statement.person,
@@ -205,6 +206,7 @@ class ArticlePipeline:
                     reason=result.reason,
                     model=record.model,
                     prompt_version=PROMPT_VERSION,
+                    profile=record.profile,
                     subtype=result.subtype,
                     severity=result.severity,
                 )

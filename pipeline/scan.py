@@ -40,7 +40,7 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
         print(f"scan: {exc}", file=sys.stderr)
         return 2
     engine = await load_backend(settings)
-    judge = ClashJudge(engine, alert_threshold=settings.alert_threshold)
+    judge = ClashJudge.for_engine(engine, settings)
     pipeline = ArticlePipeline(engine, store, judge, record=False)
     try:
         async with make_session(allow_private=settings.allow_private_feeds) as session:

@@ -54,6 +54,10 @@ class Question:
     id: str
     text: str
     keywords: list[str] = field(default_factory=list)
+    supports: str = ""
+    """What a person says or does that backs a yes answer ("calls to pause …"); read by the judge."""
+    opposes: str = ""
+    """What a person says or does that works against a yes answer ("builds, trains or buys compute for …")."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Judgement:
     probabilities: dict[str, float] = field(default_factory=dict)
     model: str = ""
     prompt_version: str = ""
+    profile: str = ""
     subtype: Subtype = ""
     severity: Severity = ""
     review: Review = "unreviewed"

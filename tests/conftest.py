@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from models.backend import LLM
 from models.engine import LLMEngine
+from models.judge import ClashJudge
+from models.weights import DEFAULT_MODEL, TINY_MODEL
 from settings import Settings
 from storage.store import Store
 
@@ -22,11 +25,29 @@ KOREAN_ARTICLE = SHARED / "fixtures" / "musk-twitter-ai-ko.txt"
 PYTHON = sys.executable
 
 
+TINY = {"MODEL_PATH": TINY_MODEL}
+"""The environment of a child process that runs on the tiny model (the mechanics, not the quality)."""
+
+
 @pytest.fixture(scope="session")
 def engine() -> Iterator[LLMEngine]:
-    loaded = LLMEngine.load(Settings())
+    """The tiny embedded model: fast, for the mechanics."""
+    loaded = LLMEngine.load(Settings(model_path=Path(TINY_MODEL)))
     yield loaded
     loaded.close()
+
+
+@pytest.fixture(scope="session")
+def default_engine() -> Iterator[LLMEngine]:
+    """The default model, where the quality of its judgement is the point."""
+    loaded = LLMEngine.load(Settings(model_path=Path(DEFAULT_MODEL)))
+    yield loaded
+    loaded.close()
+
+
+def judge_for(engine: LLM, alert_threshold: float | None = None) -> ClashJudge:
+    """The judge with the model's own profile, as the bot builds it."""
+    return ClashJudge.for_engine(engine, Settings(alert_threshold=alert_threshold))
 
 
 @pytest.fixture

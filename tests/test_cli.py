@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, FeedServer, Route
+from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer, Route
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[int, str, str]:
-    full_env = {**os.environ, "LOG_LEVEL": "WARNING", "DISCORD_TOKEN": "", **(env or {})}
+    full_env = {**os.environ, "LOG_LEVEL": "WARNING", "DISCORD_TOKEN": "", **TINY, **(env or {})}
     proc = await asyncio.create_subprocess_exec(
         PYTHON, str(ROOT / "bot.py"), *args, cwd=ROOT, env=full_env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -94,6 +94,23 @@ async def test_eval_prints_the_metrics_line() -> None:
     assert re.fullmatch(r"accuracy=\d\.\d{3} macro_f1=\d\.\d{3} n=20", lines[-1])
     assert re.fullmatch(r"alert_precision=\d\.\d{3} alert_recall=\d\.\d{3} false_alert_rate=\d\.\d{3}", lines[-2])
     assert "confusion" in out and "\r" not in out  # no progress bar when piped
+
+
+async def test_eval_tune_writes_a_profile_that_eval_then_uses(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    lines = (ROOT / "evals" / "ai_policy_pairs.jsonl").read_text(encoding="utf-8").splitlines()
+    pairs.write_text("\n".join(lines[:6] + lines[30:36] + lines[60:66]) + "\n", encoding="utf-8")
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    code, out, err = await run_cli("eval", str(pairs), "--tune", env=env)
+    assert code == 0, err
+    written = list((tmp_path / "data" / "profiles").glob("*.json"))
+    assert len(written) == 1 and f"to {written[0]}" in out
+    profile = json.loads(written[0].read_text())
+    assert "pairs.jsonl" in profile["tuned_on"]["stance"]
+    code, out, err = await run_cli("eval", str(pairs), env=env)
+    assert code == 0, err
+    assert f"profile={profile['name']} " in out
+    assert f"stance {profile['stance_threshold']:.2f}" in out
 
 
 async def test_eval_rejects_a_malformed_file(tmp_path: Path) -> None:

