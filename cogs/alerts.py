@@ -3,7 +3,9 @@
 Each message is written to the outbox before it is sent and marked delivered with
 its message id after, so a restart sends what was pending and never repeats what was
 delivered. Messages leave in the order they were queued, per channel: a transient
-failure holds back that channel's later messages and retries with growing delays. A
+failure (5xx, 429, network) holds back that channel's later messages and retries with
+growing delays. A message Discord rejects for good (another 4xx, such as 400 Invalid
+Form Body) is marked failed with Discord's code and message and the rest go on. A
 channel the bot may no longer post in pauses its subscriptions. Clash alerts carry
 Confirm and Dismiss buttons that survive restarts (their custom ids carry the outbox
 id) and record a moderator's review in the store.
@@ -156,6 +158,7 @@ class Alerts(commands.Cog):
 
     async def _deliver_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
+        self._retry = None  # this task is done waiting: the delivery below may schedule the next retry
         await self.deliver_pending()
 
     async def _send(self, outbox_id: int, channel_id: int, payload: dict[str, Any]) -> int | None:
@@ -171,9 +174,23 @@ class Alerts(commands.Cog):
             return await self._undeliverable(channel_id, "the bot may not post there")
         except discord.NotFound:
             return await self._undeliverable(channel_id, "the channel is gone")
-        except (discord.HTTPException, OSError, TimeoutError) as exc:  # transient: retried, in order
+        except discord.HTTPException as exc:
+            if 400 <= exc.status < 500 and exc.status != 429:
+                return await self._rejected(outbox_id, channel_id, exc)
             log.warning("Could not post to channel %s yet: %s", channel_id, exc)
             return None
+        except (OSError, TimeoutError) as exc:  # transient: retried, in order
+            log.warning("Could not post to channel %s yet: %s", channel_id, exc)
+            return None
+
+    async def _rejected(self, outbox_id: int, channel_id: int, exc: discord.HTTPException) -> int:
+        reason = f"HTTP {exc.status}, Discord code {exc.code}: {exc.text}"
+        await self.bot.store.run(self.bot.store.mark_failed, outbox_id, reason)
+        await self.bot.store.commit()
+        log.error(
+            "Discord rejected message %s for channel %s (%s); it will not be retried", outbox_id, channel_id, reason
+        )
+        return UNDELIVERABLE
 
     async def _undeliverable(self, channel_id: int, reason: str) -> int:
         await self.bot.store.run(self._pause_channel, channel_id, reason)

@@ -37,6 +37,7 @@ from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, p
 from pipeline.process import ArticlePipeline, ArticleReport
 from settings import Settings
 from storage.backend import StanceStore
+from storage.durable import StorageError
 from storage.records import Feed
 
 log = logging.getLogger(__name__)
@@ -229,15 +230,24 @@ class FeedWatcher:
         return await self._poll_feed(known or Feed(url=url, key=url))
 
     async def _poll_feed(self, feed: Feed) -> PollResult:
+        """Any exception while polling one feed is that feed's failure: the sweep always finishes."""
+        try:
+            return await self._fetch_and_accept(feed)
+        except FeedError as exc:
+            return await self._failed(feed, str(exc))
+        except (StorageError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("Polling %s failed unexpectedly", feed.url)
+            return await self._failed(feed, f"{feed.url} could not be read ({type(exc).__name__}).")
+
+    async def _fetch_and_accept(self, feed: Feed) -> PollResult:
         headers = {}
         if feed.etag:
             headers["If-None-Match"] = feed.etag
         if feed.last_modified:
             headers["If-Modified-Since"] = feed.last_modified
-        try:
-            fetched = await fetch(self.session, feed.url, allow_private=self.allow_private, headers=headers)
-        except FeedError as exc:
-            return await self._failed(feed, str(exc))
+        fetched = await fetch(self.session, feed.url, allow_private=self.allow_private, headers=headers)
         if fetched.status in {429, 503}:
             wait = retry_after(fetched.headers, time.time())
             return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status} (busy).", wait)
@@ -253,12 +263,9 @@ class FeedWatcher:
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         items: list[FeedItem] = []
         if body_hash != feed.body_hash:
-            try:
-                content_type = fetched.headers.get("content-type", "")
-                parse = functools.partial(parse_feed, fetched.body, feed.url, content_type, scope=feed.scope)
-                items = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
-            except FeedError as exc:
-                return await self._failed(feed, str(exc))
+            content_type = fetched.headers.get("content-type", "")
+            parse = functools.partial(parse_feed, fetched.body, feed.url, content_type, scope=feed.scope)
+            items = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
         first_fetch = not feed.body_hash
         updated = dataclasses.replace(
             self._succeeded(feed, fetched),

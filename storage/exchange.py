@@ -11,6 +11,7 @@ from storage.records import RecordError
 
 EXPORT_FORMAT = "stancewatch-stances/1"
 _WHERE = re.compile(r"^(\w+)\[(\d+)\]")
+_RECORD = re.compile(r"\b(people|questions|positions|judgements)\[(\d+)\]")
 
 
 def dump_export(data: dict[str, Any]) -> str:
@@ -39,7 +40,14 @@ def with_line(error: RecordError, path: Path, text: str) -> RecordError:
     match = _WHERE.match(error.where)
     line = record_line(text, match.group(1), int(match.group(2))) if match else None
     place = f"{path} line {line}" if line else str(path)
-    return RecordError(f"{place}: {error.where}", str(error).removeprefix(f"{error.where}: "))
+    message = _RECORD.sub(lambda m: _with_record_line(text, m), str(error).removeprefix(f"{error.where}: "))
+    return RecordError(f"{place}: {error.where}", message)
+
+
+def _with_record_line(text: str, match: re.Match[str]) -> str:
+    """``positions[3]`` named in a message, followed by the line it starts on."""
+    line = record_line(text, match.group(1), int(match.group(2)))
+    return f"{match.group(0)} (line {line})" if line else match.group(0)
 
 
 def record_line(text: str, section: str, index: int) -> int | None:

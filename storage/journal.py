@@ -51,11 +51,12 @@ class Journal:
         return records, torn
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        """Append records durably (one write, one fsync)."""
+        """Append records durably (one write, one fsync), after cutting off a torn last line if there is one."""
         if not records:
             return
         created = not self.path.exists()
-        lines = [self.header] if created else []
+        empty = created or self._repair_tail()
+        lines = [self.header] if empty else []
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*lines, *records])
         with self.path.open("a", encoding="utf-8") as handle:
             size = handle.tell()
@@ -68,6 +69,23 @@ class Journal:
                 raise StorageError(f"Cannot write {self.path}: {exc.strerror}; the last commit was not saved.") from exc
         if created:
             fsync_dir(self.path.parent)
+
+    def _repair_tail(self) -> bool:
+        """Truncate to the last complete line (an append joined onto a torn line would corrupt both); empty?"""
+        with self.path.open("r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size == 0:
+                return True
+            handle.seek(size - 1)
+            if handle.read(1) == b"\n":
+                return False
+            handle.seek(max(0, size - (1 << 20)))  # a line is far shorter than this
+            tail = handle.read()
+            keep = size - len(tail) + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+            return keep == 0
 
     def rewrite(self, records: list[dict[str, Any]]) -> None:
         """Replace the journal with ``records`` atomically (compaction)."""

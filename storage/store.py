@@ -241,10 +241,15 @@ class Store:
         """
         if not isinstance(data, dict):
             raise RecordError("file", "expected an object with people, questions and positions")
+        for section in ("people", "questions", "positions", "judgements"):
+            if not isinstance(data.get(section, []), list):
+                raise RecordError(section, f"must be a list of records, got {type(data[section]).__name__}")
         people = [from_dict(Person, row, f"people[{i}]") for i, row in enumerate(data.get("people", []))]
         questions = [from_dict(Question, row, f"questions[{i}]") for i, row in enumerate(data.get("questions", []))]
         positions = [from_dict(Position, row, f"positions[{i}]") for i, row in enumerate(data.get("positions", []))]
         judgements = [from_dict(Judgement, row, f"judgements[{i}]") for i, row in enumerate(data.get("judgements", []))]
+        for section, records in (("people", people), ("questions", questions), ("positions", positions)):
+            _refuse_duplicate_ids(section, [r.id for r in records])
         matches = {p.id: self._same_person(p) for p in people}
         renamed = {incoming: match.id for incoming, match in matches.items() if match is not None}
         positions = [dataclasses.replace(p, person=renamed.get(p.person, p.person)) for p in positions]
@@ -424,9 +429,25 @@ class Store:
         with self._lock:
             self._hot.table("outbox").update({"message_id": message_id}, doc_ids=[outbox_id])
 
+    def mark_failed(self, outbox_id: int, reason: str) -> None:
+        """Discord refused this message for good (a 4xx other than 429): never retried, the reason kept."""
+        with self._lock:
+            self._hot.table("outbox").update({"message_id": -1, "failure": reason}, doc_ids=[outbox_id])
+
     def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
         row = self._hot.table("outbox").get(doc_id=outbox_id)
         return dict(row["payload"]) if isinstance(row, dict) else None
+
+
+def _refuse_duplicate_ids(section: str, ids: list[str]) -> None:
+    """Two records with one id in one file: the second would silently replace the first."""
+    first: dict[str, int] = {}
+    for index, record_id in enumerate(ids):
+        if record_id in first:
+            raise RecordError(
+                f"{section}[{index}].id", f"{record_id!r} is already the id of {section}[{first[record_id]}]"
+            )
+        first[record_id] = index
 
 
 def _id(record: Question | Position) -> str:

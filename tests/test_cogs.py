@@ -291,6 +291,47 @@ async def test_delivery_keeps_each_channels_order_and_retries_with_backoff(store
     assert store.pending() == [] and cog._retry_s == 5.0
 
 
+def http_error(status: int, code: int, message: str) -> discord.HTTPException:
+    response = SimpleNamespace(status=status, reason=message)
+    return discord.HTTPException(response, {"code": code, "message": message})  # type: ignore[arg-type]
+
+
+async def test_retries_go_on_by_themselves_with_growing_delays(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry task once refused to schedule the next retry (it saw itself as still pending), so a channel
+    whose first retry also failed waited for some other event for ever."""
+    monkeypatch.setattr("cogs.alerts.FIRST_RETRY_S", 0.01)
+    flaky = FakeChannel(fail=http_error(503, 0, "unavailable"))
+    bot = fake_bot(store)
+    bot.get_channel = lambda channel_id: flaky
+    cog = Alerts(bot)
+    cog._retry_s = 0.01
+    store.enqueue(1, {"kind": "notice", "title": "n0", "text": "t"})
+    await cog.deliver_pending()
+    for _ in range(3):  # first delivery and two retries fail
+        assert cog._retry is not None
+        await cog._retry
+    flaky.fail = None
+    assert cog._retry is not None, "a failed retry must schedule the next one"
+    await cog._retry
+    assert [s["embed"].title for s in flaky.sent] == ["n0"] and store.pending() == []
+
+
+async def test_a_message_discord_rejects_is_failed_and_the_channel_goes_on(store: Store) -> None:
+    rejecting = FakeChannel(fail=http_error(400, 50035, "Invalid Form Body"))
+    bot = fake_bot(store)
+    bot.get_channel = lambda channel_id: rejecting
+    cog = Alerts(bot)
+    bad = store.enqueue(1, {"kind": "notice", "title": "bad", "text": "t"})
+    await cog.deliver_pending()
+    rejecting.fail = None
+    store.enqueue(1, {"kind": "notice", "title": "next", "text": "t"})
+    await cog.deliver_pending()
+    assert [s["embed"].title for s in rejecting.sent] == ["next"] and store.pending() == []
+    row = store._hot.table("outbox").get(doc_id=bad)
+    assert isinstance(row, dict) and row["message_id"] == -1 and "50035" in row["failure"]
+    assert cog._retry is None
+
+
 async def test_stance_confirm_activates_a_proposal(store: Store) -> None:
     proposal = Position(
         "proposed-1", "elon-musk", "pause-frontier-ai", "mixed", "Musk bought GPUs.", "https://e.com/a", "2023-04",

@@ -8,7 +8,7 @@ import pytest
 from pipeline.dates import parse_date
 from pipeline.encoding import decode
 from pipeline.feeds import FeedError, canonical_link, fetch, make_session, parse_feed
-from pipeline.netguard import UnsafeURLError, check_url
+from pipeline.netguard import UnsafeURLError, check_url, is_public
 from pipeline.people import mentioned_people, sentences_naming
 from storage.records import Person
 from tests.conftest import FeedServer, Route, rss
@@ -176,3 +176,38 @@ def test_alias_matching_in_korean_and_english() -> None:
     assert mentioned_people("일론 머스크는 GPU를 샀다.", [musk]) == [musk]
     assert mentioned_people("Muskrat habitats are shrinking.", [musk]) == []
     assert sentences_naming("AI news. 머스크가 서명했다. 다른 문장.", musk) == ["머스크가 서명했다."]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "100.100.100.200",  # carrier-grade NAT, where some clouds keep their metadata service
+        "100.64.0.1",
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "fec0::1",  # site-local
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::1",  # local-use NAT64
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "169.254.169.254",
+        "fe80::1%eth0",
+        "fc00::1",
+        "192.0.0.1",
+        "198.18.0.1",
+        "240.0.0.1",
+        "224.0.0.1",
+        "ff02::1",
+        "0.0.0.0",
+        "::",
+        "not an address",
+    ],
+)
+def test_addresses_that_are_not_globally_routable_are_refused(address: str) -> None:
+    assert not is_public(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "2002:808:808::", "64:ff9b::808:808"])
+def test_public_addresses_pass(address: str) -> None:
+    assert is_public(address)

@@ -14,6 +14,7 @@ from pipeline.process import rank_positions
 from storage.durable import DurableJSONStorage, StorageError
 from storage.exchange import dump_export, record_line, with_line
 from storage.identities import IdentityLog
+from storage.journal import Journal
 from storage.records import (
     Article,
     Feed,
@@ -109,6 +110,21 @@ def test_torn_journal_line_is_dropped(tmp_path: Path) -> None:
     reopened.mark_seen(["link:c"])
     reopened.flush()
     assert Store.open(tmp_path, seed=False).seen("link:c")
+
+
+@pytest.mark.parametrize("torn", ['{"identity": "link:b", "fe', '{"format": "stancewatch-inbox", "ver'])
+def test_an_append_after_a_torn_line_starts_on_a_clean_line(tmp_path: Path, torn: str) -> None:
+    """Once, the next append joined onto the torn line, and the next start failed on that line."""
+    journal = Journal(tmp_path / "inbox.log", "inbox")
+    if torn.startswith('{"identity"'):
+        journal.append([{"identity": "link:a"}])
+    with journal.path.open("a", encoding="utf-8") as handle:
+        handle.write(torn)  # the process died mid-append
+    journal.append([{"identity": "link:c"}])
+    records, was_torn = journal.load()
+    assert not was_torn
+    assert [r["identity"] for r in records] == (["link:a", "link:c"] if torn.startswith('{"identity"') else ["link:c"])
+    assert journal.path.read_text(encoding="utf-8").startswith('{"format": "stancewatch-inbox"')
 
 
 def test_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
@@ -382,3 +398,27 @@ def test_removing_a_feed_removes_the_subscriptions_that_followed_it(store: Store
     store.add_subscription(Subscription(channel_id=1, guild_id=9))
     assert store.remove_feed("https://e.com/rss") and not store.remove_feed("https://e.com/rss")
     assert [s.target_kind for s in store.subscriptions()] == ["all"]
+
+
+def test_duplicate_ids_in_one_import_name_both_lines(tmp_path: Path) -> None:
+    """Once merged silently, last one winning, with a count that did not match what was stored."""
+    text = (
+        '{"people": [\n'
+        '  {"id": "p1", "name": "One"},\n'
+        '  {"id": "p2", "name": "Two"},\n'
+        '  {"id": "p1", "name": "Again"}\n'
+        "]}\n"
+    )
+    store = Store.open(tmp_path / "data", seed=False)
+    with pytest.raises(RecordError) as caught:
+        store.import_data(json.loads(text))
+    error = with_line(caught.value, tmp_path / "people.json", text)
+    assert "people.json line 4: people[2].id" in str(error) and "people[0] (line 2)" in str(error)
+    assert store.people() == []
+
+
+@pytest.mark.parametrize("value", [5, None, "x", {"id": "p"}])
+def test_a_section_that_is_not_a_list_is_one_sentence(tmp_path: Path, value: object) -> None:
+    store = Store.open(tmp_path / "data", seed=False)
+    with pytest.raises(RecordError, match="people: must be a list of records"):
+        store.import_data({"people": value})

@@ -461,3 +461,23 @@ async def test_snippet_feed_fetches_the_article_page(rig: Rig) -> None:
     texts = {i.title: i.text for i in rig.pipeline.items}
     assert "Paragraph 11" in texts["Snippet"] and "Menu Home" not in texts["Snippet"]
     assert texts["Gone"] == "Teaser of a page that is gone."  # extraction failed: the feed's text is kept
+
+
+async def test_a_hostile_feed_is_that_feed_s_failure_and_the_sweep_finishes(rig: Rig) -> None:
+    """Exceptions other than FeedError (a bad Retry-After, a broken redirect, a lone surrogate) once escaped the
+    sweep: the feed never backed off and was refetched on every sweep."""
+    hostile = [
+        rig.add("/retry", Route(b"busy", 429, {"Retry-After": "\u00b2"})),
+        rig.add("/redirect", Route(b"", 301, {"Location": "http://[::1"})),
+        rig.add("/surrogate", Route(rss(("s1", "Bad &#55296; title", LONG)))),
+    ]
+    for round_number in (1, 2):
+        errors = await rig.poll()
+        assert errors[rig.server.url("/control")] == ""
+        for url in hostile:
+            feed = rig.store.feed(url)
+            assert feed is not None
+            if errors[url]:
+                assert feed.failures == round_number and feed.next_poll > time.time()
+    assert all(errors[url] for url in hostile[:2])
+    await control_kept_going(rig)
