@@ -22,7 +22,7 @@ import discord
 from discord.ext import commands
 
 from cogs.common import NO_MENTIONS
-from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip
+from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, plain, safe_url
 from storage.records import Review, Subscription
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ def embed_for(payload: dict[str, Any]) -> discord.Embed:
             title=payload["title"], description=clip(payload["text"], DESCRIPTION_LIMIT), colour=0xE0A030
         )
     if payload["kind"] == "summary":
-        embed = discord.Embed(title=clip(payload["title"], 256), url=payload["url"], colour=0x3B7DD8)
-        embed.description = clip(payload["summary"], DESCRIPTION_LIMIT)
+        embed = discord.Embed(title=clip(plain(payload["title"]), 256), url=safe_url(payload["url"]), colour=0x3B7DD8)
+        embed.description = clip(plain(payload["summary"]), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed
     card = AlertCard.from_payload(payload["card"])
-    embed = discord.Embed(title=card.title, url=card.url, colour=card.colour)
+    embed = discord.Embed(title=card.title, url=safe_url(card.url), colour=card.colour)
     for name, value in card.fields:
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text=card.footer)

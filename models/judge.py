@@ -46,6 +46,8 @@ from storage.records import VERDICTS, Question, Severity, Subtype, Verdict
 
 Method = Literal["stance", "pair"]
 _CONTENT_FREE = "N/A"
+TEXT_TOKENS = 300
+"""A position or statement is a sentence or two; anything longer is cut before it reaches a prompt."""
 _WORD = re.compile(r"[\w가-힣]+", re.UNICODE)
 _STOPWORDS = frozenset(
     """a an the and or but of to in on for with by at from as is are was were be been it its this that these those
@@ -150,6 +152,8 @@ class ClashJudge:
         stance: str = "",
         explain: bool = True,
     ) -> Ruling:
+        position = self.engine.truncate(position, TEXT_TOKENS)
+        statement = self.engine.truncate(statement, TEXT_TOKENS)
         method, probs = await self.probabilities(position, statement, question=question, stance=stance)
         verdict = self.decide(method, probs)
         ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from storage.records import Subscription, judgement_id
 
@@ -18,6 +20,35 @@ DESCRIPTION_LIMIT = 4096
 TOTAL_LIMIT = 6000
 MAX_CLASHES_PER_CARD = 6
 COLOURS = {"inconsistent": 0xD64541, "consistent": 0x2E8B57, "unrelated": 0x808080}
+
+
+URL_LIMIT = 2048
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+_LINE_START = re.compile(r"^(\s*)([#>-]|\d+(?=\.))", re.MULTILINE)
+
+
+def plain(text: str) -> str:
+    """Text from a feed, an article or a model, shown as it reads: Discord markdown escaped, so a title like
+    ``[Real story](https://phish.example/login)`` cannot become a masked link, nor ``# big`` a heading."""
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m[0] + "\\" if m[2][0].isdigit() else f"{m[1]}\\{m[2]}", escaped)
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL of at most 2,048 characters with a host, fit for an embed or a link; None otherwise."""
+    if len(url) > URL_LIMIT or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in {"http", "https"} and parts.hostname else None
+
+
+def link(text: str, url: str) -> str:
+    """A masked link when the URL is safe, else the escaped text alone."""
+    target = safe_url(url)
+    return f"[{plain(text)}]({target})" if target else plain(text)
 
 
 def clip(text: str, limit: int) -> str:
@@ -83,24 +114,25 @@ class AlertCard:
         raw: list[tuple[str, str]] = []
         for number, clash in enumerate(shown, start=1):
             prefix = f"{number}. " if len(shown) > 1 else ""
-            old = f"{clash.position_claim}\n— {clash.position_date}, {clash.position_source}"
-            new = clash.statement
+            source = safe_url(clash.position_source) or "source not given"
+            old = f"{plain(clash.position_claim)}\n— {clash.position_date}, {source}"
+            new = plain(clash.statement)
             if clash.statement_quote and clash.statement_quote != clash.statement:
-                new += f"\n> {clash.statement_quote}"
-            new += f"\n— {clash.article_date or 'undated'}, [{clash.article_title}]({clash.article_url})"
+                new += f"\n> {plain(clash.statement_quote)}"
+            new += f"\n— {clash.article_date or 'undated'}, {link(clash.article_title, clash.article_url)}"
             detail = ", ".join(x for x in (clash.subtype, clash.severity) if x)
             verdict = f"{clash.verdict}{f' ({detail})' if detail else ''}, confidence {clash.confidence:.2f}"
             raw += [
                 (f"{prefix}Earlier position", old),
                 (f"{prefix}New statement", new),
-                (f"{prefix}Verdict: {verdict}", clash.reason or "no reason given"),
+                (f"{prefix}Verdict: {verdict}", plain(clash.reason) if clash.reason else "no reason given"),
             ]
         questions = list(dict.fromkeys(c.question for c in shown))
-        about = f"“{questions[0]}”" if len(questions) == 1 else f"{len(questions)} questions"
+        about = f"“{plain(questions[0])}”" if len(questions) == 1 else f"{len(questions)} questions"
         title = clip(
-            f"Possible clash: {first.person} on {about}"
+            f"Possible clash: {plain(first.person)} on {about}"
             if len(shown) == 1
-            else f"{len(shown)} possible clashes: {first.person} on {about}",
+            else f"{len(shown)} possible clashes: {plain(first.person)} on {about}",
             TITLE_LIMIT,
         )
         footer = (
@@ -112,7 +144,7 @@ class AlertCard:
         fields = [(name, clip(value, limit)) for name, value in raw]
         return cls(
             title=title,
-            url=first.article_url,
+            url=safe_url(first.article_url) or "",
             colour=COLOURS.get(first.verdict, 0x808080),
             fields=fields,
             footer=footer,

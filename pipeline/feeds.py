@@ -23,6 +23,9 @@ from pipeline.netguard import GuardedResolver, UnsafeURLError, check_url
 USER_AGENT = "Stancewatch/0.1 (+AI-policy stance monitor)"
 MAX_REDIRECTS = 10
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_ITEMS = 1000
+"""Items read from one document: a feed is its latest news, not an archive; 100,000 items once cost 29 s."""
+_LIMITS = feedparser_rs.ParserLimits(max_entries=MAX_ITEMS)
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|igshid|ref_src)$", re.I)
 
 
@@ -76,7 +79,11 @@ async def fetch(
             check_url(current, allow_private=allow_private)
             async with session.get(current, headers=headers or {}, allow_redirects=False) as resp:
                 if resp.status in {301, 302, 303, 307, 308} and "Location" in resp.headers:
-                    current = urljoin(current, resp.headers["Location"])
+                    location = resp.headers["Location"]
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError:
+                        raise FeedError(f"{current} redirected to {location!r}, which is not a valid URL.") from None
                     permanent = permanent and resp.status in {301, 308}
                     moved_to = current if permanent else moved_to
                     continue
@@ -87,7 +94,7 @@ async def fetch(
             raise FeedError(str(exc)) from None
         except TimeoutError:
             raise FeedError(f"{current} did not answer in time.") from None
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:  # aiohttp raises ValueError on some malformed URLs
             raise FeedError(f"{current} could not be fetched: {exc.__class__.__name__}: {exc}.") from None
     raise FeedError(f"{url} redirected more than {MAX_REDIRECTS} times.")
 
@@ -126,21 +133,26 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
     """
     # Always bytes: given a str that looks like a URL, feedparser-rs would fetch it itself.
     data = body if _looks_like_json(body) else to_utf8_xml(body, content_type)
-    parsed: Any = feedparser_rs.parse(data)
-    if not _looks_like_json(body) and (parsed.get("bozo") or not parsed.get("version") or _blanked_links(parsed)):
-        parsed = feedparser.parse(io.BytesIO(data), response_headers={"content-type": "text/xml; charset=utf-8"})
+    parsed: Any = feedparser_rs.parse_with_limits(data, limits=_LIMITS)
+    capped = "limit exceeded" in str(parsed.get("bozo_exception") or "").lower()
+    needs_fallback = (parsed.get("bozo") and not capped) or not parsed.get("version") or _blanked_links(parsed)
+    if not _looks_like_json(body) and needs_fallback:
+        parsed = feedparser.parse(
+            io.BytesIO(_first_items(data, MAX_ITEMS)), response_headers={"content-type": "text/xml; charset=utf-8"}
+        )
     if not parsed.entries:
         if not parsed.get("version"):
             raise FeedError(_not_a_feed(body, feed_url))
         return []
-    guids = [str(entry.get("id") or "") for entry in parsed.entries]
-    links = [_absolute(feed_url, str(entry.get("link") or "")) for entry in parsed.entries]
-    canonical = [canonical_link(link) if link else "" for link in links]
+    entries = parsed.entries[:MAX_ITEMS]
+    guids = [str(entry.get("id") or "") for entry in entries]
+    links = [_absolute(feed_url, str(entry.get("link") or "")) for entry in entries]
+    canonical = [_canonical_or_blank(link) for link in links]
     guid_counts, link_counts = Counter(guids), Counter(canonical)
     trust_guids = all(g and guid_counts[g] == 1 for g in guids)
     digest = hashlib.sha256((scope or feed_url).encode()).hexdigest()[:12]
     items = []
-    for entry, guid, link, canon in zip(parsed.entries, guids, links, canonical, strict=True):
+    for entry, guid, link, canon in zip(entries, guids, links, canonical, strict=True):
         title = html_to_text(str(entry.get("title") or ""))
         text = _entry_text(entry)
         if trust_guids and guid != entry.get("link"):
@@ -155,7 +167,26 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
 
 
 def _absolute(base: str, link: str) -> str:
-    return link if not link or link.startswith(("http://", "https://")) else urljoin(base, link)
+    if not link or link.startswith(("http://", "https://")):
+        return link
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return ""
+
+
+def _canonical_or_blank(link: str) -> str:
+    """An unparseable link (``http://example.c[o.test/``) costs its own item its link identity, nothing more."""
+    try:
+        return canonical_link(link) if link else ""
+    except ValueError:
+        return ""
+
+
+def _first_items(data: bytes, limit: int) -> bytes:
+    """The document cut before its ``limit + 1``-th item or entry, for the forgiving parser (it reads on)."""
+    starts = [m.start() for m in re.finditer(rb"<(?:\w+:)?(?:item|entry)[\s>]", data)]
+    return data[: starts[limit]] if len(starts) > limit else data
 
 
 def _blanked_links(parsed: Any) -> bool:

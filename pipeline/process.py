@@ -28,6 +28,8 @@ from storage.records import Statement as StatementRecord
 
 log = logging.getLogger(__name__)
 CANDIDATES_PER_STATEMENT = 3
+TITLE_TOKENS = 96
+"""A title is a line, not a document: a hostile feed's 1 MB title reaches no prompt whole."""
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -107,20 +109,21 @@ class ArticlePipeline:
         people = mentioned_people(text, await self.store.run(self.store.people))
         language = detect_language(text)
         report = ArticleReport(item.url, item.title, language, relevant=False, people=[p.name for p in people])
+        title = self.engine.truncate(item.title, TITLE_TOKENS)  # article bodies are cut where they are used
         report.relevant = await is_relevant(
-            self.engine, item.title, item.text, names_tracked_person=bool(people), config=self.relevance
+            self.engine, title, item.text, names_tracked_person=bool(people), config=self.relevance
         )
         questions = {q.id: q for q in await self.store.run(self.store.questions)}
         statements: list[Statement] = []
         judgements: list[Judgement] = []
         if report.relevant:
-            report.summary = await summarize(self.engine, item.title, item.text, language)
+            report.summary = await summarize(self.engine, title, item.text, language)
             for other in await self.store.run(self._summary_languages, item.feed_url):
                 if other != language:
-                    translated = await summarize(self.engine, item.title, item.text, other)
+                    translated = await summarize(self.engine, title, item.text, other)
                     if detect_language(translated) == other:  # a small model may answer in the wrong language
                         report.translations[other] = translated
-            statements = await extract_statements(self.engine, item.title, item.text, people)
+            statements = await extract_statements(self.engine, title, item.text, people)
             judgements = await self._judge_all(report, item, statements, people, questions)
         if self.record:
             await self.store.run(self._record, item, report, judgements, statements, questions)

@@ -39,6 +39,13 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
     except FeedError as exc:
         print(f"scan: {exc}", file=sys.stderr)
         return 2
+    if len(items) > settings.feed_max_new_per_poll:  # the watcher's cap: one feed cannot cost thousands of fetches
+        print(
+            f"scan: {url} lists {len(items)} items; scanning the first {settings.feed_max_new_per_poll} "
+            "(FEED_MAX_NEW_PER_POLL).",
+            file=sys.stderr,
+        )
+        items = items[: settings.feed_max_new_per_poll]
     engine = await load_backend(settings)
     judge = ClashJudge.for_engine(engine, settings)
     pipeline = ArticlePipeline(engine, store, judge, record=False)

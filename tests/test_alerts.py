@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, route_report
+from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, route_report, safe_url
 from pipeline.process import ArticleReport
 from storage.records import Subscription, judgement_id
 from storage.store import Store
@@ -69,3 +69,29 @@ def test_routing_groups_by_person_and_respects_each_subscription(tmp_path: Path)
         (2, altman),  # follows Altman only
         (3, altman),  # only clashes above 0.95; channel 4 is paused
     ]
+
+
+def test_article_markdown_and_unsafe_urls_never_reach_the_card() -> None:
+    hostile = dataclasses.replace(
+        clash(),
+        article_title="[Real story](https://phish.example/login)",
+        article_url="javascript:alert(1)",
+        statement="**Musk** said: # pause\n> now ||spoiler|| `code` ~~gone~~",
+        statement_quote="",
+        reason="[click](https://phish.example)",
+        position_source="ftp://files.example.com/letter",
+    )
+    card = AlertCard.for_clash(hostile)
+    text = "\n".join(value for _, value in card.fields)
+    assert card.url == ""
+    assert "](https://phish.example" not in text.replace("\\]", "")  # no masked link survives
+    assert "\\[Real story\\]" in text and "javascript:" not in text and "ftp://" not in text
+    assert "\\*\\*Musk\\*\\*" in text and "\\|\\|spoiler\\|\\|" in text and "\\`code\\`" in text
+    assert "\n\\> now" in text
+
+
+def test_a_long_or_odd_url_is_not_a_link() -> None:
+    assert safe_url("https://example.com/" + "a" * 2100) is None
+    assert safe_url("https://exa mple.com/") is None
+    assert safe_url("http://[::1") is None
+    assert safe_url("https://example.com/a?b=c") == "https://example.com/a?b=c"

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.dates import parse_date
 from pipeline.encoding import decode
-from pipeline.feeds import FeedError, canonical_link, fetch, make_session, parse_feed
+from pipeline.feeds import MAX_ITEMS, FeedError, canonical_link, fetch, make_session, parse_feed
 from pipeline.netguard import UnsafeURLError, check_url, is_public
 from pipeline.people import mentioned_people, sentences_naming
 from storage.records import Person
@@ -211,3 +211,20 @@ def test_addresses_that_are_not_globally_routable_are_refused(address: str) -> N
 @pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "2002:808:808::", "64:ff9b::808:808"])
 def test_public_addresses_pass(address: str) -> None:
     assert is_public(address)
+
+
+def test_a_huge_feed_is_read_up_to_the_item_cap_without_the_slow_fallback() -> None:
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>T{i}</title><link>http://e.com/{i}</link></item>" for i in range(20_000)
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode()
+    parsed = parse_feed(body, "https://e.com/feed")
+    assert len(parsed) == MAX_ITEMS and parsed[0].title == "T0"
+    malformed = body.replace(b"<title>T5</title>", b"<title>T5 & broken</title>")  # forces the fallback
+    assert len(parse_feed(malformed, "https://e.com/feed")) == MAX_ITEMS
+
+
+def test_one_bad_link_costs_only_its_own_item() -> None:
+    body = rss(("", "Bad", "text", "http://example.c[o.test/"), ("good", "Good", "text"))
+    parsed = parse_feed(body, "https://e.com/feed")
+    assert [p.title for p in parsed] == ["Bad", "Good"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from models.engine import LLMEngine
 from models.prompts import PROMPT_VERSION
@@ -60,3 +61,31 @@ async def test_summaries_reach_each_channel_in_its_language(store: Store, engine
         assert summaries[2] == report.translations["ko"] and re.search("[가-힣]", summaries[2])
     else:  # the model answered in English: the channel is told, not misled
         assert summaries[2] == f"{report.summary}\n\n(The model could not write this summary in Korean.)"
+
+
+class PromptRecorder:
+    """The real engine, with the size of every prompt it is given recorded."""
+
+    def __init__(self, engine: LLMEngine) -> None:
+        self.engine = engine
+        self.largest = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.engine, name)
+        if name not in {"chat", "chat_json", "label_probabilities"}:
+            return attribute
+
+        async def recorded(messages: list[dict[str, str]], *args: Any, **kwargs: Any) -> Any:
+            self.largest = max(self.largest, sum(len(m["content"]) for m in messages))
+            return await attribute(messages, *args, **kwargs)
+
+        return recorded
+
+
+async def test_a_huge_title_reaches_no_prompt_whole(store: Store, engine: LLMEngine) -> None:
+    recorder = PromptRecorder(engine)
+    pipeline = ArticlePipeline(recorder, store, judge_for(engine, 0.5))  # type: ignore[arg-type]
+    title = "Elon Musk AI pause GPUs " * 40_000  # about 1 MB
+    item = FeedItem("link:huge", "https://news.example.com/huge", title, GPU_ARTICLE, "", "https://feed")
+    report = await pipeline.process(item)
+    assert report.relevant and recorder.largest < 20_000, recorder.largest
