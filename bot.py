@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -234,8 +235,8 @@ async def _tune(judge: ClashJudge, pairs: list[Pair], source: Path, where: Path)
 
 
 async def _scan(settings: Settings, source: str, stances: Path | None, as_json: bool) -> int:
-    if stances is None:
-        store = await asyncio.to_thread(Store.open, settings.data_dir)
+    if stances is None:  # scan only reads: it may run beside the bot
+        store = await asyncio.to_thread(functools.partial(Store.open, settings.data_dir, read_only=True))
         return await run_scan(settings, source, store, as_json=as_json)
     with tempfile.TemporaryDirectory(prefix="stancewatch-scan-") as tmp:
         store = Store.open(Path(tmp), seed=False)
@@ -244,7 +245,7 @@ async def _scan(settings: Settings, source: str, stances: Path | None, as_json: 
 
 
 def _stances(settings: Settings, action: str, file: Path) -> int:
-    store = Store.open(settings.data_dir)
+    store = Store.open(settings.data_dir, read_only=action == "export")
     try:
         if action == "export":
             store.export_file(file)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import shutil
 import threading
 import time
@@ -39,6 +40,7 @@ from storage.durable import DurableJSONStorage, StorageError, atomic_write_text
 from storage.exchange import EXPORT_FORMAT, dump_export
 from storage.identities import IdentityLog
 from storage.inbox import Inbox
+from storage.lock import DataDirLock
 from storage.migrations import HOT_FILE, last_backup, migrate
 from storage.records import (
     Article,
@@ -58,21 +60,49 @@ from storage.records import (
 )
 from storage.tables import IndexedTable
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 COMMIT_LINGER_S = 0.005
 OUTBOX_KEEP_S = 7 * 86400
 LAST_GOOD = "last-good"
+LAST_GOOD_GENERATIONS = 3
 
 
 class Store:
-    def __init__(self, data_dir: Path, *, body_days: int = 90, identity_days: int = 365) -> None:
+    def __init__(
+        self, data_dir: Path, *, body_days: int = 90, identity_days: int = 365, read_only: bool = False
+    ) -> None:
+        """``read_only`` (``stances export``, ``scan``) takes no lock and never writes, so it may run beside the bot."""
         self.data_dir = data_dir
         self.body_days = body_days
+        self.read_only = read_only
         data_dir.mkdir(parents=True, exist_ok=True)
-        migrate(data_dir)
+        self._writer = DataDirLock(data_dir)
+        if not read_only:
+            self._writer.acquire()
+        try:
+            self._load(data_dir, identity_days)
+        except BaseException:
+            self._writer.release()
+            raise
+        self._lock = threading.RLock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._next_flush: asyncio.Future[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._commit_lock: asyncio.Lock | None = None
+
+    def _load(self, data_dir: Path, identity_days: int) -> None:
+        _refuse_a_lost_hot_file(data_dir)
+        if not self.read_only:
+            migrate(data_dir)
         try:
             self._hot = TinyDB(data_dir / HOT_FILE, storage=DurableJSONStorage)
+            storage = self._hot.storage
+            assert isinstance(storage, DurableJSONStorage)
+            if storage.read() is None and not self.read_only:  # written at once: from now on, no file is a loss
+                storage.write({})
+                storage.flush()
             self._people: IndexedTable[str, Person] = IndexedTable(self._hot, "people", Person, lambda p: p.id)
             self._questions: IndexedTable[str, Question] = IndexedTable(self._hot, "questions", Question, _id)
             self._positions: IndexedTable[str, Position] = IndexedTable(self._hot, "positions", Position, _id)
@@ -87,28 +117,38 @@ class Store:
             raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
         self._alerted: set[str] = {row["id"] for row in self._hot.table("alerted").all()}
         self._keep_last_good()
-        self._lock = threading.RLock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._next_flush: asyncio.Future[None] | None = None
-        self._flushers: set[asyncio.Task[None]] = set()
-        self._commit_lock: asyncio.Lock | None = None
 
     @classmethod
-    def open(cls, data_dir: Path, *, seed: bool = True) -> Store:
+    def open(cls, data_dir: Path, *, seed: bool = True, read_only: bool = False) -> Store:
         """Open (or create) the store; a brand-new store is seeded with the starter stance pack."""
-        store = cls(data_dir)
+        store = cls(data_dir, read_only=read_only)
         if seed and not store._people:
             store.import_data(load_starter_pack())
             store.flush()
         return store
 
     def _keep_last_good(self) -> None:
-        """Copy the hot file after a clean load or close, so that a later corruption has a copy to restore."""
+        """Copy the hot file after a clean load or close, so that a later corruption has a copy to restore.
+
+        The last ``LAST_GOOD_GENERATIONS`` copies are kept, so a copy taken of a store that had just lost most of
+        its records never replaces the only good one; such a shrink is logged.
+        """
         hot = self.data_dir / HOT_FILE
-        if hot.exists():
-            target = self.data_dir / "backups" / LAST_GOOD
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(hot, target / HOT_FILE)
+        if self.read_only or not hot.exists():
+            return
+        folder = self.data_dir / "backups"
+        newest = folder / LAST_GOOD / HOT_FILE
+        if newest.exists() and newest.read_bytes() == hot.read_bytes():
+            return
+        if newest.exists() and hot.stat().st_size < newest.stat().st_size // 2:
+            log.warning("%s shrank to less than half of its last good copy; older copies are kept in %s", hot, folder)
+        for generation in range(LAST_GOOD_GENERATIONS - 1, 0, -1):
+            older = folder / (LAST_GOOD if generation == 1 else f"{LAST_GOOD}.{generation - 1}")
+            if older.exists():
+                shutil.rmtree(folder / f"{LAST_GOOD}.{generation}", ignore_errors=True)
+                older.rename(folder / f"{LAST_GOOD}.{generation}")
+        (folder / LAST_GOOD).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(hot, folder / LAST_GOOD / HOT_FILE)
 
     # -- concurrency ---------------------------------------------------------------
 
@@ -119,6 +159,8 @@ class Store:
 
     def flush(self) -> None:
         """Write every pending change durably (one atomic rewrite or append per changed file)."""
+        if self.read_only:
+            return
         with self._lock:
             self._seen.flush()
             self._inbox.flush()
@@ -158,6 +200,7 @@ class Store:
         self.flush()
         self._executor.shutdown(wait=True)
         self._keep_last_good()
+        self._writer.release()
 
     def prune(self) -> dict[str, int]:
         """Apply the retention: article bodies past ``body_days``, delivered outbox entries past a week."""
@@ -452,6 +495,23 @@ def _refuse_duplicate_ids(section: str, ids: list[str]) -> None:
 
 def _id(record: Question | Position) -> str:
     return record.id
+
+
+def _refuse_a_lost_hot_file(data_dir: Path) -> None:
+    """A missing or empty hot file in a directory that held a store is a loss to restore, never a fresh start."""
+    hot = data_dir / HOT_FILE
+    if hot.exists() and hot.stat().st_size > 0:
+        return
+    traces = [
+        name
+        for name in ("identities.log", "inbox.log", "archive", "backups")
+        if (data_dir / name).is_file() or any((data_dir / name).glob("*"))
+    ]
+    if traces:
+        state = "empty" if hot.exists() else "missing"
+        raise StorageError(
+            f"{hot} is {state}, yet {data_dir} holds a store ({', '.join(traces)}). {_restore_hint(data_dir)}"
+        )
 
 
 def _restore_hint(data_dir: Path) -> str:

@@ -142,3 +142,42 @@ async def test_stances_export_and_import(tmp_path: Path) -> None:
 async def test_run_without_token_says_so() -> None:
     code, _, err = await run_cli("run")
     assert code == 2 and "DISCORD_TOKEN is not set" in err
+
+
+async def test_a_second_writer_is_refused_while_a_reader_may_run(tmp_path: Path) -> None:
+    """Once, an import beside a running bot printed "Imported …" and the bot's next flush erased it."""
+    data = tmp_path / "data"
+    holder = await asyncio.create_subprocess_exec(
+        PYTHON, "-c", "import sys, time; from storage.store import Store; Store.open(__import__(\"pathlib\").Path(sys.argv[1])); print('open', flush=True); time.sleep(60)",
+        str(data), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None and await holder.stdout.readline() == b"open\n"
+    try:
+        people = tmp_path / "people.json"
+        people.write_text('{"people": [{"id": "new-person", "name": "New Person"}]}', encoding="utf-8")
+        code, out, err = await run_cli("stances", "import", str(people), env={"DATA_DIR": str(data)})
+        assert code == 2 and "Imported" not in out
+        assert err.count("\n") == 1 and f"in use by process {holder.pid}" in err and "Traceback" not in err
+        code, out, err = await run_cli("stances", "export", str(tmp_path / "out.json"), env={"DATA_DIR": str(data)})
+        assert code == 0, err
+    finally:
+        holder.kill()
+        await holder.wait()
+    code, out, err = await run_cli("stances", "import", str(people), env={"DATA_DIR": str(data)})
+    assert code == 0 and "Imported 1 people" in out, err  # the kernel dropped the dead holder's lock
+
+
+async def test_an_emptied_store_file_is_an_error_not_a_fresh_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"DATA_DIR": str(data)}
+    people = tmp_path / "people.json"
+    people.write_text('{"people": [{"id": "custom", "name": "Custom Person"}]}', encoding="utf-8")
+    assert (await run_cli("stances", "import", str(people), env=env))[0] == 0
+    good = (data / "backups" / "last-good" / "stancewatch.json").read_bytes()
+    assert b"Custom Person" in good
+    (data / "stancewatch.json").write_bytes(b"")
+    for command in (["stances", "export", str(tmp_path / "x.json")], ["stances", "import", str(people)]):
+        code, _, err = await run_cli(*command, env=env)
+        assert code == 2 and "stancewatch.json is empty" in err and "last good copy" in err, err
+    assert (data / "stancewatch.json").read_bytes() == b""  # nothing re-seeded over it
+    assert (data / "backups" / "last-good" / "stancewatch.json").read_bytes() == good
