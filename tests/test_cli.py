@@ -147,9 +147,12 @@ async def test_run_without_token_says_so() -> None:
 async def test_a_second_writer_is_refused_while_a_reader_may_run(tmp_path: Path) -> None:
     """Once, an import beside a running bot printed "Imported …" and the bot's next flush erased it."""
     data = tmp_path / "data"
+    hold = (
+        "import sys, time, pathlib; from storage.store import Store; "
+        "Store.open(pathlib.Path(sys.argv[1])); print('open', flush=True); time.sleep(60)"
+    )
     holder = await asyncio.create_subprocess_exec(
-        PYTHON, "-c", "import sys, time; from storage.store import Store; Store.open(__import__(\"pathlib\").Path(sys.argv[1])); print('open', flush=True); time.sleep(60)",
-        str(data), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        PYTHON, "-c", hold, str(data), cwd=ROOT, stdout=asyncio.subprocess.PIPE
     )  # fmt: skip
     assert holder.stdout is not None and await holder.stdout.readline() == b"open\n"
     try:
