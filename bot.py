@@ -299,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, RecordError, StorageError, ProfileError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a defect, not bad input: still one sentence, with the traceback in the debug log
+        log.debug("Unexpected error in %s", args.command, exc_info=True)
+        print(f"{args.command}: unexpected {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG shows where).", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ class DurableJSONStorage(Storage):
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError as exc:
+            raise StorageError(f"{self.path} is not UTF-8 text (byte {exc.start} is not valid).") from None
         except OSError as exc:
             raise StorageError(f"Cannot read {self.path}: {exc.strerror}.") from exc
         if not text.strip():
@@ -50,6 +52,12 @@ class DurableJSONStorage(Storage):
             ) from exc
         if not isinstance(data, dict):
             raise StorageError(f"{self.path} does not hold a TinyDB database (top level is not an object).")
+        for table, documents in data.items():
+            if not isinstance(documents, dict):
+                raise StorageError(f"{self.path}: table {table!r} is not an object of documents.")
+            for doc_id, document in documents.items():
+                if not ((doc_id.isdigit() or table == _META_TABLE) and isinstance(document, dict)):
+                    raise StorageError(f"{self.path}: table {table!r} document {doc_id!r} is not a numbered object.")
         version = data.get(_META_TABLE, {}).get("schema", {}).get("version", SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise StorageError(

@@ -28,7 +28,12 @@ def dump_export(data: dict[str, Any]) -> str:
 
 def read_import(path: Path) -> tuple[str, Any]:
     """The file's text and parsed JSON; a syntax error names the file, line and column."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(str(path), f"not UTF-8 text (byte {exc.start} is not valid); save it as UTF-8") from None
+    except OSError as exc:
+        raise RecordError(str(path), f"cannot be read ({exc.strerror})") from None
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as exc:

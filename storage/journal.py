@@ -43,6 +43,8 @@ class Journal:
                 raise StorageError(
                     f"{self.path} line {number} is not valid JSON; move the file aside to start it afresh."
                 ) from None
+            if not isinstance(record, dict):
+                raise StorageError(f"{self.path} line {number} is not a record (a JSON object).")
             if number == 1 and record.get("format") == self.header["format"]:
                 if record.get("version", 1) > self.header["version"]:
                     raise StorageError(f"{self.path} was written by a newer Stancewatch.")

@@ -210,6 +210,9 @@ def to_dict(record: Any) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check(value: Any, hint: Any, where: str) -> Any:
     origin = get_origin(hint)
     if origin is Literal:
@@ -220,6 +223,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
     if origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise RecordError(where, "must be a list of strings")
+        for index, item in enumerate(value):
+            _check(item, str, f"{where}[{index}]")
         return list(value)
     if origin is dict:
         if not isinstance(value, dict):
@@ -242,6 +247,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise RecordError(where, f"must be text, got {type(value).__name__}")
+        if _SURROGATE.search(value):
+            raise RecordError(where, "holds a lone surrogate (\\ud800-\\udfff), which is not text")
         return value
     return value
 

@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pytest
+
 from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer, Route
 
 
@@ -184,3 +186,50 @@ async def test_an_emptied_store_file_is_an_error_not_a_fresh_start(tmp_path: Pat
         assert code == 2 and "stancewatch.json is empty" in err and "last good copy" in err, err
     assert (data / "stancewatch.json").read_bytes() == b""  # nothing re-seeded over it
     assert (data / "backups" / "last-good" / "stancewatch.json").read_bytes() == good
+
+
+STORE_DAMAGE = {
+    "wrong types in _meta": ("stancewatch.json", b'{"_meta": []}', "table '_meta' is not an object"),
+    "a table that is a list": ("stancewatch.json", b'{"people": []}', "table 'people' is not an object"),
+    "a non-numeric document id": (
+        "stancewatch.json", b'{"people": {"abc": {"id": "p", "name": "n"}}}', "document 'abc' is not a numbered"
+    ),
+    "invalid UTF-8": ("stancewatch.json", b'{"people": {"1": {"id": "p", "name": "\xff"}}}', "is not UTF-8 text"),
+    "a bad inbox record": (
+        "inbox.log", b'{"format": "stancewatch-inbox", "version": 1}\n[1, 2]\n', "line 2 is not a record"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", STORE_DAMAGE, ids=list(STORE_DAMAGE))
+async def test_a_damaged_store_is_one_sentence_naming_the_file(tmp_path: Path, damage: str) -> None:
+    name, content, expected = STORE_DAMAGE[damage]
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "nothing.json").write_text("{}", encoding="utf-8")
+    assert (await run_cli("stances", "import", str(tmp_path / "nothing.json"), env=env))[0] == 0
+    (tmp_path / "data" / name).write_bytes(content)
+    code, _, err = await run_cli("stances", "export", str(tmp_path / "x.json"), env=env)
+    assert code == 2 and expected in err and name in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+IMPORT_DAMAGE = {
+    "people is a number": (b'{"people": 5}', "people: must be a list of records"),
+    "people is null": (b'{"people": null}', "people: must be a list of records"),
+    "Latin-1 bytes": (b'{"people": [{"id": "p", "name": "\xe9"}]}', "not UTF-8 text"),
+    "a lone surrogate": (b'{"people": [{"id": "p", "name": "\\ud800"}]}', "people[0].name: holds a lone surrogate"),
+}
+
+
+@pytest.mark.parametrize("damage", IMPORT_DAMAGE, ids=list(IMPORT_DAMAGE))
+async def test_a_bad_import_file_is_one_sentence(tmp_path: Path, damage: str) -> None:
+    content, expected = IMPORT_DAMAGE[damage]
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    code, _, err = await run_cli("stances", "import", str(bad), env={"DATA_DIR": str(tmp_path / "data")})
+    assert code == 2 and expected in err and err.count("\n") == 1, err
+
+
+async def test_a_directory_as_the_import_file_is_one_sentence(tmp_path: Path) -> None:
+    code, _, err = await run_cli("stances", "import", str(tmp_path), env={"DATA_DIR": str(tmp_path / "data")})
+    assert code == 2 and "cannot be read" in err and err.count("\n") == 1, err
