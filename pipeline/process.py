@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,7 +105,12 @@ class ArticlePipeline:
         self.record = record
         self.relevance = relevance or RelevanceConfig()
 
-    async def process(self, item: FeedItem) -> ArticleReport:
+    async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+        """Run the article through the model and record what it found.
+
+        ``finish`` (the watcher's: outbox messages, inbox completion) runs in the same store call as the records
+        and alert claims, so that no commit can persist a claim without the message it leads to.
+        """
         text = f"{item.title}\n{item.text}"
         people = mentioned_people(text, await self.store.run(self.store.people))
         language = detect_language(text)
@@ -126,7 +132,7 @@ class ArticlePipeline:
             statements = await extract_statements(self.engine, title, item.text, people)
             judgements = await self._judge_all(report, item, statements, people, questions)
         if self.record:
-            await self.store.run(self._record, item, report, judgements, statements, questions)
+            await self.store.run(self._record, item, report, judgements, statements, questions, finish)
         return report
 
     async def _judge_all(
@@ -227,6 +233,7 @@ class ArticlePipeline:
         judgements: list[Judgement],
         statements: list[Statement],
         questions: dict[str, Question],
+        finish: Callable[[ArticleReport], None] | None,
     ) -> None:
         """Store the article, what it attributes to whom and every judgement; keep only new clashes.
 
@@ -267,6 +274,8 @@ class ArticlePipeline:
             if statement.question and self.store.position(f"proposed-{statement.id}") is None:
                 self.store.add_position(self._proposal(item, statement))
         report.clashes = [c for c in report.clashes if self.store.claim_alert(judgement_id(c.position_id, c.statement))]
+        if finish is not None:
+            finish(report)
 
     def _proposal(self, item: FeedItem, statement: StatementRecord) -> Position:
         return Position(

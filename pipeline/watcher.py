@@ -184,8 +184,9 @@ class FeedWatcher:
 
     async def _process(self, item: FeedItem) -> None:
         text = await article_text(self.session, item, allow_private=self.allow_private)
-        report = await self.pipeline.process(dataclasses.replace(item, text=text))
-        await self.store.run(self._finish, item, report)
+        report = await self.pipeline.process(
+            dataclasses.replace(item, text=text), finish=functools.partial(self._finish, item)
+        )
         # The worker moves on while the commit runs, so that the commits of items finished
         # meanwhile share one write; the report is announced only once it is durable.
         task = asyncio.create_task(self._announce(item, report))

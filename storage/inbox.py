@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from storage.durable import StorageError
 from storage.journal import Journal
 
 
@@ -19,11 +20,14 @@ class Inbox:
         self._items: dict[str, dict[str, Any]] = {}
         self._pending: list[dict[str, Any]] = []
         records, _ = self.journal.load()
-        for record in records:
-            if "item" in record:
-                self._items[record["item"]["identity"]] = record["item"]
+        for number, record in enumerate(records, start=2):
+            item, done = record.get("item"), record.get("done")
+            if isinstance(item, dict) and isinstance(item.get("identity"), str):
+                self._items[item["identity"]] = item
+            elif isinstance(done, str):
+                self._items.pop(done, None)
             else:
-                self._items.pop(record["done"], None)
+                raise StorageError(f"{path} record {number} is neither an accepted item nor a finished identity.")
         if records:
             self.journal.rewrite([{"item": item} for item in self._items.values()])
 

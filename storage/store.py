@@ -116,6 +116,7 @@ class Store:
         except (StorageError, RecordError) as exc:
             raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
         self._alerted: set[str] = {row["id"] for row in self._hot.table("alerted").all()}
+        self._seen.add(item["identity"] for item in self._inbox.items())  # queued means seen, crash or not
         self._keep_last_good()
 
     @classmethod
@@ -162,8 +163,10 @@ class Store:
         if self.read_only:
             return
         with self._lock:
-            self._seen.flush()
+            # Inbox first: a crash between the two appends leaves an item queued (and so seen, see _load), never
+            # seen without being queued, which would lose it.
             self._inbox.flush()
+            self._seen.flush()
             self._archive.flush()
             storage = self._hot.storage
             assert isinstance(storage, DurableJSONStorage)

@@ -12,7 +12,7 @@ import gzip
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,15 @@ class RecordingPipeline:
     clash_titles: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
 
-    async def process(self, item: FeedItem) -> ArticleReport:
+    async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
         if self.gate is not None:
             await self.gate.wait()
         self.items.append(item)
         report = ArticleReport(item.url, item.title, "en", relevant=True, summary=f"Summary of {item.title}.")
         if item.title in self.clash_titles:
             report.clashes.append(clash_for(item))
+        if finish is not None:
+            finish(report)
         return report
 
     @property

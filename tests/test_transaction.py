@@ -1,0 +1,108 @@
+"""An article's records, alert claims, outbox messages and inbox completion are one transaction.
+
+The model is a fake here (the real one is exercised elsewhere): it finds the seed clash in every article, so the
+test is about what the store holds after a crash, not about what the model thinks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.engine import EngineInfo
+from models.judge import ClashJudge
+from models.profile import neutral_profile
+from models.prompts import Messages
+from pipeline.feeds import FeedItem, make_session
+from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.relevance import RelevanceConfig
+from pipeline.watcher import FeedWatcher, WatchPolicy
+from storage.records import Feed, Subscription
+from storage.store import Store
+from tests.conftest import FeedServer, Route, rss
+
+ARTICLE = "Elon Musk's Twitter bought 10,000 GPUs for a generative AI project, weeks after the pause letter."
+
+
+class ClashingModel:
+    """Answers every call the pipeline makes: Musk bought GPUs, which is on the other side of pausing AI."""
+
+    info = EngineInfo(Path("fake.gguf"), "", 0, 0, 0, False)
+    queue_depth = 0
+
+    async def chat(self, messages: Messages, **_: Any) -> str:
+        return "Twitter bought GPUs."
+
+    async def chat_json(self, messages: Messages, schema: dict[str, Any], **_: Any) -> dict[str, Any] | None:
+        if "statements" in schema["properties"]:
+            quote = "Elon Musk's Twitter bought 10,000 GPUs"
+            title = messages[-1]["content"].split("\n")[1]  # one statement an article: one alert each
+            claim = f"{ARTICLE} ({title})"
+            return {"statements": [{"person": "Elon Musk", "kind": "did", "claim": claim, "quote": quote}]}
+        return {"reason": "Buying GPUs works against a pause."}
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        if labels == ("yes", "no"):
+            builds = "builds, trains" in messages[-1]["content"]
+            return {"yes": 0.9 if builds else 0.1, "no": 0.1 if builds else 0.9}
+        return {label: 1 / len(labels) for label in labels}
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return text[: max_tokens * 4]
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("articles", [1, 3])
+async def test_a_claimed_alert_is_never_persisted_without_its_message(
+    feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, articles: int
+) -> None:
+    """Once, the claim and the outbox message were written in two store calls, and a commit by another task could
+    land between them: after a crash the replayed article found its alert "already claimed" and it was never sent.
+    Here every store call is preceded by a flush, as if another task committed right then; the process then
+    "dies" (the store is reopened without a final flush)."""
+    store = Store.open(tmp_path / "data")
+    store.add_subscription(Subscription(channel_id=7, guild_id=1))
+    durable_states: list[tuple[set[str], set[str]]] = []
+    real_run = Store.run
+
+    async def run_after_a_commit(self: Store, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self.flush()  # another task's commit lands here; the process may die right after it
+        durable_states.append(claims_and_messages(tmp_path / "data" / "stancewatch.json"))
+        return await real_run(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "run", run_after_a_commit)
+    items = [(f"g{i}", f"Musk buys GPUs {i}", ARTICLE) for i in range(articles)]
+    feed_server.routes["/feed"] = Route(rss(*items))
+    model = ClashingModel()
+    pipeline = ArticlePipeline(model, store, ClashJudge(model, neutral_profile("", "fake"), alert_threshold=0.3),  # type: ignore[arg-type]
+                               relevance=RelevanceConfig(model=False))  # fmt: skip
+
+    async def on_report(item: FeedItem, report: ArticleReport) -> None:
+        return None
+
+    async with make_session(allow_private=True) as session:
+        watcher = FeedWatcher(
+            store, pipeline, session, on_report, allow_private=True, policy=WatchPolicy(initial_items=5)
+        )
+        store.save_feed(Feed(url=feed_server.url("/feed")))
+        await watcher.poll(feed_server.url("/feed"))
+        await watcher.drain()
+        await watcher.stop()
+    store.flush()
+    durable_states.append(claims_and_messages(tmp_path / "data" / "stancewatch.json"))
+    assert len(durable_states[-1][0]) == articles  # every article raised its alert
+    for claimed, announced in durable_states:
+        assert claimed <= announced, "an alert claim was durable before the message it leads to"
+
+
+def claims_and_messages(hot_file: Path) -> tuple[set[str], set[str]]:
+    """The alert claims and the judgements that queued clash messages carry, as the file on disk holds them."""
+    hot = json.loads(hot_file.read_text(encoding="utf-8"))
+    claimed = {row["id"] for row in hot.get("alerted", {}).values()}
+    cards = [m["payload"]["card"] for m in hot.get("outbox", {}).values() if m["payload"]["kind"] == "clash"]
+    return claimed, {judgement for card in cards for judgement in card["judgements"]}
