@@ -10,6 +10,8 @@ from typing import Any
 from storage.records import RecordError
 
 EXPORT_FORMAT = "stancewatch-stances/1"
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+"""An import is a curated stance pack, not a database dump: 50 MB once took 12 s, 698 MB and slowed every write."""
 _WHERE = re.compile(r"^(\w+)\[(\d+)\]")
 _RECORD = re.compile(r"\b(people|questions|positions|judgements)\[(\d+)\]")
 
@@ -29,6 +31,8 @@ def dump_export(data: dict[str, Any]) -> str:
 def read_import(path: Path) -> tuple[str, Any]:
     """The file's text and parsed JSON; a syntax error names the file, line and column."""
     try:
+        if path.is_file() and path.stat().st_size > MAX_IMPORT_BYTES:
+            raise RecordError(str(path), f"is larger than the {MAX_IMPORT_BYTES // 2**20} MiB import limit")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(str(path), f"not UTF-8 text (byte {exc.start} is not valid); save it as UTF-8") from None

@@ -67,6 +67,8 @@ COMMIT_LINGER_S = 0.005
 OUTBOX_KEEP_S = 7 * 86400
 LAST_GOOD = "last-good"
 LAST_GOOD_GENERATIONS = 3
+# The hot file is rewritten on every commit, so its size is bounded by design (the README states these limits).
+HOT_LIMITS = {"people": 2_000, "questions": 500, "positions": 20_000}
 
 
 class Store:
@@ -296,6 +298,14 @@ class Store:
         judgements = [from_dict(Judgement, row, f"judgements[{i}]") for i, row in enumerate(data.get("judgements", []))]
         for section, records in (("people", people), ("questions", questions), ("positions", positions)):
             _refuse_duplicate_ids(section, [r.id for r in records])
+        for section, table, incoming in (
+            ("people", self._people, people),
+            ("questions", self._questions, questions),
+            ("positions", self._positions, positions),
+        ):
+            total = len(table) + sum(1 for r in incoming if r.id not in table)
+            if total > HOT_LIMITS[section]:
+                raise RecordError(section, f"would hold {total} records; the store keeps at most {HOT_LIMITS[section]}")
         matches = {p.id: self._same_person(p) for p in people}
         renamed = {incoming: match.id for incoming, match in matches.items() if match is not None}
         positions = [dataclasses.replace(p, person=renamed.get(p.person, p.person)) for p in positions]

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.process import rank_positions
 from storage.durable import DurableJSONStorage, StorageError
-from storage.exchange import dump_export, record_line, with_line
+from storage.exchange import MAX_IMPORT_BYTES, dump_export, read_import, record_line, with_line
 from storage.identities import IdentityLog
 from storage.journal import Journal
 from storage.records import (
@@ -28,7 +28,7 @@ from storage.records import (
     from_dict,
     judgement_id,
 )
-from storage.store import Store, load_starter_pack
+from storage.store import HOT_LIMITS, Store, load_starter_pack
 
 POSITION = {
     "id": "p", "person": "elon-musk", "question": "pause-frontier-ai", "stance": "favor", "claim": "c",
@@ -447,3 +447,19 @@ def test_a_kill_between_the_journal_writes_never_loses_an_item(
     queued = [item["identity"] for item in reopened.inbox()]
     # Either the item is queued (and so counts as seen), or nothing was written and the next poll accepts it again.
     assert (queued == ["link:a"] and reopened.seen("link:a")) or (queued == [] and not reopened.seen("link:a"))
+
+
+def test_the_hot_file_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(HOT_LIMITS, "people", 3)
+    store = Store.open(tmp_path / "data", seed=False)
+    store.import_data({"people": [{"id": f"p{i}", "name": f"Person {i}"} for i in range(3)]})
+    with pytest.raises(RecordError, match="people: would hold 4 records; the store keeps at most 3"):
+        store.import_data({"people": [{"id": "p9", "name": "One too many"}]})
+    store.import_data({"people": [{"id": "p1", "name": "Person One, renamed"}]})  # a replacement adds nothing
+
+
+def test_an_oversized_import_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_IMPORT_BYTES + 1))
+    with pytest.raises(RecordError, match="larger than the 5 MiB import limit"):
+        read_import(big)
