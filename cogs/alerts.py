@@ -2,7 +2,8 @@
 
 Each message is written to the outbox before it is sent and marked delivered with
 its message id after, so a restart sends what was pending and never repeats what was
-delivered. Messages leave in the order they were queued, per channel: a transient
+delivered; a message sent just before a crash, before it was marked, carries a nonce that
+Discord enforces, so its resend returns the message already posted. Messages leave in the order they were queued, per channel: a transient
 failure (5xx, 429, network) holds back that channel's later messages and retries with
 growing delays. A message Discord rejects for good (another 4xx, such as 400 Invalid
 Form Body) is marked failed with Discord's code and message and the rest go on. A
@@ -168,7 +169,10 @@ class Alerts(commands.Cog):
             if send is None:
                 return await self._undeliverable(channel_id, "the channel cannot hold messages")
             extra = {"view": review_view(outbox_id)} if payload["kind"] == "clash" else {}
-            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS, **extra)
+            # The nonce makes a resend after a crash (sent, then killed before marking it delivered) return the
+            # message already posted instead of a second one: Discord enforces it for a few minutes.
+            nonce = f"stancewatch-{outbox_id}"
+            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS, nonce=nonce, **extra)
             return int(message.id)
         except discord.Forbidden:
             return await self._undeliverable(channel_id, "the bot may not post there")

@@ -286,7 +286,12 @@ class Emulator:
         channel = int(request.match_info["channel"])
         if channel == FORBIDDEN:
             return reply({"message": "Missing Access", "code": 50001}, status=403)
-        message = self._message(channel, await request.json())
+        body = await request.json()
+        if body.get("enforce_nonce") and body.get("nonce"):  # Discord returns the earlier message, creates none
+            for earlier in self.messages.get(channel, []):
+                if earlier.get("nonce") == body["nonce"]:
+                    return reply(earlier)
+        message = {**self._message(channel, body), "nonce": body.get("nonce")}
         self.messages.setdefault(channel, []).append(message)
         return reply(message)
 

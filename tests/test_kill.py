@@ -1,0 +1,86 @@
+"""SIGKILL the real bot process at random moments while it processes a feed of clashes, many times, then let it
+finish against the Discord emulator: every clash alert reaches the channel exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from storage.records import Feed, Subscription
+from storage.store import Store
+from tests.conftest import PYTHON, ROOT, FeedServer, Route, rss
+from tests.discord_emulator import ALERTS, GUILD_ID, Emulator
+from tests.fakes import ARTICLE
+
+ARTICLES = 6
+KILLS = 12
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    emu = Emulator()
+    runner = web.AppRunner(emu.app(), shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield emu
+    await runner.cleanup()
+
+
+def clash_alerts(emu: Emulator) -> Counter[str]:
+    """How often each article's clash was posted, by the article link in the card."""
+    posted: Counter[str] = Counter()
+    for message in emu.messages.get(ALERTS, []):
+        for embed in message.get("embeds") or []:
+            if "clash" in (embed.get("title") or ""):
+                posted[embed.get("url", "")] += 1
+    return posted
+
+
+async def test_every_clash_alert_is_delivered_exactly_once_across_kills(
+    emulator: Emulator, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    feed_server.routes["/feed"] = Route(rss(*[(f"g{i}", f"Musk buys GPUs {i}", ARTICLE) for i in range(ARTICLES)]))
+    store = Store.open(data)
+    store.save_feed(Feed(url=feed_server.url("/feed"), key=feed_server.url("/feed")))
+    store.add_subscription(Subscription(channel_id=ALERTS, guild_id=GUILD_ID, receive="clashes"))
+    store.close()
+    env = {
+        **os.environ, "DISCORD_TOKEN": "emulated.bot.token", "DATA_DIR": str(data), "ALLOW_PRIVATE_FEEDS": "true",
+        "FEED_INITIAL_ITEMS": str(ARTICLES), "LOG_LEVEL": "WARNING", "ALERT_THRESHOLD": "0.3",
+    }  # fmt: skip
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            PYTHON, "-m", "tests.bot_child", emulator.base, cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    rng = random.Random(11)
+    for _ in range(KILLS):
+        child = await start()
+        await asyncio.sleep(rng.uniform(0.5, 4.0))  # start-up, polling, processing, delivery: anywhere
+        child.kill()
+        await child.wait()
+    child = await start()
+    try:
+        for _ in range(600):  # until every article's alert is in, then a little longer to catch a duplicate
+            if len(clash_alerts(emulator)) == ARTICLES:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)
+    finally:
+        child.kill()
+        await child.wait()
+    posted = clash_alerts(emulator)
+    assert len(posted) == ARTICLES, posted
+    assert set(posted.values()) == {1}, posted
