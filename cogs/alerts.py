@@ -1,15 +1,15 @@
 """Posts clash alerts, summaries and notices to subscribed channels, exactly once, through the store's outbox.
 
-Each message is written to the outbox before it is sent and marked delivered with
-its message id after, so a restart sends what was pending and never repeats what was
-delivered; a message sent just before a crash, before it was marked, carries a nonce that
-Discord enforces, so its resend returns the message already posted. Messages leave in the order they were queued, per channel: a transient
-failure (5xx, 429, network) holds back that channel's later messages and retries with
-growing delays. A message Discord rejects for good (another 4xx, such as 400 Invalid
-Form Body) is marked failed with Discord's code and message and the rest go on. A
-channel the bot may no longer post in pauses its subscriptions. Clash alerts carry
-Confirm and Dismiss buttons that survive restarts (their custom ids carry the outbox
-id) and record a moderator's review in the store.
+Each message is written to the outbox before it is sent and marked delivered with its
+message id after, so a restart sends what was pending and never repeats what was
+delivered; a message sent just before a crash, before it was marked, carries a nonce
+that Discord enforces, so its resend returns the message already posted. Messages leave
+in the order they were queued, per channel: a transient failure (5xx, 429, network)
+holds back that channel's later messages and retries with growing delays. A message
+Discord rejects for good (another 4xx, such as 400 Invalid Form Body) is marked failed
+with Discord's code and message and the rest go on. A channel the bot may no longer post
+in pauses its subscriptions. Clash alerts carry Confirm and Dismiss buttons that survive
+restarts (their custom ids carry the outbox id) and record a moderator's review.
 """
 
 from __future__ import annotations
