@@ -46,15 +46,15 @@ BUILD_PROBE = """
 import sys, time
 from llama_cpp import Llama
 llama = Llama(model_path=sys.argv[1], n_ctx=1024, verbose=False)
-prompt = "Write a short paragraph about the history of the printing press."
-llama.create_completion(prompt, max_tokens=8, temperature=0.0)
-best = 0.0
-for _ in range(3):
+prompt = llama.tokenize(b"Write a short paragraph about the history of the printing press.")
+def rate(count):
     llama.reset()
     started = time.perf_counter()
-    out = llama.create_completion(prompt, max_tokens=int(sys.argv[2]), temperature=0.0)
-    best = max(best, out["usage"]["completion_tokens"] / (time.perf_counter() - started))
-print(best)
+    for number, _ in enumerate(llama.generate(prompt, temp=0.0), start=1):  # greedy, past any end-of-text
+        if number == count:
+            return count / (time.perf_counter() - started)
+rate(8)
+print(max(rate(int(sys.argv[2])) for _ in range(3)))
 """
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
