@@ -1,8 +1,11 @@
 """Parse the dates feeds actually carry: RFC 822, ISO 8601, date-only, non-English names, Korean.
 
 A date is only ever shown and stored; it never decides whether an item is new, so a
-missing or unreadable date yields "" rather than a guess, and a date in the future is
-clamped to the fetch time.
+missing, unreadable or impossible date yields "" rather than a guess (``25:14`` is no
+hour, ``99 Jun`` no day, ``-99:99`` no offset). A date up to a day in the future is
+clamped to the fetch time (clock skew); a later one is no date. A time-zone name that
+Python's RFC 822 reader does not know (PT, ET, MEST…) is left to feedparser's reader,
+which knows them, instead of being read as UTC.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ _KOREAN = re.compile(
     r"(?:\s*(오전|오후)?\s*(\d{1,2})\s*[:시]\s*(\d{1,2})\s*분?(?:\s*[:]?\s*(\d{1,2})\s*초?)?)?"
 )
 _ZONES = {"GMT", "UT", "UTC", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+_ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d")
+_HANGUL = re.compile(r"[가-힣]")
+_BARE_DATE = re.compile(r"^\d{4}[.\-/]\s*\d{1,2}[.\-/]\s*\d{1,2}\.?(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+FUTURE_SKEW_S = 86400
+_NO_ZONE = re.compile(r"\d{1,2}:\d{2}(:\d{2})?|\d{4}|[+-]00:?00|GMT|UTC?|Z", re.I)
 
 
 def parse_date(raw: str, *, now: float | None = None) -> str:
@@ -47,13 +55,15 @@ def parse_date(raw: str, *, now: float | None = None) -> str:
         raw = raw[:-3] + "+0900"
     if not raw:
         return ""
-    moment = _iso(raw) or _rfc822(raw) or _korean(raw)
-    if moment is None:
-        english = _english_months(raw)
-        moment = _rfc822(english) or _feedparser(english) or _feedparser(raw)
-    if moment is None:
-        return ""
+    moment = _iso(raw)
+    if moment is None and not _ISO_LIKE.match(raw):  # ISO 8601 with a time is valid as such or no date at all
+        moment = _rfc822(raw) or _korean(raw) or _feedparser(raw)
+        if moment is None:
+            english = _english_months(raw)
+            moment = _rfc822(english) or _feedparser(english)
     limit = time.time() if now is None else now
+    if moment is None or moment > limit + FUTURE_SKEW_S:
+        return ""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(moment, limit)))
 
 
@@ -71,10 +81,13 @@ def _rfc822(raw: str) -> float | None:
     parts = parsedate_tz(raw)
     if parts is None:
         return None
-    offset = parts[9] or 0
+    zone = raw.split()[-1] if raw.split() else ""
+    if not parts[9] and not _NO_ZONE.fullmatch(zone):
+        return None  # a zone Python does not know (PT, MEST, -01:01) would be read as UTC: feedparser's reader knows
     try:
-        return calendar.timegm((*parts[:6], 0, 1, 0)) - offset
-    except (OverflowError, ValueError):
+        datetime(*parts[:6])  # type: ignore[misc]  # 99 Jun is no day: no rollover into September
+        return calendar.timegm((*parts[:6], 0, 1, 0)) - (parts[9] or 0)
+    except (OverflowError, ValueError, TypeError):
         return None
 
 
@@ -94,6 +107,9 @@ def _english_months(raw: str) -> str:
 
 
 def _korean(raw: str) -> float | None:
+    """Korean news dates: with Hangul (2023년 4월 11일 오후 3시), or bare digits with no zone (KST implied)."""
+    if not (_HANGUL.search(raw) or _BARE_DATE.match(raw)):
+        return None
     match = _KOREAN.search(raw)
     if match is None:
         return None
@@ -108,4 +124,11 @@ def _korean(raw: str) -> float | None:
 
 def _feedparser(raw: str) -> float | None:
     parsed = feedparser.datetimes._parse_date(raw)  # feedparser's many-format date reader
-    return float(calendar.timegm(parsed)) if parsed else None
+    if not parsed or _impossible_day(raw):
+        return None
+    return float(calendar.timegm(parsed))
+
+
+def _impossible_day(raw: str) -> bool:
+    """A day of month past 31 (``Sun, 99 Jun 2009``), which date readers roll over into a later month."""
+    return any(int(day) > 31 for day in re.findall(r"(?<![\d:])(\d{2})\s+[A-Za-z]{3}", raw))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import io
 import re
 from collections import Counter
@@ -26,6 +27,8 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_ITEMS = 1000
 """Items read from one document: a feed is its latest news, not an archive; 100,000 items once cost 29 s."""
 _LIMITS = feedparser_rs.ParserLimits(max_entries=MAX_ITEMS)
+_ITEM_START = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]")
+_DCTERMS = b"purl.org/dc/terms"  # feedparser-rs drops dcterms:issued, :modified and :created dates
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|igshid|ref_src)$", re.I)
 
 
@@ -135,7 +138,13 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
     data = body if _looks_like_json(body) else to_utf8_xml(body, content_type)
     parsed: Any = feedparser_rs.parse_with_limits(data, limits=_LIMITS)
     capped = "limit exceeded" in str(parsed.get("bozo_exception") or "").lower()
-    needs_fallback = (parsed.get("bozo") and not capped) or not parsed.get("version") or _blanked_links(parsed)
+    needs_fallback = (
+        (parsed.get("bozo") and not capped)
+        or not parsed.get("version")
+        or _blanked_links(parsed)
+        or (not parsed.entries and _ITEM_START.search(data) is not None)  # namespaced RSS: <r:item> read as nothing
+        or (_DCTERMS in data and not any(e.get("published") or e.get("updated") for e in parsed.entries))
+    )
     if not _looks_like_json(body) and needs_fallback:
         parsed = feedparser.parse(
             io.BytesIO(_first_items(data, MAX_ITEMS)), response_headers={"content-type": "text/xml; charset=utf-8"}
@@ -146,7 +155,7 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
         return []
     entries = parsed.entries[:MAX_ITEMS]
     guids = [str(entry.get("id") or "") for entry in entries]
-    links = [_absolute(feed_url, str(entry.get("link") or "")) for entry in entries]
+    links = [_absolute(feed_url, _article_link(entry)) for entry in entries]
     canonical = [_canonical_or_blank(link) for link in links]
     guid_counts, link_counts = Counter(guids), Counter(canonical)
     trust_guids = all(g and guid_counts[g] == 1 for g in guids)
@@ -161,9 +170,21 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
             identity = f"link:{canon}"
         else:
             identity = "hash:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
-        published = parse_date(str(entry.get("published") or entry.get("updated") or ""))
-        items.append(FeedItem(identity, link or feed_url, title, text, published, feed_url))
+        published = parse_date(str(entry.get("published") or entry.get("updated") or entry.get("created") or ""))
+        items.append(FeedItem(identity, link, title, text, published, feed_url))  # no link: the item says so
     return items
+
+
+def _article_link(entry: Any) -> str:
+    """The entry's link; an id standing in for a missing link only when it is itself an http(s) URL.
+
+    Both parsers copy an Atom ``<id>`` into ``link`` when there is none, so ``<id>right</id>`` became
+    ``https://blog.example.org/right``; a ``urn:`` or ``tag:`` id is never an article URL either.
+    """
+    link = str(entry.get("link") or "")
+    if entry.get("links") or link.startswith(("http://", "https://")):
+        return link
+    return ""
 
 
 def _absolute(base: str, link: str) -> str:
@@ -185,7 +206,7 @@ def _canonical_or_blank(link: str) -> str:
 
 def _first_items(data: bytes, limit: int) -> bytes:
     """The document cut before its ``limit + 1``-th item or entry, for the forgiving parser (it reads on)."""
-    starts = [m.start() for m in re.finditer(rb"<(?:\w+:)?(?:item|entry)[\s>]", data)]
+    starts = [m.start() for m in _ITEM_START.finditer(data)]
     return data[: starts[limit]] if len(starts) > limit else data
 
 
@@ -224,7 +245,7 @@ def _value(content: Any) -> Any:
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment, keeping paragraph breaks."""
     if "<" not in fragment:
-        return _clean(fragment)
+        return _clean(html.unescape(fragment))  # feedparser-rs hands titles over HTML-escaped: AT&amp;T
     marked = re.sub(r"(?i)<br\s*/?>|</(p|div|li|h[1-6])>", "\n", fragment)
     try:
         text = lxml_html.fromstring(f"<div>{marked}</div>").text_content()

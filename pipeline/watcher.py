@@ -289,7 +289,7 @@ class FeedWatcher:
         new: list[tuple[FeedItem, list[str]]] = []
         for item in items:
             keys = [item.identity]
-            if links[item.url] == 1 and item.url != feed.url:
+            if item.url and links[item.url] == 1 and item.url != feed.url:
                 keys.append(link_identity(item.url))
             if any(k in claimed or self.store.seen(k) for k in keys):
                 continue

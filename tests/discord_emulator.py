@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,3 +311,18 @@ class Emulator:
 
     async def edit_followup(self, request: web.Request) -> web.Response:
         return reply(self._message(ALERTS, await request.json()))
+
+
+@asynccontextmanager
+async def serve_emulator() -> AsyncIterator[Emulator]:
+    """An emulator listening on 127.0.0.1 at an ephemeral port, its ``base`` set."""
+    emu = Emulator()
+    runner = web.AppRunner(emu.app(), shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield emu
+    finally:
+        await runner.cleanup()

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer, Route
+from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer, Route, rss
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[int, str, str]:
@@ -59,6 +59,23 @@ async def test_scan_refuses_a_private_feed_in_one_sentence(feed_server: FeedServ
     code, out, err = await run_cli("scan", feed_server.url("/ko.xml"), env={"DATA_DIR": str(tmp_path)})
     assert code != 0 and out == ""
     assert err.strip().count("\n") == 0 and "private or local address" in err
+
+
+async def test_scan_of_a_broken_redirect_is_one_sentence(feed_server: FeedServer, tmp_path: Path) -> None:
+    feed_server.routes["/moved.xml"] = Route(b"", 301, {"Location": "http://[::1"})
+    env = {"DATA_DIR": str(tmp_path), "ALLOW_PRIVATE_FEEDS": "true"}
+    code, out, err = await run_cli("scan", feed_server.url("/moved.xml"), env=env)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not a valid URL" in err, err
+
+
+async def test_scan_is_capped_like_the_watcher(feed_server: FeedServer, tmp_path: Path) -> None:
+    """Once, one feed of 100,000 items made scan fetch 42,538 articles in 90 s."""
+    off_topic = [(f"g{i}", f"Bicycle lanes {i}", "The council voted to add bicycle lanes downtown.") for i in range(25)]
+    feed_server.routes["/many.xml"] = Route(rss(*off_topic))
+    env = {"DATA_DIR": str(tmp_path), "ALLOW_PRIVATE_FEEDS": "true", "FEED_MAX_NEW_PER_POLL": "5"}
+    code, out, err = await run_cli("scan", feed_server.url("/many.xml"), "--json", env=env)
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 5 and "lists 25 items; scanning the first 5" in err
 
 
 async def test_scan_with_a_stances_file(feed_server: FeedServer, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import discord
 import pytest
 import yarl
-from aiohttp import web
 
 from bot import StancewatchBot
 from models.weights import TINY_MODEL
@@ -24,7 +23,7 @@ from pipeline.demo import ENGLISH_PAGE, ITEMS
 from pipeline.feeds import html_to_text
 from settings import Secret, Settings
 from tests.conftest import FeedServer, Route, rss
-from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, Emulator
+from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, Emulator, serve_emulator
 
 KOREAN = ("musk-ko", ITEMS[1]["title"], ITEMS[1]["content"])
 ENGLISH = ("twitter-gpus", "Twitter buys thousands of GPUs for in-house AI project", html_to_text(ENGLISH_PAGE))
@@ -33,16 +32,10 @@ OLD = ("bikes", "City council approves new bicycle lanes", "The council voted to
 
 @pytest.fixture
 async def emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Emulator]:
-    emu = Emulator()
-    runner = web.AppRunner(emu.app(), shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    monkeypatch.setattr(discord.http.Route, "BASE", f"{emu.base}/api/v10")
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws{emu.base[4:]}/gateway"))
-    yield emu
-    await runner.cleanup()
+    async with serve_emulator() as emu:
+        monkeypatch.setattr(discord.http.Route, "BASE", f"{emu.base}/api/v10")
+        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(f"ws{emu.base[4:]}/gateway"))
+        yield emu
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from storage.records import Feed, Subscription
 from storage.store import Store
 from tests.conftest import PYTHON, ROOT, FeedServer, Route, rss
-from tests.discord_emulator import ALERTS, GUILD_ID, Emulator
+from tests.discord_emulator import ALERTS, GUILD_ID, Emulator, serve_emulator
 from tests.fakes import ARTICLE
 
 ARTICLES = 6
@@ -25,14 +24,8 @@ KILLS = 12
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    emu = Emulator()
-    runner = web.AppRunner(emu.app(), shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield emu
-    await runner.cleanup()
+    async with serve_emulator() as emu:
+        yield emu
 
 
 def clash_alerts(emu: Emulator) -> Counter[str]:
