@@ -85,7 +85,7 @@ def _rfc822(raw: str) -> float | None:
     if not parts[9] and not _NO_ZONE.fullmatch(zone):
         return None  # a zone Python does not know (PT, MEST, -01:01) would be read as UTC: feedparser's reader knows
     try:
-        datetime(*parts[:6])  # type: ignore[misc]  # 99 Jun is no day: no rollover into September
+        datetime(*parts[:6])  # 99 Jun is no day: no rollover into September
         return calendar.timegm((*parts[:6], 0, 1, 0)) - (parts[9] or 0)
     except (OverflowError, ValueError, TypeError):
         return None
