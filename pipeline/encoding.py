@@ -24,6 +24,7 @@ _BOMS = (
 _PROLOG = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
 _PROLOG_ANY = re.compile(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._:-]+([\"'])", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _ALIASES = {
     "euc-kr": "cp949",
     "euc_kr": "cp949",
@@ -70,6 +71,20 @@ def decode(body: bytes, content_type: str = "") -> tuple[str, str]:
     detected = normalise(best.encoding) if best is not None else None
     name = detected or (fitting[0] if fitting else declared[0] if declared else "utf-8")
     return body.decode(name, errors="replace"), name
+
+
+def meta_charset(body: bytes) -> str | None:
+    """The charset an HTML page declares in ``<meta charset>`` or ``<meta http-equiv=Content-Type>``."""
+    match = _META_CHARSET.search(body[:4096])
+    return normalise(match.group(1).decode("ascii")) if match else None
+
+
+def decode_page(body: bytes, content_type: str = "") -> str:
+    """An HTML page's text, decoded as carefully as a feed: BOM, header, ``<meta>``, then the bytes decide."""
+    if header_charset(content_type) is None and (declared := meta_charset(body)):
+        content_type = f"text/html; charset={declared}"
+    text, _ = decode(body, content_type)
+    return text
 
 
 def to_utf8_xml(body: bytes, content_type: str = "") -> bytes:

@@ -29,6 +29,7 @@ MAX_ITEMS = 1000
 _LIMITS = feedparser_rs.ParserLimits(max_entries=MAX_ITEMS)
 _ITEM_START = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]")
 _DCTERMS = b"purl.org/dc/terms"  # feedparser-rs drops dcterms:issued, :modified and :created dates
+_BASE64_MODE = b'mode="base64"'
 _TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|igshid|ref_src)$", re.I)
 
 
@@ -144,6 +145,7 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
         or _blanked_links(parsed)
         or (not parsed.entries and _ITEM_START.search(data) is not None)  # namespaced RSS: <r:item> read as nothing
         or (_DCTERMS in data and not any(e.get("published") or e.get("updated") for e in parsed.entries))
+        or _BASE64_MODE in data  # Atom 0.3 mode="base64": feedparser-rs hands the encoded text over as it is
     )
     if not _looks_like_json(body) and needs_fallback:
         parsed = feedparser.parse(

@@ -33,6 +33,7 @@ import aiohttp
 import trafilatura
 
 from pipeline.alerts import route_notice, route_report
+from pipeline.encoding import decode_page
 from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
 from pipeline.process import ArticlePipeline, ArticleReport
 from settings import Settings
@@ -90,9 +91,11 @@ async def article_text(session: aiohttp.ClientSession, item: FeedItem, *, allow_
         return item.text
     if page.status != 200:
         return item.text
-    html = page.body.decode("utf-8", errors="replace")
+    html = decode_page(page.body, page.headers.get("content-type", ""))
     extracted = await asyncio.to_thread(trafilatura.extract, html, url=item.url, favor_recall=True)
-    return extracted if extracted and len(extracted) > len(item.text) else item.text
+    if not extracted or len(extracted) <= len(item.text) or extracted.count("\ufffd") > len(extracted) // 100:
+        return item.text  # never a good teaser replaced by less, or by undecodable text
+    return extracted
 
 
 def retry_after(headers: dict[str, str], now: float) -> float:

@@ -315,3 +315,23 @@ def test_namespaced_rss_is_read_not_silently_empty() -> None:
     )
     items = parse_feed(body, "https://e.com/f")
     assert [i.title for i in items] == ["Namespaced"]
+
+
+def test_base64_atom_content_is_decoded() -> None:
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://purl.org/atom/ns#" version="0.3"><title>x</title><entry>'
+        b'<title type="text/html" mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title>'
+        b'<link rel="alternate" href="http://e.com/a"/><id>http://e.com/a</id></entry></feed>'
+    )
+    [item] = parse_feed(atom, "https://e.com/feed")
+    assert item.title == "Example Atom"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("declared", ["utf-16", "utf-32", ""])
+def test_utf16_and_utf32_feeds_without_a_bom(codec: str, declared: str) -> None:
+    prolog = f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
+    document = feed_of("<item><title>머스크 GPU</title><link>http://e.com/1</link></item>").decode()
+    body = (prolog + document.split("?>", 1)[1]).encode(codec)
+    [item] = parse_feed(body, "https://e.com/f")
+    assert item.title == "머스크 GPU"

@@ -484,3 +484,35 @@ async def test_a_hostile_feed_is_that_feed_s_failure_and_the_sweep_finishes(rig:
                 assert feed.failures == round_number and feed.next_poll > time.time()
     assert all(errors[url] for url in hostile[:2])
     await control_kept_going(rig)
+
+
+KOREAN_PAGE = (
+    "<html><head>{meta}<title>기사</title></head><body><article><h1>머스크의 GPU</h1>"
+    + "".join(
+        f"<p>{i}. 일론 머스크가 AI 개발 중단 서한에 서명한 지 몇 주 만에 트위터가 GPU 약 1만 개를 구입했다.</p>"
+        for i in range(12)
+    )
+    + "</article></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("codec", "header", "meta"),
+    [
+        ("euc-kr", "text/html; charset=euc-kr", ""),
+        ("cp949", "text/html; charset=EUC-KR", ""),
+        ("euc-kr", "text/html", '<meta charset="euc-kr">'),
+        ("euc-kr", "text/html", '<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">'),
+        ("euc-kr", "text/html", ""),  # nothing declared: the bytes decide
+        ("utf-8", "text/html", ""),
+    ],
+)
+async def test_korean_article_pages_are_decoded_by_their_charset(rig: Rig, codec: str, header: str, meta: str) -> None:
+    """Once decoded as UTF-8 only: 583 replacement characters and no Hangul replaced the feed's teaser."""
+    rig.policy = WatchPolicy(initial_items=2)
+    rig.server.routes["/ko"] = Route(KOREAN_PAGE.format(meta=meta).encode(codec), headers={"Content-Type": header})
+    feed = rss(("k", "머스크", "짧은 요약.", rig.server.url("/ko")))
+    rig.add("/kofeed", Route(feed))
+    await rig.poll()
+    [text] = [i.text for i in rig.pipeline.items if i.title == "머스크"]
+    assert "트위터가 GPU 약 1만 개를 구입했다" in text and "\ufffd" not in text
