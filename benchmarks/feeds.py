@@ -30,6 +30,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.feed_conformance import CASES, conformance, feedparser_field, stancewatch_field
 from benchmarks.lag import measure_lag
 from pipeline.feeds import FeedItem, make_session, parse_feed
 from pipeline.process import ArticleReport
@@ -187,6 +188,10 @@ async def run(feeds: int, items: int) -> None:
     print(f"\nParsing one {items}-item feed:")
     for name, ms in parser_figures(items):
         print(f"  {name:50s} {ms:7.2f} ms")
+    print(f"\nConformance on {len(CASES)} edge cases (benchmarks/feed_conformance.py), fields a reader sees:")
+    for name, reader in (("Stancewatch parse_feed", stancewatch_field), ("feedparser", feedparser_field)):
+        right, missed = conformance(reader)
+        print(f"  {name:24s} {right:3d} / {len(CASES)} right   missed: {', '.join(missed) or '-'}")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ import gzip
 
 import pytest
 
+from benchmarks.feed_conformance import CASES, Case, stancewatch_field
 from pipeline.dates import parse_date
 from pipeline.encoding import decode
 from pipeline.feeds import MAX_ITEMS, FeedError, canonical_link, fetch, make_session, parse_feed
@@ -335,3 +336,8 @@ def test_utf16_and_utf32_feeds_without_a_bom(codec: str, declared: str) -> None:
     body = (prolog + document.split("?>", 1)[1]).encode(codec)
     [item] = parse_feed(body, "https://e.com/f")
     assert item.title == "머스크 GPU"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_conformance_case(case: Case) -> None:
+    assert stancewatch_field(case) == case.expected

@@ -1,0 +1,123 @@
+"""Feed edge cases with the field a reader sees, scored for Stancewatch's ``parse_feed`` and for feedparser.
+
+Written for this project after feedparser's own test categories (entities, Atom ids, dcterms, time zones,
+impossible dates, namespaced RSS, base64, encodings). ``tests/test_feeds.py`` runs every case against
+``parse_feed``; ``benchmarks/feeds.py`` prints the conformance of both parsers on them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import feedparser
+
+from pipeline.feeds import FeedError, parse_feed
+
+FEED_URL = "https://blog.example.org/"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    body: bytes
+    field: str  # "title", "link" or "published" of the first item
+    expected: str
+
+
+def rss(item: str, namespaces: str = "", encoding: str = "utf-8") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0" {namespaces}><channel><title>T</title>'
+        f"{item}</channel></rss>"
+    ).encode(encoding)
+
+
+def dated(date: str) -> bytes:
+    return rss(f"<item><title>d</title><link>http://e.com/d</link><pubDate>{date}</pubDate></item>")
+
+
+def atom(entry: str, namespace: str = "http://www.w3.org/2005/Atom") -> bytes:
+    return f'<?xml version="1.0"?><feed xmlns="{namespace}"><title>x</title><entry>{entry}</entry></feed>'.encode()
+
+
+DCTERMS = 'xmlns:dcterms="http://purl.org/dc/terms/"'
+CASES = [
+    Case(
+        "entity in RSS title", rss("<item><title>AT&amp;T</title><link>http://e.com/1</link></item>"), "title", "AT&T"
+    ),
+    Case("numeric entity title", rss("<item><title>&#38;</title><link>http://e.com/1</link></item>"), "title", "&"),
+    Case("CDATA title with a tag", rss("<item><title><![CDATA[Q&A: AI <rules>]]></title></item>"), "title", "Q&A: AI"),
+    Case("Atom html title", atom('<title type="html">AT&amp;amp;T</title><id>tag:e,1</id>'), "title", "AT&T"),
+    Case("Atom id is no link", atom("<title>t</title><id>right</id>"), "link", ""),
+    Case("Atom urn id is no link", atom("<title>t</title><id>urn:uuid:1225c695</id>"), "link", ""),
+    Case("Atom relative link", atom('<title>t</title><id>tag:e,1</id><link href="/a"/>'), "link", f"{FEED_URL}a"),
+    Case(
+        "base64 Atom 0.3 title",
+        atom('<title type="text/html" mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title>', "http://purl.org/atom/ns#"),
+        "title",
+        "Example Atom",
+    ),
+    Case(
+        "namespaced RSS",
+        b'<?xml version="1.0"?><r:rss xmlns:r="http://backend.userland.com/rss2" version="2.0"><r:channel>'
+        b"<r:title>T</r:title><r:item><r:title>Namespaced</r:title></r:item></r:channel></r:rss>",
+        "title",
+        "Namespaced",
+    ),
+    *(
+        Case(
+            f"dcterms:{name}",
+            rss(f"<item><title>a</title><dcterms:{name}>2003-12-31T10:14:55Z</dcterms:{name}></item>", DCTERMS),
+            "published",
+            "2003-12-31T10:14:55Z",
+        )
+        for name in ("issued", "modified", "created")
+    ),
+    Case("zone PT", dated("Mon, 26 January 2004 16:31:00 PT"), "published", "2004-01-27T00:31:00Z"),
+    Case("zone ET", dated("Mon, 26 Jan 2004 16:31:00 ET"), "published", "2004-01-26T21:31:00Z"),
+    Case("zone MEST", dated("Mon, 26 Jan 2004 16:31:00 MEST"), "published", "2004-01-26T14:31:00Z"),
+    Case("offset -01:01", dated("Mon, 26 Jan 2004 16:31:00 -01:01"), "published", "2004-01-26T17:32:00Z"),
+    Case("slashed date EDT", dated("Fri, 2006/09/15 08:19:53 EDT"), "published", "2006-09-15T12:19:53Z"),
+    Case("hour 25", dated("2003-12-31T25:14:55Z"), "published", ""),
+    Case("offset -99:99", dated("9999-12-31T23:59:59-99:99"), "published", ""),
+    Case("day 99", dated("Sun, 99 Jun 2009 12:00:00 GMT"), "published", ""),
+    Case("Korean date", dated("2023년 4월 11일 오후 3시 20분"), "published", "2023-04-11T06:20:00Z"),
+    Case(
+        "UTF-16 without BOM",
+        rss("<item><title>머스크 GPU</title></item>", encoding="utf-16").removeprefix(b"\xff\xfe"),
+        "title",
+        "머스크 GPU",
+    ),
+    Case("EUC-KR declared", rss("<item><title>머스크 GPU</title></item>", encoding="euc-kr"), "title", "머스크 GPU"),
+]
+
+
+def stancewatch_field(case: Case) -> str:
+    try:
+        items = parse_feed(case.body, FEED_URL)
+    except FeedError:
+        return "(error)"
+    item = items[0] if items else None
+    return {"title": item.title, "link": item.url, "published": item.published}[case.field] if item else "(none)"
+
+
+def feedparser_field(case: Case) -> str:
+    parsed = feedparser.parse(case.body, response_headers={"content-location": FEED_URL})
+    if not parsed.entries:
+        return "(none)"
+    entry = parsed.entries[0]
+    if case.field == "published":
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+        try:
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(calendar.timegm(stamp))) if stamp else ""
+        except (ValueError, OverflowError):
+            return "(error)"
+    return str(entry.get(case.field) or "")
+
+
+def conformance(reader: Callable[[Case], str]) -> tuple[int, list[str]]:
+    """Fields right, and the names of the cases missed."""
+    missed = [case.name for case in CASES if reader(case) != case.expected]
+    return len(CASES) - len(missed), missed
