@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -68,10 +69,16 @@ class StancewatchTree(app_commands.CommandTree["StancewatchBot"]):
         elif isinstance(cause, app_commands.CheckFailure):
             message = str(cause) or "You are not allowed to use this command here."
         else:
-            name = interaction.command.qualified_name if interaction.command else "?"
-            log.error("Command /%s failed", name, exc_info=cause)
+            log.error("Command /%s failed", _command_name(interaction), exc_info=cause)
             message = "Something went wrong on our side; the error was logged."
-        await reply_ephemeral(interaction, message)
+        try:
+            await reply_ephemeral(interaction, message)
+        except discord.HTTPException as exc:  # the interaction expired (10062) or Discord refused the reply
+            log.warning("Could not tell the user why /%s failed: %s", _command_name(interaction), exc)
+
+
+def _command_name(interaction: discord.Interaction[Any]) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"
 
 
 class StancewatchBot(commands.Bot):

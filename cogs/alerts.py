@@ -23,7 +23,7 @@ import discord
 from discord.ext import commands
 
 from cogs.common import NO_MENTIONS
-from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, plain, safe_url
+from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, plain, review_field, safe_url
 from storage.records import Review, Subscription
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ class ReviewButton(
         await store.commit()
         embed = interaction.message.embeds[0] if interaction.message and interaction.message.embeds else None
         if embed is not None:
-            embed.add_field(name="Review", value=f"{state.title()} by {interaction.user.name}", inline=False)
+            name, value = review_field(state, interaction.user.name)
+            embed.add_field(name=name, value=value, inline=False)
         await interaction.response.edit_message(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
 
 

@@ -34,7 +34,9 @@ class Ask(commands.Cog):
     @app_commands.command(description="Ask what a person has said or done about AI policy.")
     @app_commands.describe(question="Your question, in English or Korean", private="Only you see the answer")
     @app_commands.checks.cooldown(1, 15.0, key=lambda i: i.user.id)
-    async def ask(self, interaction: Interaction, question: str, private: bool = False) -> None:
+    async def ask(
+        self, interaction: Interaction, question: app_commands.Range[str, 1, 500], private: bool = False
+    ) -> None:
         question = question.strip()
         if not question:
             raise UserError("Ask a question, for example: What has Musk said about pausing AI?")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from pipeline.alerts import clip
+
 if TYPE_CHECKING:
     from bot import StancewatchBot
 
@@ -32,7 +34,12 @@ def require_manage_channels(interaction: discord.Interaction[Any]) -> None:
         raise UserError("You need the Manage Channels permission in this channel to do that.")
 
 
+CONTENT_LIMIT = 2000
+"""Discord's limit for a message's content: a refusal that repeats a user's long input is cut to fit."""
+
+
 async def reply_ephemeral(interaction: discord.Interaction[Any], message: str, **kwargs: Any) -> None:
+    message = clip(message, CONTENT_LIMIT)
     if interaction.response.is_done():
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS, **kwargs)
     else:

@@ -26,7 +26,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="add", description="Watch an RSS, Atom or JSON feed.")
     @app_commands.describe(url="The feed's address (http or https)")
-    async def feed_add(self, interaction: Interaction, url: str) -> None:
+    async def feed_add(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
         url = url.strip()
         check_url(url, allow_private=self.bot.settings.allow_private_feeds)
@@ -46,7 +46,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="remove", description="Stop watching a feed.")
     @app_commands.describe(url="A watched feed (autocompletes)")
-    async def feed_remove(self, interaction: Interaction, url: str) -> None:
+    async def feed_remove(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
         store = self.bot.store
         if not await store.run(store.remove_feed, url.strip()):
@@ -66,7 +66,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="resume", description="Resume a feed that was paused after repeated failures.")
     @app_commands.describe(url="A watched feed (autocompletes)")
-    async def feed_resume(self, interaction: Interaction, url: str) -> None:
+    async def feed_resume(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
         store = self.bot.store
         feed = await store.run(store.feed, url.strip())

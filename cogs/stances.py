@@ -29,7 +29,7 @@ class Stances(commands.Cog):
 
     @stance.command(name="list", description="List a person's stored positions.")
     @app_commands.describe(person="A tracked person (autocompletes)")
-    async def stance_list(self, interaction: Interaction, person: str) -> None:
+    async def stance_list(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
         store = self.bot.store
         found = await store.run(store.find_person, person)
         if found is None:
@@ -113,7 +113,7 @@ class Stances(commands.Cog):
 
     @stance.command(name="remove", description="Remove a stored or proposed position by id.")
     @app_commands.describe(position_id="The position's id, as /stance list shows it")
-    async def stance_remove(self, interaction: Interaction, position_id: str) -> None:
+    async def stance_remove(self, interaction: Interaction, position_id: app_commands.Range[str, 1, 100]) -> None:
         require_manage_server(interaction)
         store = self.bot.store
         if not await store.run(store.remove_position, position_id):
@@ -123,7 +123,12 @@ class Stances(commands.Cog):
 
     @person_group.command(name="add", description="Track a person, with aliases separated by commas.")
     @app_commands.describe(name="The person's full name", aliases="Other names, in any language, separated by commas")
-    async def person_add(self, interaction: Interaction, name: str, aliases: str = "") -> None:
+    async def person_add(
+        self,
+        interaction: Interaction,
+        name: app_commands.Range[str, 1, 100],
+        aliases: app_commands.Range[str, 0, 500] = "",
+    ) -> None:
         require_manage_server(interaction)
         name = name.strip()
         if not name:
@@ -135,7 +140,12 @@ class Stances(commands.Cog):
 
     @person_group.command(name="aliases", description="Add names a tracked person is known by.")
     @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")
-    async def person_aliases(self, interaction: Interaction, person: str, aliases: str) -> None:
+    async def person_aliases(
+        self,
+        interaction: Interaction,
+        person: app_commands.Range[str, 1, 100],
+        aliases: app_commands.Range[str, 0, 500],
+    ) -> None:
         require_manage_server(interaction)
         store = self.bot.store
         found = await store.run(store.find_person, person)

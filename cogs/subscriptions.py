@@ -89,7 +89,7 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(description="Stop one of this channel's subscriptions.")
     @app_commands.describe(subscription="One of this channel's subscriptions (autocompletes)")
-    async def unsubscribe(self, interaction: Interaction, subscription: str) -> None:
+    async def unsubscribe(self, interaction: Interaction, subscription: app_commands.Range[str, 1, 200]) -> None:
         require_manage_channels(interaction)
         kind, _, target = subscription.partition(":")
         store = self.bot.store

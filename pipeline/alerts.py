@@ -19,6 +19,13 @@ FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
 TOTAL_LIMIT = 6000
 MAX_CLASHES_PER_CARD = 6
+USERNAME_LIMIT = 32
+REVIEW_ROOM = len("Review") + len("Dismissed by ") + USERNAME_LIMIT
+
+
+def review_field(state: str, reviewer: str) -> tuple[str, str]:
+    """The field a review adds to an alert card, within the room the card keeps for it."""
+    return "Review", f"{state.title()} by {reviewer[:USERNAME_LIMIT]}"
 COLOURS = {"inconsistent": 0xD64541, "consistent": 0x2E8B57, "unrelated": 0x808080}
 
 
@@ -139,7 +146,8 @@ class AlertCard:
             f"{first.model} · profile {first.profile or 'neutral'} · prompts {first.prompt_version} · "
             "automated judgement, verify the sources"
         )
-        budget = TOTAL_LIMIT - len(title) - len(footer) - sum(len(name) for name, _ in raw)
+        # The moderator's Review field is added later: its room is kept now, so the card never passes 6,000.
+        budget = TOTAL_LIMIT - REVIEW_ROOM - len(title) - len(footer) - sum(len(name) for name, _ in raw)
         limit = min(FIELD_LIMIT, budget // len(raw))
         fields = [(name, clip(value, limit)) for name, value in raw]
         return cls(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, route_report, safe_url
+from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, review_field, route_report, safe_url
 from pipeline.process import ArticleReport
 from storage.records import Subscription, judgement_id
 from storage.store import Store
@@ -95,3 +95,15 @@ def test_a_long_or_odd_url_is_not_a_link() -> None:
     assert safe_url("https://exa mple.com/") is None
     assert safe_url("http://[::1") is None
     assert safe_url("https://example.com/a?b=c") == "https://example.com/a?b=c"
+
+
+def test_a_card_of_text_without_spaces_stays_within_discord_s_limit_after_its_review() -> None:
+    """Six clashes in unspaced text (as Chinese or Japanese is written) once made 5,996 characters, and the
+    Review field a Dismiss adds made it 6,024."""
+    unspaced = [
+        dataclasses.replace(clash(n=n), statement="漢" * 3000, position_claim="字" * 3000, reason="理" * 900)
+        for n in range(6)
+    ]
+    card = AlertCard.for_clashes(unspaced)
+    name, value = review_field("dismissed", "m" * 40)
+    assert size(card) + len(name) + len(value) <= TOTAL_LIMIT

@@ -241,6 +241,8 @@ def state(store: Store) -> Any:
         (Ask, "ask", {"question": "x" * 4000}, "Questions are limited to 500 characters."),
         (Ask, "ask", {"question": ""}, "Ask a question"),
         (Subscriptions, "subscribe", {"channel": SimpleNamespace(id=999)}, "Channel 999 is gone or hidden from me"),
+        (Stances, "stance_list", {"person": "N" * 2100}, "I know no person called"),
+        (Feeds, "feed_remove", {"url": "https://example.com/" + "a" * 2100}, "https://example.com/"),
     ],
     ids=[
         "unknown-person",
@@ -250,6 +252,8 @@ def state(store: Store) -> Any:
         "long-question",
         "empty-question",
         "gone-channel",
+        "long-person-repeated",
+        "long-url-repeated",
     ],
 )
 async def test_bad_input_gets_one_ephemeral_sentence_and_changes_nothing(
@@ -268,6 +272,7 @@ async def test_bad_input_gets_one_ephemeral_sentence_and_changes_nothing(
         await StancewatchTree.on_error(SimpleNamespace(), inter, error)  # type: ignore[arg-type]
     [reply] = inter.response.sent
     assert expected in (reply.content or "") and reply.kwargs["ephemeral"] is True
+    assert len(reply.content or "") <= 2000  # Discord's content limit, even when the refusal repeats the input
     assert "\n" not in (reply.content or "") and "Traceback" not in (reply.content or "")
     assert state(store) == before
 
