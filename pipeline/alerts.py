@@ -26,6 +26,8 @@ REVIEW_ROOM = len("Review") + len("Dismissed by ") + USERNAME_LIMIT
 def review_field(state: str, reviewer: str) -> tuple[str, str]:
     """The field a review adds to an alert card, within the room the card keeps for it."""
     return "Review", f"{state.title()} by {reviewer[:USERNAME_LIMIT]}"
+
+
 COLOURS = {"inconsistent": 0xD64541, "consistent": 0x2E8B57, "unrelated": 0x808080}
 
 

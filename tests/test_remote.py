@@ -19,6 +19,7 @@ from models.remote import PriorityGate, RemoteEngine, first_token_probabilities
 from pipeline.feeds import FeedItem
 from pipeline.process import ArticlePipeline
 from settings import ConfigError, Settings
+from storage.records import Question
 from storage.store import Store
 from tests.conftest import judge_for
 from tests.test_pipeline import GPU_ARTICLE
@@ -64,9 +65,15 @@ async def remote(server_url: str) -> AsyncIterator[RemoteEngine]:
 async def test_judge_through_the_server(remote: RemoteEngine) -> None:
     assert remote.info.model_name and "remote server" in remote.info.device
     judge = judge_for(remote, 0.5)
-    probs = await judge.probabilities("We must pause giant AI experiments.", "We bought 10,000 GPUs to train AI.")
-    assert set(probs) == {"consistent", "unrelated", "inconsistent"} and abs(sum(probs.values()) - 1) < 1e-6
+    method, probs = await judge.probabilities(
+        "We must pause giant AI experiments.", "We bought 10,000 GPUs to train AI."
+    )
+    assert method == "pair" and set(probs) == {"consistent", "unrelated", "inconsistent"}
+    assert abs(sum(probs.values()) - 1) < 1e-6
     assert len(set(round(p, 6) for p in probs.values())) > 1  # the model's logprobs, not a uniform fallback
+    question = Question("pause", "Should frontier AI development be paused?")
+    method, probs = await judge.probabilities("We must pause.", "We bought GPUs.", question=question, stance="favor")
+    assert method == "stance" and abs(sum(probs.values()) - 1) < 1e-6
     subtype, severity = await judge.describe_clash("We must pause AI.", "We bought GPUs for AI.")
     assert subtype.endswith(("contradiction", "inconsistency")) and severity in {"half flip", "full flop"}
 
