@@ -77,11 +77,16 @@ class ReviewButton(
         return cls(match["action"], int(match["outbox"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Acknowledge first, then record, then show: a review is never stored for a click Discord did not take.
+
+        If the final edit fails, the buttons stay and the moderator's next click records the same review again.
+        """
         if interaction.guild is None or not interaction.permissions.manage_messages:
             await interaction.response.send_message(
                 "Only moderators (Manage Messages) can review alerts.", ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
+        await interaction.response.defer()
         bot: StancewatchBot = interaction.client
         store = bot.store
         payload = await store.run(store.outbox_payload, self.outbox_id)
@@ -95,7 +100,7 @@ class ReviewButton(
         if embed is not None:
             name, value = review_field(state, interaction.user.name)
             embed.add_field(name=name, value=value, inline=False)
-        await interaction.response.edit_message(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
 
 
 def review_view(outbox_id: int) -> discord.ui.View:

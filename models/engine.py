@@ -136,6 +136,8 @@ class LLMEngine:
     def _work(self) -> None:
         while True:
             job = self._queue.get()
+            if job.seq < 0:  # the stop sentinel from close()
+                return
             if not job.future.set_running_or_notify_cancel():
                 continue
             self._current = job
@@ -261,6 +263,13 @@ class LLMEngine:
         return self.llama.detokenize(tokens[:max_tokens]).decode("utf-8", errors="ignore")
 
     def close(self) -> None:
+        """Stop the worker before freeing the model: freeing it under a running generation crashes the process."""
+        current = self._current
+        if current is not None:
+            current.cancelled.set()  # the generation stops at its next token
+        stop: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._queue.put(_Job(-1, -1, lambda: None, stop, threading.Event()))  # sorts before every job
+        self._worker.join()
         self.llama.close()
 
     async def aclose(self) -> None:

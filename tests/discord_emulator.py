@@ -54,6 +54,10 @@ class Emulator:
     messages: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     callbacks: list[Callback] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    """Edits of an interaction's original response (PATCH .../messages/@original), with their token."""
+    expired: set[int] = field(default_factory=set)
+    """Interactions whose reply Discord no longer accepts: 404 Unknown interaction (10062)."""
     commands: list[dict[str, Any]] = field(default_factory=list)
     identified: int = 0
     resumed: int = 0
@@ -159,15 +163,23 @@ class Emulator:
         data = {"id": registered["id"], "name": name, "type": 1, "options": options or []}
         return await self._interaction(2, data, channel)
 
-    async def press(self, message: dict[str, Any], custom_id: str) -> int:
-        return await self._interaction(
-            3, {"custom_id": custom_id, "component_type": 2}, int(message["channel_id"]), message
-        )
+    async def press(self, message: dict[str, Any], custom_id: str, *, expired: bool = False) -> int:
+        """Click a button; ``expired`` makes Discord refuse the bot's reply as too late (10062)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interaction(3, data, int(message["channel_id"]), message, expired=expired)
 
     async def _interaction(
-        self, kind: int, data: dict[str, Any], channel: int, message: dict[str, Any] | None = None
+        self,
+        kind: int,
+        data: dict[str, Any],
+        channel: int,
+        message: dict[str, Any] | None = None,
+        *,
+        expired: bool = False,
     ) -> int:
         interaction_id = next(self._ids)
+        if expired:
+            self.expired.add(interaction_id)
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
@@ -300,6 +312,8 @@ class Emulator:
     async def callback(self, request: web.Request) -> web.Response:
         body = await request.json()
         interaction_id = int(request.match_info["id"])
+        if interaction_id in self.expired:
+            return reply({"message": "Unknown interaction", "code": 10062}, status=404)
         self.callbacks.append(Callback(interaction_id, body["type"], body.get("data") or {}))
         return reply({"interaction": {"id": str(interaction_id), "type": body["type"]}})
 
@@ -310,7 +324,9 @@ class Emulator:
         return reply(message)
 
     async def edit_followup(self, request: web.Request) -> web.Response:
-        return reply(self._message(ALERTS, await request.json()))
+        message = self._message(ALERTS, await request.json())
+        self.edits.append({**message, "token": request.match_info["token"], "target": request.match_info["message"]})
+        return reply(message)
 
 
 @asynccontextmanager

@@ -106,6 +106,7 @@ async def test_the_whole_bot_against_the_emulator(
     assert [b["label"] for b in buttons] == ["Confirm", "Dismiss"]
 
     # The locked channel answered 403: its subscription is paused and says why.
+    await emu.wait_for(lambda: [s for s in bot.store.subscriptions(FORBIDDEN) if s.paused_reason])
     listing = await reply_text(emu, await emu.command("subscriptions", channel=FORBIDDEN))
     assert "paused: the bot may not post there" in listing
 
@@ -117,10 +118,16 @@ async def test_the_whole_bot_against_the_emulator(
     assert followup[0]["embeds"][0]["fields"][0]["name"] == "Sources"
 
     # A moderator confirms the alert with its button; the review is stored and shown.
+    # An expired click (Unknown interaction, 10062) records nothing: the bot acknowledges before it stores.
+    late = await emu.press(alert, buttons[1]["custom_id"], expired=True)
+    await asyncio.sleep(0.5)
+    assert not emu.replies(late) and not [j for j in bot.store.judgements("elon-musk") if j.review != "unreviewed"]
     pressed = await emu.press(alert, buttons[0]["custom_id"])
-    [update] = await emu.wait_for(lambda: emu.replies(pressed))
-    assert update.type == 7 and update.data["embeds"][0]["fields"][-1]["value"] == "Confirmed by moderator"
-    assert update.data["components"] == []
+    [ack] = await emu.wait_for(lambda: emu.replies(pressed))
+    assert ack.type == 6  # deferred update: acknowledged first
+    [edit] = await emu.wait_for(lambda: [e for e in emu.edits if e["token"] == f"token-{pressed}"])
+    assert edit["target"] == "@original" and edit["embeds"][0]["fields"][-1]["value"] == "Confirmed by moderator"
+    assert edit["components"] == []
     reviewed = [j for j in bot.store.judgements("elon-musk") if j.review == "confirmed"]
     assert reviewed and all(j.reviewed_by.startswith("moderator") for j in reviewed)
 

@@ -2,14 +2,17 @@
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
 from models.answer import strip_unknown_citations
-from models.engine import LLMEngine, Priority, _stop_when
+from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
 from models.extract import extract_statements, quote_in_article, sentence_with
 from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
 from models.summarize import chunks, summarize
+from models.weights import TINY_MODEL
+from settings import Settings
 from storage.records import Person
 from tests.conftest import judge_for
 
@@ -156,3 +159,16 @@ def test_a_fragment_claim_is_replaced_by_the_quotes_sentence() -> None:
         sentence_with("10,000 GPUs for a generative", article)
         == "Twitter bought 10,000 GPUs for a generative AI project."
     )
+
+
+async def test_closing_the_engine_during_a_generation_stops_it_first() -> None:
+    """Once, the bot's close() freed the model under a running generation and the process died (SIGSEGV)."""
+    engine = LLMEngine.load(Settings(model_path=Path(TINY_MODEL)))
+    messages = summary_messages("AI law", "The senate debated a bill on frontier AI. " * 40, "en")
+    task = asyncio.create_task(engine.chat(messages, max_tokens=400))
+    while engine._current is None:  # noqa: ASYNC110 - polls the worker thread's progress
+        await asyncio.sleep(0.01)
+    await engine.aclose()
+    with pytest.raises(LLMCancelled):
+        await task
+    assert not engine._worker.is_alive()
