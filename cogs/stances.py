@@ -6,6 +6,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Literal
 
+import discord
 from discord import app_commands
 from discord.ext import commands
 
@@ -22,7 +23,12 @@ def slug(text: str) -> str:
 
 class Stances(commands.Cog):
     stance = app_commands.Group(name="stance", description="Stored positions of tracked people")
-    person_group = app_commands.Group(name="person", description="Tracked people and their aliases")
+    person_group = app_commands.Group(
+        name="person",
+        description="Tracked people and their aliases",
+        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot

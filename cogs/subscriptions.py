@@ -25,7 +25,11 @@ class Subscriptions(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
 
+    # Discord hides these from members without Manage Channels (server admins can adjust it in Integrations);
+    # the check in code stays, since those defaults can be changed.
     @app_commands.command(description="Receive clash alerts or summaries in a channel.")
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
     @app_commands.describe(
         kind="What to follow: everything, a person, a question or a feed",
         target="A person or question id (autocompletes), or a feed URL; empty for everything",
@@ -88,6 +92,8 @@ class Subscriptions(commands.Cog):
         return choices(people + questions, current)
 
     @app_commands.command(description="Stop one of this channel's subscriptions.")
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
     @app_commands.describe(subscription="One of this channel's subscriptions (autocompletes)")
     async def unsubscribe(self, interaction: Interaction, subscription: app_commands.Range[str, 1, 200]) -> None:
         require_manage_channels(interaction)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
+
 from bot import EXTENSIONS, StancewatchBot
 from cogs.translator import KoreanTranslator
 from settings import Settings
@@ -40,4 +42,22 @@ async def test_every_command_is_translated_to_korean() -> None:
     for command in commands:
         check(await command.get_translated_payload(bot.tree, translator), f"/{command.name}", problems)
     assert problems == []
+    await bot.close()
+
+
+async def test_admin_only_commands_are_hidden_from_members_by_default() -> None:
+    """Discord hides a command from members who lack its default permissions; the code checks them as well."""
+    bot = StancewatchBot(Settings())
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+    commands = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}
+    manage_channels, manage_guild = discord.Permissions(manage_channels=True), discord.Permissions(manage_guild=True)
+    for name, permissions in (
+        ("subscribe", manage_channels),
+        ("unsubscribe", manage_channels),
+        ("person", manage_guild),
+    ):
+        assert int(commands[name]["default_member_permissions"]) == permissions.value, name
+        assert commands[name]["contexts"] == [0], name  # guild only
+    assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may list them
     await bot.close()
