@@ -6,23 +6,27 @@ python bot.py demo                   the whole pipeline offline against a sample
 python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
 python bot.py eval FILE [--limit N] [--split all|tune|heldout] [--tune]  score (or fit) the clash judge
 python bot.py stances import|export FILE
+python bot.py store copy --to URL|DIR  copy the whole store to PostgreSQL or to a data directory, verified
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
@@ -42,13 +46,14 @@ from pipeline.relevance import RelevanceConfig
 from pipeline.scan import run_scan
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
+from storage import open_store
+from storage.copy import copy_store
 from storage.durable import StorageError, atomic_write_text
 from storage.exchange import read_import, with_line
+from storage.interfaces import StanceStore
 from storage.records import RecordError
-from storage.store import Store
 
 log = logging.getLogger("stancewatch")
-SWEEP_SECONDS = 30
 EXTENSIONS = ("cogs.alerts", "cogs.subscriptions", "cogs.ask", "cogs.stances", "cogs.feeds", "cogs.status")
 
 
@@ -81,45 +86,44 @@ def _command_name(interaction: discord.Interaction[Any]) -> str:
     return interaction.command.qualified_name if interaction.command else "?"
 
 
-class StancewatchBot(commands.Bot):
-    store: Store
-    engine: LLM
-    pipeline: ArticlePipeline
-    watcher: FeedWatcher
+class StancewatchBot(commands.AutoShardedBot):
+    """The Discord layer: cogs over the store, the model and the feed watcher, which :func:`running_bot` builds."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, store: StanceStore, engine: LLM, session: aiohttp.ClientSession) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
             tree_cls=StancewatchTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shard_count,
+            # None (all shards here) is discord.py's own default, though its Options type says list[int]
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )
         self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.session = session
         self.started = datetime.now()
         self.scheduler = AsyncIOScheduler()
-
-    async def setup_hook(self) -> None:
-        self.store = await asyncio.to_thread(Store.open, self.settings.data_dir)
-        self.engine = await load_backend(self.settings)
-        judge = ClashJudge.for_engine(self.engine, self.settings)
-        relevance = RelevanceConfig.from_settings(self.settings)
-        self.pipeline = ArticlePipeline(self.engine, self.store, judge, relevance=relevance)
-        self.session = make_session(allow_private=self.settings.allow_private_feeds)
+        judge = ClashJudge.for_engine(engine, settings)
+        self.pipeline = ArticlePipeline(engine, store, judge, relevance=RelevanceConfig.from_settings(settings))
         self.watcher = FeedWatcher(
-            self.store,
+            store,
             self.pipeline,
-            self.session,
+            session,
             self._on_report,
-            allow_private=self.settings.allow_private_feeds,
-            policy=WatchPolicy.from_settings(self.settings),
+            allow_private=settings.allow_private_feeds,
+            policy=WatchPolicy.from_settings(settings),
             on_notice=self._on_notice,
         )
+
+    async def setup_hook(self) -> None:
         await self.watcher.start()
         # One sweeper: each feed carries its own jittered next-poll time, so polls spread over the interval.
         self.scheduler.add_job(
             self.watcher.poll_due,
             "interval",
-            seconds=SWEEP_SECONDS,
+            seconds=self.settings.feed_sweep_seconds,
             jitter=5,
             next_run_time=datetime.now(),
             max_instances=1,
@@ -150,15 +154,21 @@ class StancewatchBot(commands.Bot):
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if hasattr(self, "watcher"):
-            await self.watcher.stop()
-        if hasattr(self, "session"):
-            await self.session.close()
-        if hasattr(self, "store"):
-            await asyncio.to_thread(self.store.close)
-        if hasattr(self, "engine"):
-            await self.engine.aclose()
+        await self.watcher.stop()
         await super().close()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[StancewatchBot]:
+    """The bot with what it runs on (store, model, HTTP session), each closed after it, in reverse order."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = await asyncio.to_thread(open_store, settings.store_location)
+        stack.push_async_callback(asyncio.to_thread, store.close)
+        engine = await load_backend(settings)
+        stack.push_async_callback(engine.aclose)
+        session = await stack.enter_async_context(make_session(allow_private=settings.allow_private_feeds))
+        bot = await stack.enter_async_context(StancewatchBot(settings, store=store, engine=engine, session=session))
+        yield bot
 
 
 class RedactSecrets(logging.Filter):
@@ -207,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the loaded model's judge profile on the tune split, save it, then score the held-out split",
     )
     ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
+    store = sub.add_parser("store", help="copy the whole store to another backend (stop the bot first)")
+    store.add_argument("action", choices=["copy"])
+    store.add_argument("--to", required=True, help="a postgresql:// URL or a data directory; it must be empty")
     stances = sub.add_parser("stances", help="import or export the stance store as JSON")
     stances.add_argument("action", choices=["import", "export"])
     stances.add_argument("file", type=Path)
@@ -243,16 +256,28 @@ async def _tune(judge: ClashJudge, pairs: list[Pair], source: Path, where: Path)
 
 async def _scan(settings: Settings, source: str, stances: Path | None, as_json: bool) -> int:
     if stances is None:  # scan only reads: it may run beside the bot
-        store = await asyncio.to_thread(functools.partial(Store.open, settings.data_dir, read_only=True))
+        store = await asyncio.to_thread(functools.partial(open_store, settings.store_location, read_only=True))
         return await run_scan(settings, source, store, as_json=as_json)
     with tempfile.TemporaryDirectory(prefix="stancewatch-scan-") as tmp:
-        store = Store.open(Path(tmp), seed=False)
+        store = open_store(Path(tmp), seed=False)
         store.import_data(json.loads(await asyncio.to_thread(stances.read_text, encoding="utf-8")))
         return await run_scan(settings, source, store, as_json=as_json)
 
 
+def _copy_store(settings: Settings, to: str) -> int:
+    with (
+        contextlib.closing(open_store(settings.store_location, seed=False)) as source,
+        contextlib.closing(open_store(to, seed=False)) as target,
+    ):
+        counts = copy_store(source, target)
+        where = (source.describe(), target.describe())
+    listed = ", ".join(f"{n} {table}" for table, n in counts.items())
+    print(f"Copied {where[0]} to {where[1]} and verified every record: {listed}.")
+    return 0
+
+
 def _stances(settings: Settings, action: str, file: Path) -> int:
-    store = Store.open(settings.data_dir, read_only=action == "export")
+    store = open_store(settings.store_location, read_only=action == "export")
     try:
         if action == "export":
             store.export_file(file)
@@ -277,15 +302,13 @@ async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
             file=sys.stderr,
         )
         return 2
-    bot = StancewatchBot(settings)
-    if sync_only:
-        async with bot:
+    async with running_bot(settings) as bot:
+        if sync_only:
             await bot.login(settings.discord_token.value)
             synced = await bot.tree.sync()
             print(f"Registered {len(synced)} global commands.")
-        return 0
-    async with bot:
-        await bot.start(settings.discord_token.value)
+        else:
+            await bot.start(settings.discord_token.value)
     return 0
 
 
@@ -302,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_scan(settings, args.source, args.stances, args.json))
         if args.command == "eval":
             return asyncio.run(_eval(settings, args))
+        if args.command == "store":
+            return _copy_store(settings, args.to)
         return _stances(settings, args.action, args.file)
     except (ConfigError, RecordError, StorageError, ProfileError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)

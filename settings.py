@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from storage import is_database_url
 
 MIN_POLL_MINUTES = 2
 
@@ -35,6 +38,8 @@ class Settings:
     discord_token: Secret = Secret("")
     dev_guild_id: int | None = None
     data_dir: Path = Path("data")
+    database_url: Secret = Secret("")
+    """A PostgreSQL URL: the store for several bot processes; unset, the store is TinyDB files in ``data_dir``."""
     model_path: Path | None = None
     n_gpu_layers: int | None = None
     n_ctx: int = 4096
@@ -56,6 +61,17 @@ class Settings:
     llm_api_key: Secret = Secret("")
     llm_model: str = ""
     llm_concurrency: int = 4
+    shard_count: int | None = None
+    """Gateway shards in all (Discord requires sharding past 2,500 servers); unset, Discord recommends."""
+    shard_ids: tuple[int, ...] | None = None
+    """The shards this process runs (several processes split them); unset, all of them."""
+    feed_lease_seconds: int = 300
+    feed_sweep_seconds: int = 30
+
+    @property
+    def store_location(self) -> str | Path:
+        """Where the store is: the PostgreSQL URL when one is set, else the data directory."""
+        return self.database_url.value or self.data_dir
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -78,6 +94,7 @@ class Settings:
             discord_token=Secret(get("DISCORD_TOKEN") or ""),
             dev_guild_id=_int(get("DEV_GUILD_ID"), "DEV_GUILD_ID"),
             data_dir=Path(get("DATA_DIR") or cls.data_dir),
+            database_url=Secret(_database_url(get("DATABASE_URL"))),
             model_path=Path(model).expanduser() if model else None,
             n_gpu_layers=_int(get("N_GPU_LAYERS"), "N_GPU_LAYERS"),
             n_ctx=_int(get("N_CTX"), "N_CTX") or cls.n_ctx,
@@ -100,6 +117,9 @@ class Settings:
             llm_api_key=Secret(get("LLM_API_KEY") or ""),
             llm_model=get("LLM_MODEL") or "",
             llm_concurrency=_positive(get("LLM_CONCURRENCY"), "LLM_CONCURRENCY", cls.llm_concurrency),
+            **_shards(get("SHARD_COUNT"), get("SHARD_IDS")),
+            feed_lease_seconds=_positive(get("FEED_LEASE_SECONDS"), "FEED_LEASE_SECONDS", cls.feed_lease_seconds),
+            feed_sweep_seconds=_positive(get("FEED_SWEEP_SECONDS"), "FEED_SWEEP_SECONDS", cls.feed_sweep_seconds),
         )
 
 
@@ -113,6 +133,25 @@ def read_env_file(path: Path) -> dict[str, str]:
         key, _, value = line.partition("=")
         values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+def _database_url(raw: str | None) -> str:
+    if raw is not None and not is_database_url(raw):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset to keep the store in DATA_DIR).")
+    return raw or ""
+
+
+def _shards(count_raw: str | None, ids_raw: str | None) -> dict[str, Any]:
+    count = _positive(count_raw, "SHARD_COUNT", 0) or None
+    if ids_raw is None:
+        return {"shard_count": count, "shard_ids": None}
+    if count is None:
+        raise ConfigError("SHARD_IDS needs SHARD_COUNT: the shards of this process are out of how many in all?")
+    ids = tuple(_int(part.strip(), "SHARD_IDS") or 0 for part in ids_raw.split(",") if part.strip())
+    wrong = [i for i in ids if not 0 <= i < count]
+    if not ids or wrong or len(set(ids)) != len(ids):
+        raise ConfigError(f"SHARD_IDS must list different shards from 0 to {count - 1}, got {ids_raw!r}.")
+    return {"shard_count": count, "shard_ids": ids}
 
 
 def _int(raw: str | None, name: str) -> int | None:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 UNDELIVERABLE = -1
 FIRST_RETRY_S = 5.0
 MAX_RETRY_S = 300.0
+SWEEP_S = 30.0
 
 
 def embed_for(payload: dict[str, Any]) -> discord.Embed:
@@ -116,14 +117,27 @@ class Alerts(commands.Cog):
         self._sending = asyncio.Lock()
         self._retry_s = FIRST_RETRY_S
         self._retry: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None]
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReviewButton)
+        self._sweeper = asyncio.create_task(self._sweep(), name="outbox-sweep")
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReviewButton)
+        self._sweeper.cancel()
         if self._retry is not None:
             self._retry.cancel()
+
+    async def _sweep(self) -> None:
+        """Deliver what other processes queued for this one's guilds: woken by the store, or every sweep at worst."""
+        await self.bot.wait_until_ready()
+        while True:
+            await self.bot.store.wait_for_change(SWEEP_S)
+            try:
+                await self.deliver_pending()
+            except Exception:  # the next wake-up tries again; the sweep itself must not die
+                log.exception("Delivering queued messages failed")
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -142,7 +156,8 @@ class Alerts(commands.Cog):
         store = self.bot.store
         async with self._sending:
             held: set[int] = set()
-            for outbox_id, channel_id, payload in await store.run(store.pending):
+            shards = self.bot.settings.shard_count, self.bot.settings.shard_ids  # this process's guilds only
+            for outbox_id, channel_id, payload in await store.run(store.pending, *shards):
                 if channel_id in held:
                     continue  # an earlier message to this channel is still waiting: keep the order
                 message_id = await self._send(outbox_id, channel_id, payload)

@@ -11,7 +11,7 @@ from storage.records import Subscription, judgement_id
 
 if TYPE_CHECKING:
     from pipeline.process import ArticleReport
-    from storage.backend import StanceStore
+    from storage.interfaces import StanceStore
 
 # Discord's embed limits, kept here so every renderer cuts text the same way.
 TITLE_LIMIT = 256
@@ -218,15 +218,17 @@ def route_report(store: StanceStore, feed_url: str, report: ArticleReport) -> in
     message is queued exactly once. Returns the number of messages queued.
     """
     subs = store.subscriptions()
+    guild_of = {s.channel_id: s.guild_id for s in subs}
     queued = 0
-    for channel_id in sorted({s.channel_id for s in subs}):
+    for channel_id in sorted(guild_of):
         mine = [s for s in subs if s.channel_id == channel_id]
         wanted = [c for c in report.clashes if any(subscription_wants(s, feed_url=feed_url, clash=c) for s in mine)]
         by_person: dict[str, list[Clash]] = {}
         for clash in wanted:
             by_person.setdefault(clash.person_id, []).append(clash)
         for clashes in by_person.values():  # one alert a person an article, listing every clash
-            store.enqueue(channel_id, {"kind": "clash", "card": AlertCard.for_clashes(clashes).to_payload()})
+            card = AlertCard.for_clashes(clashes).to_payload()
+            store.enqueue(channel_id, {"kind": "clash", "card": card}, guild_of[channel_id])
             queued += 1
     if report.relevant and report.summary:
         for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
@@ -234,7 +236,8 @@ def route_report(store: StanceStore, feed_url: str, report: ArticleReport) -> in
                 s.language for s in subs if s.channel_id == channel_id and subscription_wants(s, feed_url=feed_url)
             )
             summary = report.translations.get(language) or _untranslated(report, language)
-            store.enqueue(channel_id, {"kind": "summary", "title": report.title, "url": report.url, "summary": summary})
+            payload = {"kind": "summary", "title": report.title, "url": report.url, "summary": summary}
+            store.enqueue(channel_id, payload, guild_of[channel_id])
             queued += 1
     return queued
 
@@ -249,7 +252,7 @@ def _untranslated(report: ArticleReport, language: str) -> str:
 def route_notice(store: StanceStore, feed_url: str, reason: str) -> int:
     """Tell every channel that follows a feed (directly or through "everything") that it was paused."""
     channels = {
-        s.channel_id
+        s.channel_id: s.guild_id
         for s in store.subscriptions()
         if not s.paused_reason and (s.target_kind == "all" or (s.target_kind == "feed" and s.target == feed_url))
     }
@@ -260,5 +263,5 @@ def route_notice(store: StanceStore, feed_url: str, reason: str) -> int:
         f"A moderator can restart it with /feed resume url:{feed_url}",
     }
     for channel_id in sorted(channels):
-        store.enqueue(channel_id, payload)
+        store.enqueue(channel_id, payload, channels[channel_id])
     return len(channels)

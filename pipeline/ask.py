@@ -14,7 +14,7 @@ from models.answer import answer
 from models.backend import LLM
 from models.judge import topic_words
 from pipeline.people import mentioned_people
-from storage.backend import StanceStore
+from storage.interfaces import StanceStore
 from storage.records import Judgement, Person, Position, Question, Statement
 
 MAX_EVIDENCE = 6

@@ -23,8 +23,8 @@ from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticlePipeline, ArticleReport
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import Settings
+from storage import open_store
 from storage.records import Feed
-from storage.store import Store
 
 ENGLISH_PAGE = """<!doctype html><html><head><title>Twitter buys thousands of GPUs for AI project</title></head>
 <body><nav>Home | Tech | Policy</nav><article><h1>Twitter buys thousands of GPUs for in-house AI project</h1>
@@ -129,7 +129,7 @@ def print_report(report: ArticleReport) -> None:
 async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="stancewatch-demo-") as tmp:
-        store = Store.open(data_dir or Path(tmp))
+        store = open_store(data_dir or Path(tmp))
         engine = await load_backend(settings)
         judge = ClashJudge.for_engine(engine, settings)
         print(f"Model: {engine.info.describe()}")

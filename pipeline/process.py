@@ -23,7 +23,7 @@ from pipeline.alerts import Clash, subscription_wants
 from pipeline.feeds import FeedItem
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
-from storage.backend import StanceStore
+from storage.interfaces import StanceStore
 from storage.records import Article, Judgement, Person, Position, Question, judgement_id
 from storage.records import Statement as StatementRecord
 

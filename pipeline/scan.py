@@ -14,7 +14,7 @@ from pipeline.feeds import FeedError, fetch, make_session, parse_feed
 from pipeline.process import ArticlePipeline
 from pipeline.watcher import article_text
 from settings import Settings
-from storage.backend import StanceStore
+from storage.interfaces import StanceStore
 
 
 async def read_source(source: str, settings: Settings) -> tuple[bytes, str, str]:

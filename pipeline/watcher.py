@@ -21,8 +21,11 @@ import email.utils
 import functools
 import hashlib
 import logging
+import os
 import random
 import re
+import secrets
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -37,17 +40,22 @@ from pipeline.encoding import decode_page
 from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
 from pipeline.process import ArticlePipeline, ArticleReport
 from settings import Settings
-from storage.backend import StanceStore
 from storage.durable import StorageError
+from storage.interfaces import StanceStore
 from storage.records import Feed
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 400
 MAX_AGE_CAP_S = 3600.0
 MAX_BACKOFF_S = 24 * 3600.0
+ADOPT_BATCH = 100
 
 ReportHandler = Callable[[FeedItem, ArticleReport], Awaitable[None]]
 NoticeHandler = Callable[[str, str], Awaitable[None]]
+
+
+class ItemTaken(Exception):
+    """Another process holds the item now (this one outlived its lease): its work here is dropped, not stored."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class WatchPolicy:
     initial_items: int = 0
     workers: int = 2
     max_concurrent_polls: int = 24  # more only makes bursts that delay the event loop (benchmarks/feeds.py)
+    lease_s: float = 300.0
+    """How long a process holds a feed it polls or an item it processes; another takes them over after that."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WatchPolicy:
@@ -69,6 +79,7 @@ class WatchPolicy:
             max_new_per_poll=settings.feed_max_new_per_poll,
             initial_items=settings.feed_initial_items,
             workers=settings.feed_workers,
+            lease_s=float(settings.feed_lease_seconds),
         )
 
 
@@ -136,8 +147,11 @@ class FeedWatcher:
         self.allow_private = allow_private
         self.policy = policy or WatchPolicy()
         self.last_poll = 0.0
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        """Who holds this process's feed leases (PostgreSQL), in a form an operator can trace to a process."""
         self._rng = rng or random.Random()
         self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
+        self._queued: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._announcing: set[asyncio.Task[None]] = set()
         self._polls = asyncio.Semaphore(self.policy.max_concurrent_polls)
@@ -148,9 +162,20 @@ class FeedWatcher:
 
     async def start(self) -> None:
         """Start the workers and requeue what a previous run accepted but did not finish."""
-        for row in await self.store.run(self.store.inbox):
-            self._queue.put_nowait(FeedItem(**row))
+        await self.adopt()
         self._ensure_workers()
+
+    async def adopt(self) -> int:
+        """Queue the accepted items nobody holds: a previous run's, or those of a process that died (PostgreSQL)."""
+        taken = await self.store.run(self.store.take_inbox, self.owner, self.policy.lease_s, ADOPT_BATCH)
+        fresh = [FeedItem(**row) for row in taken if row["identity"] not in self._queued]
+        for item in fresh:
+            self._enqueue(item)
+        return len(fresh)
+
+    def _enqueue(self, item: FeedItem) -> None:
+        self._queued.add(item.identity)
+        self._queue.put_nowait(item)
 
     def _ensure_workers(self) -> None:
         while len(self._workers) < self.policy.workers:
@@ -177,12 +202,16 @@ class FeedWatcher:
         while True:
             item = await self._queue.get()
             try:
-                await self._process(item)
+                if await self.store.run(self.store.take_item, item.identity, self.owner, self.policy.lease_s):
+                    await self._process(item)
+            except ItemTaken:
+                log.info("%s was taken over by another process while this one worked on it", item.url)
             except Exception:
                 log.exception("Processing %s failed; it is dropped from the queue", item.url)
                 await self.store.run(self.store.done, item.identity)
                 await self.store.commit()
             finally:
+                self._queued.discard(item.identity)
                 self._queue.task_done()
 
     async def _process(self, item: FeedItem) -> None:
@@ -204,16 +233,25 @@ class FeedWatcher:
             log.exception("Could not commit or announce %s; what was not written is redone after a restart", item.url)
 
     def _finish(self, item: FeedItem, report: ArticleReport) -> None:
+        """In the article's transaction: only the item's holder queues its messages (raising rolls it all back)."""
+        if not self.store.take_item(item.identity, self.owner, self.policy.lease_s):
+            raise ItemTaken(item.identity)
         route_report(self.store, item.feed_url, report)
         self.store.done(item.identity)
 
     # -- polling ---------------------------------------------------------------------
 
     async def poll_due(self, now: float | None = None) -> list[PollResult]:
-        """Poll every unpaused feed whose next poll time has come (the scheduler's sweep)."""
+        """Poll every unpaused feed whose next poll time has come and that no other process is polling.
+
+        Also takes over the queued items of a process that died (their leases ran out).
+        """
+        if await self.adopt():
+            self._ensure_workers()
         moment = time.time() if now is None else now
-        feeds = [f for f in await self.store.run(self.store.feeds) if not f.paused and f.next_poll <= moment]
-        return await self._poll_many(feeds)
+        return await self._poll_many(
+            await self.store.run(self.store.lease_feeds, self.owner, moment, self.policy.lease_s)
+        )
 
     async def poll_all(self) -> list[PollResult]:
         """Poll every unpaused feed now, whatever its schedule."""
@@ -280,7 +318,7 @@ class FeedWatcher:
         accepted = await self.store.run(self._accept, updated, items, first_fetch)
         await self.store.commit()
         for item in accepted:
-            self._queue.put_nowait(item)
+            self._enqueue(item)
         if accepted:
             self._ensure_workers()
         return PollResult(feed.url, new_items=len(accepted))
@@ -304,7 +342,9 @@ class FeedWatcher:
         if excess and not first_fetch:
             log.warning("%s: %d new items over the cap of %d recorded as seen, not posted", feed.url, excess, limit)
         self.store.mark_seen(k for _, keys in new for k in keys)
-        self.store.accept(dataclasses.asdict(item) for item in reversed(process))  # oldest first
+        self.store.accept(  # oldest first, held by this process while it works through them
+            (dataclasses.asdict(item) for item in reversed(process)), self.owner, self.policy.lease_s
+        )
         self.store.save_feed(feed)
         return list(reversed(process))
 

@@ -116,6 +116,24 @@ class ArticleArchive:
         self._months[month].judgements.put(updated)
         return updated
 
+    def everything(self) -> tuple[list[Article], list[Statement], list[Judgement]]:
+        parts = list(self._months.values())
+        return (
+            [a for p in parts for a in p.articles.all()],
+            [s for p in parts for s in p.statements.all()],
+            [j for p in parts for j in p.judgements.all()],
+        )
+
+    def restore(self, articles: list[Article], statements: list[Statement], judgements: list[Judgement]) -> None:
+        """File copied records by month: articles by when they were fetched, statements by their date."""
+        for article in articles:
+            self._open(month_of(article.fetched)).articles.put(article)
+            self._article_month[article.identity] = month_of(article.fetched)
+        for statement in statements:
+            self._open(month_of(statement.date)).statements.put(statement)
+            self._statements_of.setdefault(statement.person, {})[statement.id] = month_of(statement.date)
+        self.add_judgements(judgements)
+
     def prune_bodies(self, older_than_days: int) -> int:
         """Drop the text of articles fetched before the cutoff; returns how many lost their body."""
         cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - older_than_days * 86400))

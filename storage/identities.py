@@ -49,6 +49,10 @@ class IdentityLog:
             self._pending.setdefault(day, []).extend(fresh)
         return len(fresh)
 
+    def days(self) -> dict[str, list[str]]:
+        """Every identity kept, by the day it was first seen."""
+        return {day: list(ids) for day, ids in self._by_day.items()}
+
     def flush(self) -> None:
         self.journal.append([{"day": d, "ids": ids} for d, ids in self._pending.items()])
         self._pending.clear()

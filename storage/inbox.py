@@ -40,6 +40,9 @@ class Inbox:
         if self._items.pop(identity, None) is not None:
             self._pending.append({"done": identity})
 
+    def __contains__(self, identity: str) -> bool:
+        return identity in self._items
+
     def items(self) -> list[dict[str, Any]]:
         return list(self._items.values())
 

@@ -21,27 +21,26 @@ the last good copy to restore.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from tinydb import Query, TinyDB
+from tinydb.table import Document
 
 from storage.archive import ArticleArchive
-from storage.durable import DurableJSONStorage, StorageError, atomic_write_text
-from storage.exchange import EXPORT_FORMAT, dump_export
+from storage.durable import DurableJSONStorage, StorageError
 from storage.identities import IdentityLog
 from storage.inbox import Inbox
+from storage.interfaces import Snapshot
 from storage.lock import DataDirLock
 from storage.migrations import HOT_FILE, last_backup, migrate
+from storage.operations import StoreOperations, load_starter_pack, shard_of
 from storage.records import (
     Article,
     Feed,
@@ -52,7 +51,6 @@ from storage.records import (
     Question,
     RecordError,
     Review,
-    Stance,
     Statement,
     Subscription,
     from_dict,
@@ -67,11 +65,11 @@ COMMIT_LINGER_S = 0.005
 OUTBOX_KEEP_S = 7 * 86400
 LAST_GOOD = "last-good"
 LAST_GOOD_GENERATIONS = 3
-# The hot file is rewritten on every commit, so its size is bounded by design (the README states these limits).
-HOT_LIMITS = {"people": 2_000, "questions": 500, "positions": 20_000}
 
 
-class Store:
+class Store(StoreOperations):
+    """The default backend: TinyDB files in one data directory, for one bot process (a lock enforces it)."""
+
     def __init__(
         self, data_dir: Path, *, body_days: int = 90, identity_days: int = 365, read_only: bool = False
     ) -> None:
@@ -89,6 +87,8 @@ class Store:
             self._writer.release()
             raise
         self._lock = threading.RLock()
+        self._leases: dict[str, float] = {}
+        self._item_leases: dict[str, tuple[str, float]] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._next_flush: asyncio.Future[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
@@ -207,6 +207,61 @@ class Store:
         self._keep_last_good()
         self._writer.release()
 
+    def _atomic(self) -> threading.RLock:
+        return self._lock
+
+    def describe(self) -> str:
+        return f"TinyDB files in {self.data_dir}"
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """One process writes here, and it wakes its own workers directly: only the timeout is left to wait for."""
+        await asyncio.sleep(timeout)
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            articles, statements, judgements = self._archive.everything()
+            outbox = self._hot.table("outbox").all()
+            return {
+                "people": [to_dict(p) for p in self.people()],
+                "questions": [to_dict(q) for q in self.questions()],
+                "positions": [to_dict(p) for p in self.positions(status=None)],
+                "feeds": [to_dict(f) for f in self.feeds()],
+                "subscriptions": [to_dict(s) for s in self.subscriptions()],
+                "seen": [{"identity": i, "day": d} for d, ids in self._seen.days().items() for i in ids],
+                "inbox": self._inbox.items(),
+                "alerted": [{"id": i} for i in sorted(self._alerted)],
+                "outbox": [{"id": row.doc_id, "failure": "", "guild_id": 0, **row} for row in outbox],
+                "articles": [to_dict(a) for a in articles],
+                "statements": [to_dict(s) for s in statements],
+                "judgements": [to_dict(j) for j in judgements],
+            }
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Load a snapshot into this empty store (``store copy``); outbox ids are kept, review buttons name them."""
+        with self._lock:
+            self._people.put_many(from_dict(Person, r, "people") for r in snapshot["people"])
+            self._questions.put_many(from_dict(Question, r, "questions") for r in snapshot["questions"])
+            self._positions.put_many(from_dict(Position, r, "positions") for r in snapshot["positions"])
+            self._feeds.put_many(from_dict(Feed, r, "feeds") for r in snapshot["feeds"])
+            self._subs.put_many(from_dict(Subscription, r, "subscriptions") for r in snapshot["subscriptions"])
+            days: dict[str, list[str]] = {}
+            for row in snapshot["seen"]:
+                days.setdefault(row["day"], []).append(row["identity"])
+            for day, ids in sorted(days.items()):
+                self._seen.add(ids, day)
+            self._inbox.add(snapshot["inbox"])
+            self._hot.table("alerted").insert_multiple({"id": row["id"]} for row in snapshot["alerted"])
+            self._alerted.update(row["id"] for row in snapshot["alerted"])
+            outbox = self._hot.table("outbox")
+            for row in snapshot["outbox"]:
+                fields = {k: v for k, v in row.items() if k != "id" and (k != "failure" or v)}
+                outbox.insert(Document(fields, doc_id=row["id"]))
+            self._archive.restore(
+                [from_dict(Article, r, "articles") for r in snapshot["articles"]],
+                [from_dict(Statement, r, "statements") for r in snapshot["statements"]],
+                [from_dict(Judgement, r, "judgements") for r in snapshot["judgements"]],
+            )
+
     def prune(self) -> dict[str, int]:
         """Apply the retention: article bodies past ``body_days``, delivered outbox entries past a week."""
         with self._lock:
@@ -225,14 +280,6 @@ class Store:
 
     def person(self, person_id: str) -> Person | None:
         return self._people.get(person_id)
-
-    def find_person(self, name: str) -> Person | None:
-        """Find a person by id, canonical name or alias, ignoring case."""
-        wanted = name.strip().casefold()
-        for person in self._people.all():
-            if wanted == person.id or wanted in (n.casefold() for n in person.names()):
-                return person
-        return None
 
     def questions(self) -> list[Question]:
         return self._questions.all()
@@ -255,113 +302,17 @@ class Store:
         with self._lock:
             self._people.put(person)
 
-    def add_position(self, position: Position) -> None:
-        if self.person(position.person) is None:
-            raise RecordError(f"position {position.id}.person", f"unknown person {position.person!r}")
-        if self.question(position.question) is None:
-            raise RecordError(f"position {position.id}.question", f"unknown question {position.question!r}")
+    def _put_questions(self, questions: list[Question]) -> None:
         with self._lock:
-            self._positions.put(position)
+            self._questions.put_many(questions)
 
-    def confirm_position(self, position_id: str, stance: Stance, by: str) -> Position | None:
-        """Make a proposed position active with the stance a moderator gave; None when none is proposed."""
+    def _put_positions(self, positions: list[Position]) -> None:
         with self._lock:
-            current = self._positions.get(position_id)
-            if current is None or current.status != "proposed":
-                return None
-            confirmed = dataclasses.replace(
-                current, stance=stance, status="active", origin=f"{current.origin}; confirmed by {by}"
-            )
-            self._positions.put(confirmed)
-            return confirmed
+            self._positions.put_many(positions)
 
     def remove_position(self, position_id: str) -> bool:
         with self._lock:
             return self._positions.remove(position_id)
-
-    # -- import / export -------------------------------------------------------------
-
-    def import_data(self, data: Any) -> dict[str, int]:
-        """Validate every record first, then merge them all; a bad record changes nothing.
-
-        A person whose name or alias matches a stored person under another id is the
-        same person: the two are merged and the incoming positions follow.
-        """
-        if not isinstance(data, dict):
-            raise RecordError("file", "expected an object with people, questions and positions")
-        for section in ("people", "questions", "positions", "judgements"):
-            if not isinstance(data.get(section, []), list):
-                raise RecordError(section, f"must be a list of records, got {type(data[section]).__name__}")
-        people = [from_dict(Person, row, f"people[{i}]") for i, row in enumerate(data.get("people", []))]
-        questions = [from_dict(Question, row, f"questions[{i}]") for i, row in enumerate(data.get("questions", []))]
-        positions = [from_dict(Position, row, f"positions[{i}]") for i, row in enumerate(data.get("positions", []))]
-        judgements = [from_dict(Judgement, row, f"judgements[{i}]") for i, row in enumerate(data.get("judgements", []))]
-        for section, records in (("people", people), ("questions", questions), ("positions", positions)):
-            _refuse_duplicate_ids(section, [r.id for r in records])
-        for section, table, incoming in (
-            ("people", self._people, people),
-            ("questions", self._questions, questions),
-            ("positions", self._positions, positions),
-        ):
-            total = len(table) + sum(1 for r in incoming if r.id not in table)
-            if total > HOT_LIMITS[section]:
-                raise RecordError(section, f"would hold {total} records; the store keeps at most {HOT_LIMITS[section]}")
-        matches = {p.id: self._same_person(p) for p in people}
-        renamed = {incoming: match.id for incoming, match in matches.items() if match is not None}
-        positions = [dataclasses.replace(p, person=renamed.get(p.person, p.person)) for p in positions]
-        person_ids = set(self._people_ids()) | {renamed.get(p.id, p.id) for p in people}
-        question_ids = {q.id for q in self.questions()} | {q.id for q in questions}
-        for i, pos in enumerate(positions):
-            if pos.person not in person_ids:
-                raise RecordError(f"positions[{i}].person", f"unknown person {pos.person!r}")
-            if pos.question not in question_ids:
-                raise RecordError(f"positions[{i}].question", f"unknown question {pos.question!r}")
-        with self._lock:
-            for person in people:
-                self._people.put(self._merged_with_existing(person, renamed.get(person.id, person.id)))
-            self._questions.put_many(questions)
-            self._positions.put_many(positions)
-            self._archive.add_judgements(judgements)
-        return {"people": len(people), "questions": len(questions), "positions": len(positions)}
-
-    def _people_ids(self) -> list[str]:
-        return [p.id for p in self._people.all()]
-
-    def _same_person(self, incoming: Person) -> Person | None:
-        """A stored person with another id whose names overlap the incoming one's."""
-        if incoming.id in self._people:
-            return None
-        names = {n.casefold() for n in incoming.names()}
-        for person in self._people.all():
-            if names & {n.casefold() for n in person.names()}:
-                return person
-        return None
-
-    def _merged_with_existing(self, person: Person, target_id: str) -> Person:
-        """Merge an incoming person into the stored one it matches, keeping every alias."""
-        existing = self.person(target_id)
-        if existing is None:
-            return person
-        names = [*existing.aliases, *(n for n in person.names() if n != existing.name)]
-        return Person(
-            existing.id,
-            existing.name if target_id != person.id else person.name,
-            list(dict.fromkeys(n for n in names if n != existing.name)),
-            person.role or existing.role,
-            person.wikidata or existing.wikidata,
-        )
-
-    def export_data(self) -> dict[str, Any]:
-        return {
-            "format": EXPORT_FORMAT,
-            "people": [to_dict(p) for p in self.people()],
-            "questions": [to_dict(q) for q in self.questions()],
-            "positions": [to_dict(p) for p in self.positions(status=None)],
-            "judgements": [to_dict(j) for j in self.judgements()],
-        }
-
-    def export_file(self, path: Path) -> None:
-        atomic_write_text(path, dump_export(self.export_data()))
 
     # -- seen identities and the inbox ---------------------------------------------
 
@@ -373,14 +324,36 @@ class Store:
         with self._lock:
             self._seen.add(identities)
 
-    def accept(self, items: Iterable[dict[str, Any]]) -> None:
-        """Queue items for processing; they stay here until :meth:`done`, across restarts."""
+    def accept(self, items: Iterable[dict[str, Any]], owner: str = "", lease_s: float = 0.0) -> None:
+        """Queue items for processing, held by ``owner`` for ``lease_s``; kept until :meth:`done`, across restarts."""
         with self._lock:
+            items = list(items)
             self._inbox.add(items)
+            if owner:
+                self._item_leases.update((i["identity"], (owner, time.time() + lease_s)) for i in items)
+
+    def take_inbox(self, owner: str, lease_s: float, limit: int = 100) -> list[dict[str, Any]]:
+        """Queued items that nobody holds (leases live in memory: after a restart, all of them), oldest first."""
+        with self._lock:
+            now = time.time()
+            free = [i for i in self._inbox.items() if self._item_leases.get(i["identity"], ("", 0.0))[1] < now]
+            self._item_leases.update((i["identity"], (owner, now + lease_s)) for i in free[:limit])
+            return free[:limit]
+
+    def take_item(self, identity: str, owner: str, lease_s: float) -> bool:
+        """Hold a queued item for ``owner`` again; False when it is finished or someone else holds it."""
+        with self._lock:
+            now = time.time()
+            holder, until = self._item_leases.get(identity, ("", 0.0))
+            if identity not in self._inbox or (holder != owner and until >= now):
+                return False
+            self._item_leases[identity] = (owner, now + lease_s)
+            return True
 
     def done(self, identity: str) -> None:
         with self._lock:
             self._inbox.done(identity)
+            self._item_leases.pop(identity, None)
 
     def inbox(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -403,6 +376,10 @@ class Store:
 
     def judgements(self, person: str | None = None) -> list[Judgement]:
         return self._archive.judgements(person)
+
+    def _add_judgements(self, judgements: list[Judgement]) -> None:
+        with self._lock:
+            self._archive.add_judgements(judgements)
 
     def judgement(self, judgement_id: str) -> Judgement | None:
         return self._archive.judgement(judgement_id)
@@ -444,42 +421,57 @@ class Store:
         return self._feeds.get(url)
 
     def save_feed(self, feed: Feed) -> None:
+        """Store a feed's state; saving it after a poll also ends the poller's lease."""
         with self._lock:
             self._feeds.put(feed)
+            self._leases.pop(feed.url, None)
 
-    def move_feed(self, feed: Feed, new_url: str) -> Feed:
-        """Follow a permanent redirect: the feed and its subscriptions take the new URL, keeping their key."""
-        moved = dataclasses.replace(feed, url=new_url, key=feed.scope)
+    def _delete_feed(self, url: str) -> bool:
         with self._lock:
-            self._feeds.remove(feed.url)
-            self._feeds.put(moved)
-            for sub in self.subscriptions():
-                if sub.target_kind == "feed" and sub.target == feed.url:
-                    self._subs.remove(sub.key())
-                    self._subs.put(dataclasses.replace(sub, target=new_url))
-        return moved
-
-    def remove_feed(self, url: str) -> bool:
-        """Stop watching a feed; subscriptions that followed only this feed go with it."""
-        with self._lock:
-            for sub in self.subscriptions():
-                if sub.target_kind == "feed" and sub.target == url:
-                    self._subs.remove(sub.key())
             return self._feeds.remove(url)
+
+    def lease_feeds(self, owner: str, now: float, lease_s: float, limit: int = 1000) -> list[Feed]:
+        """The due feeds not already being polled, soonest first, held for ``lease_s`` or until saved.
+
+        Leases live in memory: the data directory's lock makes this process the only poller, and a
+        restart forgets them with the process that held them.
+        """
+        with self._lock:
+            clock = time.time()
+            due = sorted(
+                (
+                    f
+                    for f in self._feeds.all()
+                    if not f.paused and f.next_poll <= now and self._leases.get(f.url, 0.0) < clock
+                ),
+                key=lambda f: f.next_poll,
+            )[:limit]
+            self._leases.update((f.url, clock + lease_s) for f in due)
+            return due
 
     # -- outbox ----------------------------------------------------------------------
 
-    def enqueue(self, channel_id: int, payload: dict[str, Any]) -> int:
+    def enqueue(self, channel_id: int, payload: dict[str, Any], guild_id: int = 0) -> int:
         """Write a message to the outbox before it is sent; returns its outbox id."""
         with self._lock:
             return self._hot.table("outbox").insert(
-                {"channel_id": channel_id, "payload": payload, "message_id": 0, "queued": time.time()}
+                {
+                    "channel_id": channel_id,
+                    "guild_id": guild_id,
+                    "payload": payload,
+                    "message_id": 0,
+                    "queued": time.time(),
+                }
             )
 
-    def pending(self) -> list[tuple[int, int, dict[str, Any]]]:
-        """Undelivered messages in the order they were queued."""
-        rows = self._hot.table("outbox").search(Query().message_id == 0)
-        return [(row.doc_id, row["channel_id"], row["payload"]) for row in sorted(rows, key=lambda r: r.doc_id)]
+    def pending(
+        self, shard_count: int | None = None, shard_ids: Collection[int] | None = None
+    ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Undelivered messages in the order they were queued; with shards, only those of their guilds."""
+        rows = sorted(self._hot.table("outbox").search(Query().message_id == 0), key=lambda r: r.doc_id)
+        if shard_count and shard_ids is not None:
+            rows = [r for r in rows if shard_of(r.get("guild_id", 0), shard_count) in shard_ids]
+        return [(row.doc_id, row["channel_id"], row["payload"]) for row in rows]
 
     def mark_delivered(self, outbox_id: int, message_id: int) -> None:
         with self._lock:
@@ -493,17 +485,6 @@ class Store:
     def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
         row = self._hot.table("outbox").get(doc_id=outbox_id)
         return dict(row["payload"]) if isinstance(row, dict) else None
-
-
-def _refuse_duplicate_ids(section: str, ids: list[str]) -> None:
-    """Two records with one id in one file: the second would silently replace the first."""
-    first: dict[str, int] = {}
-    for index, record_id in enumerate(ids):
-        if record_id in first:
-            raise RecordError(
-                f"{section}[{index}].id", f"{record_id!r} is already the id of {section}[{first[record_id]}]"
-            )
-        first[record_id] = index
 
 
 def _id(record: Question | Position) -> str:
@@ -534,9 +515,3 @@ def _restore_hint(data_dir: Path) -> str:
         return f"The last good copy of {HOT_FILE} is {good} (from {stamp})."
     backup = last_backup(data_dir)
     return f"The last backup is {backup}." if backup else "There is no backup to restore."
-
-
-def load_starter_pack() -> Any:
-    """The curated starter stances shipped with the project."""
-    text = resources.files("storage").joinpath("starter_stances.json").read_text(encoding="utf-8")
-    return json.loads(text)

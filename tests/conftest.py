@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from models.judge import ClashJudge
 from models.weights import DEFAULT_MODEL, TINY_MODEL
 from settings import Settings
 from storage.store import Store
+from tests.postgres import fresh_database, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -50,6 +52,20 @@ def judge_for(engine: LLM, alert_threshold: float | None = None) -> ClashJudge:
     return ClashJudge.for_engine(engine, Settings(alert_threshold=alert_threshold))
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server: TEST_DATABASE_URL's, or a throwaway one (never a skip)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(postgres: str) -> Iterator[str]:
+    """An empty database of this test's own."""
+    with fresh_database(postgres) as url:
+        yield url
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path / "data")
@@ -64,6 +80,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str = ""
     """When set, the route sends this ETag and answers 304 to a matching If-None-Match."""
+    delay: float = 0.0
+    """Seconds the server takes to answer: a poll in flight, for a process to die in."""
 
 
 @dataclass
@@ -74,6 +92,8 @@ class FeedServer:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
+    times: dict[str, list[float]] = field(default_factory=dict)
+    """When (``time.time()``) each path was requested."""
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -87,13 +107,14 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     async def handle(request: web.Request) -> web.StreamResponse:
         server.hits[request.path] = server.hits.get(request.path, 0) + 1
         server.requests.append((request.path, dict(request.headers)))
+        server.times.setdefault(request.path, []).append(time.time())
         route = server.routes.get(request.path)
         if route is None:
             raise web.HTTPNotFound()
         server.in_flight += 1
         server.most_in_flight = max(server.most_in_flight, server.in_flight)
         try:
-            await asyncio.sleep(0.01)  # long enough for concurrent requests to overlap
+            await asyncio.sleep(route.delay or 0.01)  # long enough for concurrent requests to overlap
             if route.status == 0:  # a server that never answers in time
                 await asyncio.sleep(60)
             if route.etag and request.headers.get("If-None-Match") == route.etag:

@@ -60,6 +60,12 @@ class Emulator:
     """Interactions whose reply Discord no longer accepts: 404 Unknown interaction (10062)."""
     commands: list[dict[str, Any]] = field(default_factory=list)
     identified: int = 0
+    shards: list[tuple[int, int]] = field(default_factory=list)
+    """The (shard id, shard count) of every IDENTIFY, in order."""
+    guilds: dict[int, list[tuple[int, str]]] = field(
+        default_factory=lambda: {GUILD_ID: [(ALERTS, "alerts"), (FORBIDDEN, "locked")]}
+    )
+    """Each guild's text channels; a guild's events go to the shard Discord's formula assigns it."""
     resumed: int = 0
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -82,9 +88,22 @@ class Emulator:
                 await ws.send_str(json.dumps({"op": 11}))
             elif payload["op"] == 2:
                 self.identified += 1
+                shard_id, shard_count = payload["d"].get("shard") or [0, 1]
+                self.shards.append((shard_id, shard_count))
+                mine = [g for g in self.guilds if (g >> 22) % shard_count == shard_id]
+                if GUILD_ID not in mine:  # another shard: its own READY and guilds, outside the replayed history
+                    await ws.send_str(
+                        json.dumps({"op": 0, "t": "READY", "s": 1, "d": self._ready(shard_id, shard_count, mine)})
+                    )
+                    for number, guild in enumerate(mine, start=2):
+                        await ws.send_str(
+                            json.dumps({"op": 0, "t": "GUILD_CREATE", "s": number, "d": self._guild(guild)})
+                        )
+                    continue
                 self.ws = ws
-                await self._dispatch("READY", self._ready())
-                await self._dispatch("GUILD_CREATE", self._guild())
+                await self._dispatch("READY", self._ready(shard_id, shard_count, mine))
+                for guild in mine:
+                    await self._dispatch("GUILD_CREATE", self._guild(guild))
                 self.connected.set()
             elif payload["op"] == 6:
                 self.resumed += 1
@@ -113,32 +132,32 @@ class Emulator:
         if ws is not None:
             await ws.close(code=4000, message=b"emulated drop")
 
-    def _ready(self) -> dict[str, Any]:
+    def _ready(self, shard_id: int, shard_count: int, guilds: list[int]) -> dict[str, Any]:
         return {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "session_id": self.session_id,
             "resume_gateway_url": f"{self.base.replace('http', 'ws')}/gateway",
             "application": {"id": str(APP_ID), "flags": 0},
-            "shard": [0, 1],
+            "shard": [shard_id, shard_count],
         }
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild(self, guild_id: int) -> dict[str, Any]:
         channels = [
             {
                 "id": str(cid),
                 "type": 0,
                 "name": name,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "position": i,
                 "permission_overwrites": [],
             }
-            for i, (cid, name) in enumerate([(ALERTS, "alerts"), (FORBIDDEN, "locked")])
+            for i, (cid, name) in enumerate(self.guilds[guild_id])
         ]
-        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0}
+        everyone = {"id": str(guild_id), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0}
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "Newsroom",
             "owner_id": str(MODERATOR),
             "roles": [{**everyone, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
@@ -275,10 +294,11 @@ class Emulator:
         return reply(self.commands)
 
     def _message(self, channel: int, body: dict[str, Any]) -> dict[str, Any]:
+        guild = next((g for g, channels in self.guilds.items() if channel in {c for c, _ in channels}), GUILD_ID)
         return {
             "id": str(next(self._ids)),
             "channel_id": str(channel),
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild),
             "author": BOT_USER,
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],

@@ -250,3 +250,33 @@ async def test_a_bad_import_file_is_one_sentence(tmp_path: Path, damage: str) ->
 async def test_a_directory_as_the_import_file_is_one_sentence(tmp_path: Path) -> None:
     code, _, err = await run_cli("stances", "import", str(tmp_path), env={"DATA_DIR": str(tmp_path / "data")})
     assert code == 2 and "cannot be read" in err and err.count("\n") == 1, err
+
+
+async def test_store_copy_round_trips_through_postgresql_and_verifies(tmp_path: Path, database_url: str) -> None:
+    source = {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": ""}
+    code, _, err = await run_cli("stances", "import", str(ROOT / "storage" / "starter_stances.json"), env=source)
+    assert code == 0, err
+    code, out, err = await run_cli("store", "copy", "--to", database_url, env=source)
+    assert code == 0, err
+    assert out.startswith("Copied TinyDB files in") and "verified every record" in out and "people" in out
+    code, _, err = await run_cli("store", "copy", "--to", database_url, env=source)
+    assert code == 2 and "already holds records" in err and len(err.strip().splitlines()) == 1
+    back = tmp_path / "back"
+    code, out, err = await run_cli("store", "copy", "--to", str(back), env={"DATABASE_URL": database_url})
+    assert code == 0 and out.startswith("Copied PostgreSQL database"), err
+    exported = []
+    for env in (source, {"DATA_DIR": str(back), "DATABASE_URL": ""}, {"DATABASE_URL": database_url}):
+        target = tmp_path / f"export-{len(exported)}.json"
+        code, _, err = await run_cli("stances", "export", str(target), env=env)
+        assert code == 0, err
+        data = json.loads(target.read_text(encoding="utf-8"))
+        exported.append({k: sorted(map(json.dumps, v)) if isinstance(v, list) else v for k, v in data.items()})
+    assert exported[0] == exported[1] == exported[2]
+
+
+async def test_a_wrong_database_url_is_one_sentence() -> None:
+    code, _, err = await run_cli("stances", "export", "/dev/null", env={"DATABASE_URL": "mysql://x@127.0.0.1/db"})
+    assert code == 2 and "DATABASE_URL must be a postgresql:// URL" in err and len(err.strip().splitlines()) == 1
+    env = {"DATABASE_URL": "postgresql://bot:secret@127.0.0.1:1/none"}
+    code, _, err = await run_cli("stances", "export", "/dev/null", env=env)
+    assert code == 2 and "Cannot connect to PostgreSQL database none on 127.0.0.1:1" in err and "secret" not in err

@@ -17,7 +17,7 @@ import discord
 import pytest
 import yarl
 
-from bot import StancewatchBot
+from bot import StancewatchBot, running_bot
 from models.weights import TINY_MODEL
 from pipeline.demo import ENGLISH_PAGE, ITEMS
 from pipeline.feeds import html_to_text
@@ -48,13 +48,13 @@ async def bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[StancewatchBo
         alert_threshold=0.0,
         model_path=Path(TINY_MODEL),
     )
-    running = StancewatchBot(settings)
-    task = asyncio.create_task(running.start(settings.discord_token.value))
-    await asyncio.wait_for(emulator.connected.wait(), 60)
-    await asyncio.wait_for(running.wait_until_ready(), 30)
-    yield running
-    await running.close()
-    await asyncio.wait_for(task, 30)
+    async with running_bot(settings) as running:
+        task = asyncio.create_task(running.start(settings.discord_token.value))
+        await asyncio.wait_for(emulator.connected.wait(), 60)
+        await asyncio.wait_for(running.wait_until_ready(), 30)
+        yield running
+        await running.close()
+        await asyncio.wait_for(task, 30)
 
 
 def clash_alerts(emu: Emulator) -> list[dict[str, Any]]:

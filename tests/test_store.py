@@ -28,7 +28,8 @@ from storage.records import (
     from_dict,
     judgement_id,
 )
-from storage.store import HOT_LIMITS, Store, load_starter_pack
+from storage.operations import HOT_LIMITS, load_starter_pack
+from storage.store import Store
 
 POSITION = {
     "id": "p", "person": "elon-musk", "question": "pause-frontier-ai", "stance": "favor", "claim": "c",

@@ -1,0 +1,125 @@
+"""What only the PostgreSQL backend promises: migrations, rollback, and several processes sharing the work."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from storage import open_store
+from storage.durable import StorageError
+from storage.postgres import PostgresStore, describe_url, migrations
+from storage.records import Article, Feed
+
+
+def test_migrations_are_applied_once_and_recorded(database_url: str) -> None:
+    first = PostgresStore.open(database_url)
+    first.close()
+    again = PostgresStore.open(database_url)
+    try:
+        assert again.schema_versions() == [v for v, _, _ in migrations()]
+        assert again.people()
+    finally:
+        again.close()
+
+
+def test_a_database_migrated_by_a_newer_release_is_refused(database_url: str) -> None:
+    PostgresStore.open(database_url).close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
+    with pytest.raises(StorageError, match="newer Stancewatch"):
+        PostgresStore(database_url)
+
+
+def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:
+    url = "postgresql://bot:hunter2@127.0.0.1:1/stancewatch"
+    with pytest.raises(StorageError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert message.startswith("Cannot connect to PostgreSQL database stancewatch on 127.0.0.1:1")
+    assert "hunter2" not in message and "\n" not in message
+    assert "hunter2" not in describe_url(url)
+
+
+async def test_a_unit_of_work_that_fails_leaves_nothing(database_url: str) -> None:
+    store = PostgresStore.open(database_url, seed=False)
+    try:
+
+        def half_done() -> None:
+            store.record_article(Article("id-1", "https://n.example/1"), [])
+            store.claim_alert("p:s")
+            store.enqueue(1, {"content": "alert"})
+            raise RuntimeError("the process failed between two writes")
+
+        with pytest.raises(RuntimeError):
+            await store.run(half_done)
+        assert store.article("id-1") is None and store.pending() == [] and store.claim_alert("p:s")
+    finally:
+        store.close()
+
+
+def test_two_processes_starting_together_seed_the_starter_pack_once(database_url: str) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        stores = list(pool.map(lambda _: PostgresStore.open(database_url), range(2)))
+    try:
+        people = stores[0].people()
+        assert people and len({p.id for p in people}) == len(people) == len(stores[1].people())
+    finally:
+        for store in stores:
+            store.close()
+
+
+def _lease_all(url: str, owner: str, start: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """One process: lease feeds in small batches until none is left, reporting every one it took."""
+    store = PostgresStore(url, workers=1)
+    start.wait()
+    taken: list[str] = []
+    while batch := store.lease_feeds(owner, now=1e12, lease_s=600, limit=7):
+        taken.extend(f.url for f in batch)
+    out.put(taken)
+    store.close()
+
+
+def test_three_processes_never_lease_one_feed_twice(database_url: str) -> None:
+    store = PostgresStore.open(database_url, seed=False)
+    urls = {f"https://feed{i}.example/rss" for i in range(600)}
+    for url in urls:
+        store.save_feed(Feed(url=url))
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(3), context.Queue()
+    workers = [context.Process(target=_lease_all, args=(database_url, f"p{i}", start, out)) for i in range(3)]
+    for worker in workers:
+        worker.start()
+    taken = [out.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    store.close()
+    every = [url for part in taken for url in part]
+    assert sorted(every) == sorted(urls)  # each feed exactly once, none lost
+    assert all(part for part in taken), "one process took every feed: the test proved nothing about sharing"
+
+
+def test_a_transaction_sees_its_own_writes_and_others_see_them_only_after_commit(database_url: str) -> None:
+    writer = PostgresStore.open(database_url, seed=False)
+    reader = PostgresStore(database_url)
+    written, checked = threading.Event(), threading.Event()
+    seen_inside: list[bool] = []
+
+    def write() -> None:
+        writer.claim_alert("p:1")
+        seen_inside.append(not writer.claim_alert("p:1"))
+        written.set()
+        checked.wait(10)
+
+    thread = threading.Thread(target=lambda: writer._transaction(write))
+    thread.start()
+    written.wait(10)
+    assert reader._one("SELECT count(*) FROM alerted") == (0,)  # not committed yet
+    checked.set()
+    thread.join(10)
+    assert seen_inside == [True] and reader._one("SELECT count(*) FROM alerted") == (1,)
+    writer.close()
+    reader.close()

@@ -1,0 +1,321 @@
+"""One contract, two backends: every test here runs unchanged on TinyDB files and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage import open_store
+from storage.interfaces import StanceStore
+from storage.operations import HOT_LIMITS
+from storage.records import Article, Feed, Judgement, Position, RecordError, Statement, Subscription
+
+Location = str | Path
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    if request.param == "tinydb":
+        return tmp_path / "data"
+    return str(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+def seeded(location: Location) -> Iterator[StanceStore]:
+    opened = open_store(location)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def empty(location: Location) -> Iterator[StanceStore]:
+    opened = open_store(location, seed=False)
+    yield opened
+    opened.close()
+
+
+def reopened(store: StanceStore, location: Location) -> StanceStore:
+    """The same store after a restart: what a commit made durable, and nothing else."""
+    store.close()
+    return open_store(location)
+
+
+def position(pid: str, person: str = "elon-musk", **changes: object) -> Position:
+    base = Position(
+        pid, person, "pause-frontier-ai", "favor", "Signed the pause letter.", "https://example.org/a", "2023-03-29"
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def judgement(pos: str, statement: str, judged_at: str, person: str = "elon-musk") -> Judgement:
+    return Judgement(pos, person, statement, "inconsistent", 0.9, "flip", judged_at=judged_at)
+
+
+# -- stances ------------------------------------------------------------------------------
+
+
+def test_a_new_store_holds_the_starter_pack_and_finds_people_by_any_name(seeded: StanceStore) -> None:
+    musk = seeded.find_person("  ELON musk ")
+    assert musk is not None and musk.id == "elon-musk"
+    assert seeded.find_person(musk.aliases[0]) == musk if musk.aliases else True
+    assert seeded.find_person("nobody at all") is None
+    assert seeded.question("pause-frontier-ai") is not None
+    assert {p.person for p in seeded.positions()} >= {"elon-musk"}
+
+
+def test_positions_are_validated_confirmed_and_removed(seeded: StanceStore) -> None:
+    with pytest.raises(RecordError, match="unknown person"):
+        seeded.add_position(position("p1", person="ghost"))
+    with pytest.raises(RecordError, match="unknown question"):
+        seeded.add_position(position("p1", question="no-such-question"))
+    seeded.add_position(position("p1", status="proposed", stance="mixed"))
+    assert seeded.position("p1") is not None and "p1" not in {p.id for p in seeded.positions("elon-musk")}
+    assert [p.id for p in seeded.positions("elon-musk", status="proposed")] == ["p1"]
+    confirmed = seeded.confirm_position("p1", "against", "mod#1")
+    assert confirmed is not None and confirmed.status == "active" and confirmed.stance == "against"
+    assert "confirmed by mod#1" in confirmed.origin
+    assert seeded.confirm_position("p1", "favor", "mod#2") is None  # only a proposal can be confirmed
+    assert seeded.remove_position("p1") and not seeded.remove_position("p1")
+    assert seeded.position("p1") is None
+
+
+def test_an_import_merges_a_person_known_by_another_id(seeded: StanceStore) -> None:
+    counts = seeded.import_data(
+        {
+            "people": [{"id": "musk2", "name": "Musk", "aliases": ["Elon Musk", "일론 머스크", "E. Musk"]}],
+            "positions": [dataclasses.asdict(position("imported-1", person="musk2"))],
+        }
+    )
+    assert counts == {"people": 1, "questions": 0, "positions": 1}
+    assert seeded.person("musk2") is None
+    musk = seeded.person("elon-musk")
+    assert musk is not None and musk.name == "Elon Musk" and {"일론 머스크", "Musk", "E. Musk"} <= set(musk.aliases)
+    stored = seeded.position("imported-1")
+    assert stored is not None and stored.person == "elon-musk"
+
+
+def test_a_bad_import_changes_nothing(seeded: StanceStore) -> None:
+    before = seeded.export_data()
+    bad = {
+        "people": [{"id": "new-person", "name": "New Person"}],
+        "positions": [dataclasses.asdict(position("ok")), {**dataclasses.asdict(position("bad")), "date": "soon"}],
+    }
+    with pytest.raises(RecordError, match=r"positions\[1\]\.date"):
+        seeded.import_data(bad)
+    with pytest.raises(RecordError, match="already the id"):
+        seeded.import_data({"people": [{"id": "x", "name": "X"}, {"id": "x", "name": "Y"}]})
+    too_many = [{"id": f"p{i}", "name": f"Person {i}"} for i in range(HOT_LIMITS["people"] + 1)]
+    with pytest.raises(RecordError, match="at most"):
+        seeded.import_data({"people": too_many})
+    assert seeded.export_data() == before
+
+
+# -- feeds, identities, inbox -------------------------------------------------------------
+
+
+def test_feeds_move_and_leave_with_their_subscriptions(seeded: StanceStore) -> None:
+    seeded.save_feed(Feed(url="https://old.example/feed", key="https://old.example/feed"))
+    seeded.add_subscription(Subscription(1, 9, "feed", "https://old.example/feed"))
+    seeded.add_subscription(Subscription(1, 9, "all"))
+    moved = seeded.move_feed(seeded.feed("https://old.example/feed") or Feed(url=""), "https://new.example/feed")
+    assert moved.key == "https://old.example/feed" and seeded.feed("https://old.example/feed") is None
+    assert [f.url for f in seeded.feeds()] == ["https://new.example/feed"]
+    assert {s.target for s in seeded.subscriptions(1)} == {"", "https://new.example/feed"}
+    assert seeded.remove_feed("https://new.example/feed") and not seeded.remove_feed("https://new.example/feed")
+    assert [s.target_kind for s in seeded.subscriptions(1)] == ["all"]
+
+
+def test_a_leased_feed_is_not_leased_again_until_saved_or_expired(empty: StanceStore) -> None:
+    for i, next_poll in enumerate([30.0, 10.0, 20.0, 999.0]):
+        empty.save_feed(Feed(url=f"https://f{i}.example/rss", next_poll=next_poll))
+    empty.save_feed(Feed(url="https://paused.example/rss", paused=True))
+    taken = empty.lease_feeds("a", now=100.0, lease_s=60)
+    assert [f.url for f in taken] == ["https://f1.example/rss", "https://f2.example/rss", "https://f0.example/rss"]
+    assert empty.lease_feeds("b", now=100.0, lease_s=60) == []
+    empty.save_feed(dataclasses.replace(taken[0], next_poll=50.0))  # polled: the lease ends with the save
+    assert [f.url for f in empty.lease_feeds("b", now=100.0, lease_s=60)] == ["https://f1.example/rss"]
+    assert [f.url for f in empty.lease_feeds("c", now=100.0, lease_s=0.01, limit=1)] == []
+
+
+async def test_an_expired_lease_is_taken_over(empty: StanceStore) -> None:
+    empty.save_feed(Feed(url="https://f.example/rss"))
+    assert len(empty.lease_feeds("dead", now=1.0, lease_s=0.2)) == 1
+    assert empty.lease_feeds("alive", now=1.0, lease_s=60) == []
+    await asyncio.sleep(0.5)
+    assert [f.url for f in empty.lease_feeds("alive", now=1.0, lease_s=60)] == ["https://f.example/rss"]
+
+
+def test_identities_and_the_inbox_survive_a_restart(empty: StanceStore, location: Location) -> None:
+    empty.mark_seen(["a", "b", "a"])
+    empty.accept([{"identity": "a", "title": "first"}, {"identity": "b", "title": "second"}])
+    empty.accept([{"identity": "c", "title": "third"}])
+    empty.done("b")
+    empty.done("never-accepted")
+    empty.flush()
+    again = reopened(empty, location)
+    try:
+        assert again.seen("a") and again.seen("b") and not again.seen("z")
+        assert [i["title"] for i in again.inbox()] == ["first", "third"]
+    finally:
+        again.close()
+
+
+def test_a_queued_item_is_held_by_one_process_until_done(empty: StanceStore) -> None:
+    empty.accept([{"identity": "a"}, {"identity": "b"}], "p1", 60)
+    empty.accept([{"identity": "c"}])  # nobody's: free for the first process that looks
+    assert [i["identity"] for i in empty.take_inbox("p2", 60)] == ["c"]
+    assert empty.take_inbox("p3", 60) == []
+    assert empty.take_item("a", "p1", 60) and not empty.take_item("a", "p2", 60)
+    empty.done("a")
+    assert not empty.take_item("a", "p1", 60)  # finished: nobody processes it again
+    assert [i["identity"] for i in empty.inbox()] == ["b", "c"]
+
+
+async def test_a_dead_processes_items_are_taken_over(empty: StanceStore) -> None:
+    empty.accept([{"identity": "a"}, {"identity": "b"}], "dead", 0.2)
+    assert empty.take_inbox("alive", 60) == []
+    await asyncio.sleep(0.5)
+    assert [i["identity"] for i in empty.take_inbox("alive", 60, limit=1)] == ["a"]
+    assert not empty.take_item("a", "dead", 60)  # it came back too late: its work is not stored
+    assert empty.take_item("b", "dead", 60)  # expired but not taken: still its own
+
+
+# -- archive ------------------------------------------------------------------------------------
+
+
+def test_articles_statements_and_judgements_are_recorded_and_reviewed(seeded: StanceStore) -> None:
+    article = Article("id-1", "https://news.example/1", fetched="2026-05-02T10:00:00Z", text="body", relevant=True)
+    later = Statement("s2", "elon-musk", "bought GPUs", "https://news.example/1", date="2026-05-02")
+    earlier = Statement("s1", "elon-musk", "called for a pause", "https://news.example/0", date="2023-03-29")
+    first = judgement("pos-a", "bought GPUs", "2026-05-02T10:00:01Z")
+    seeded.record_article(article, [first], [later, earlier])
+    seeded.record_article(Article("id-2", "https://news.example/2", fetched="2026-06-01T00:00:00Z"), [])
+    assert seeded.article("id-1") == article and seeded.article("id-3") is None
+    assert [s.id for s in seeded.statements("elon-musk")] == ["s1", "s2"]
+    assert seeded.statements("nobody") == []
+    redone = dataclasses.replace(first, confidence=0.7, judged_at="2026-05-03T00:00:00Z")
+    seeded.record_article(article, [redone, judgement("pos-b", "x", "2026-05-01T00:00:00Z", person="p2")])
+    assert [j.position for j in seeded.judgements()] == ["pos-b", "pos-a"]
+    assert [j.confidence for j in seeded.judgements("elon-musk")] == [0.7]
+    reviewed = seeded.review(first.id, "confirmed", "mod#1")
+    assert reviewed is not None and (reviewed.review, reviewed.reviewed_by) == ("confirmed", "mod#1")
+    assert seeded.judgement(first.id) == reviewed
+    assert seeded.review("unknown:0", "dismissed", "mod#1") is None
+
+
+def test_an_alert_is_claimed_once(empty: StanceStore) -> None:
+    assert empty.claim_alert("pos:abc")
+    assert not empty.claim_alert("pos:abc")
+    assert empty.claim_alert("pos:def")
+
+
+# -- delivery ------------------------------------------------------------------------------------
+
+
+def test_subscriptions_are_added_updated_and_removed(empty: StanceStore) -> None:
+    assert empty.add_subscription(Subscription(1, 9, "person", "elon-musk"))
+    assert not empty.add_subscription(Subscription(1, 9, "person", "elon-musk", min_confidence=0.5))
+    assert empty.add_subscription(Subscription(2, 9))
+    assert [s.min_confidence for s in empty.subscriptions(1)] == [0.5]
+    assert len(empty.subscriptions()) == 2
+    assert empty.remove_subscription(1, "person", "elon-musk")
+    assert not empty.remove_subscription(1, "person", "elon-musk")
+    assert [s.channel_id for s in empty.subscriptions()] == [2]
+
+
+def test_the_outbox_keeps_order_and_outcome(empty: StanceStore, location: Location) -> None:
+    first = empty.enqueue(7, {"content": "one"})
+    second = empty.enqueue(8, {"content": "two", "embeds": [{"title": "한국어"}]})
+    third = empty.enqueue(7, {"content": "three"})
+    assert [(c, p["content"]) for _, c, p in empty.pending()] == [(7, "one"), (8, "two"), (7, "three")]
+    empty.mark_delivered(first, 1234)
+    empty.mark_failed(second, "50035 Invalid Form Body")
+    assert [i for i, _, _ in empty.pending()] == [third]
+    assert empty.outbox_payload(second) == {"content": "two", "embeds": [{"title": "한국어"}]}
+    assert empty.outbox_payload(999_999) is None
+    empty.flush()
+    again = reopened(empty, location)
+    try:
+        assert [i for i, _, _ in again.pending()] == [third]
+        assert again.enqueue(7, {"content": "four"}) not in {first, second, third}
+    finally:
+        again.close()
+
+
+def test_each_process_delivers_the_messages_of_its_own_shards(empty: StanceStore) -> None:
+    def guild(shard: int) -> int:
+        return (3000 + shard) << 22  # Discord's formula: (guild_id >> 22) % shard_count
+
+    ids = [empty.enqueue(10 + k, {"k": k}, guild(k)) for k in range(3)]
+    direct = empty.enqueue(99, {"k": "dm"})
+    assert [i for i, _, _ in empty.pending(3, [1])] == [ids[1]]
+    assert [i for i, _, _ in empty.pending(3, [0, 2])] == [ids[0], ids[2], direct]
+    assert [i for i, _, _ in empty.pending()] == [*ids, direct]
+
+
+# -- the unit of work, retention and copies ------------------------------------------------------
+
+
+async def test_a_unit_of_work_is_durable_after_commit(empty: StanceStore, location: Location) -> None:
+    def article_done() -> bool:
+        empty.record_article(Article("id-1", "https://news.example/1"), [judgement("p", "s", "2026-01-01")])
+        claimed = empty.claim_alert("p:s")
+        empty.enqueue(5, {"content": "alert"})
+        empty.done("id-1")
+        return claimed
+
+    empty.accept([{"identity": "id-1"}])
+    assert await empty.run(article_done)
+    await empty.commit()
+    again = reopened(empty, location)
+    try:
+        assert again.article("id-1") is not None and not again.claim_alert("p:s")
+        assert [p["content"] for _, _, p in again.pending()] == ["alert"] and again.inbox() == []
+    finally:
+        again.close()
+
+
+def test_prune_drops_old_bodies_and_old_delivered_messages(empty: StanceStore) -> None:
+    empty.record_article(Article("old", "https://n.example/old", fetched="2001-01-01T00:00:00Z", text="old body"), [])
+    empty.record_article(Article("new", "https://n.example/new", fetched="2999-01-01T00:00:00Z", text="new body"), [])
+    pruned = empty.prune()
+    assert pruned["article_bodies"] == 1
+    assert (empty.article("old") or Article("", "")).text == "" and (empty.article("new") or Article("", "")).text
+    assert (empty.article("old") or Article("", "")).url == "https://n.example/old"
+
+
+def test_a_snapshot_restores_into_the_other_backend_unchanged(
+    seeded: StanceStore, location: Location, tmp_path: Path, database_url: str
+) -> None:
+    seeded.save_feed(Feed(url="https://f.example/rss", etag='"v1"', next_poll=5.0))
+    seeded.add_subscription(Subscription(3, 4, "question", "pause-frontier-ai", language="ko"))
+    seeded.mark_seen(["x", "y"])
+    seeded.accept([{"identity": "y", "title": "queued"}], "p1", 60)
+    seeded.claim_alert("p:1")
+    delivered = seeded.enqueue(3, {"content": "sent"})
+    seeded.mark_delivered(delivered, 42)
+    seeded.enqueue(3, {"content": "waiting"}, 4 << 22)
+    seeded.record_article(
+        Article("y", "https://n.example/y", fetched="2026-02-03T00:00:00Z", text="기사 본문"),
+        [judgement("pos", "said", "2026-02-03T00:00:01Z")],
+        [Statement("st", "elon-musk", "said", "https://n.example/y", date="2026-02-03")],
+    )
+    seeded.flush()
+    other: Location = database_url if isinstance(location, Path) else tmp_path / "other"
+    target = open_store(other, seed=False)
+    try:
+        target.restore(seeded.snapshot())
+        target.flush()
+        assert canonical(target.snapshot()) == canonical(seeded.snapshot())
+        assert target.outbox_payload(delivered) == {"content": "sent"}
+    finally:
+        target.close()
+
+
+def canonical(snapshot: dict[str, list[dict[str, object]]]) -> dict[str, list[str]]:
+    return {table: sorted(json.dumps(row, sort_keys=True) for row in rows) for table, rows in snapshot.items()}
