@@ -15,6 +15,7 @@ from storage.durable import DurableJSONStorage, StorageError
 from storage.exchange import MAX_IMPORT_BYTES, dump_export, read_import, record_line, with_line
 from storage.identities import IdentityLog
 from storage.journal import Journal
+from storage.operations import HOT_LIMITS, load_starter_pack
 from storage.records import (
     Article,
     Feed,
@@ -28,7 +29,6 @@ from storage.records import (
     from_dict,
     judgement_id,
 )
-from storage.operations import HOT_LIMITS, load_starter_pack
 from storage.store import Store
 
 POSITION = {
