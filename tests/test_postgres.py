@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -123,3 +124,18 @@ def test_a_transaction_sees_its_own_writes_and_others_see_them_only_after_commit
     assert seen_inside == [True] and reader._one("SELECT count(*) FROM alerted") == (1,)
     writer.close()
     reader.close()
+
+
+async def test_a_message_queued_by_one_process_wakes_another(database_url: str) -> None:
+    waiting = PostgresStore.open(database_url, seed=False)
+    queuing = PostgresStore(database_url)
+    try:
+        await waiting.wait_for_change(0.01)  # listening from here on
+        woken = asyncio.create_task(waiting.wait_for_change(600))
+        await asyncio.sleep(0.2)
+        assert not woken.done()
+        await queuing.run(queuing.enqueue, 1, {"content": "for another shard"}, 2 << 22)
+        await asyncio.wait_for(woken, 60)  # a hang guard: without NOTIFY it would sleep the full 600 s
+    finally:
+        waiting.close()
+        queuing.close()
