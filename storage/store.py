@@ -25,32 +25,34 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
-from tinydb import Query, TinyDB
+from tinydb import TinyDB
 from tinydb.table import Document
 
 from storage.archive import ArticleArchive
 from storage.durable import DurableJSONStorage, StorageError
+from storage.files.archive import FileArchive
+from storage.files.delivery import FileDelivery
+from storage.files.feeds import FileFeeds
+from storage.files.stances import FileStances
 from storage.identities import IdentityLog
 from storage.inbox import Inbox
 from storage.interfaces import Snapshot
 from storage.lock import DataDirLock
 from storage.migrations import HOT_FILE, last_backup, migrate
-from storage.operations import StoreOperations, load_starter_pack, shard_of
+from storage.operations import StoreOperations, load_starter_pack
 from storage.records import (
     Article,
     Feed,
     Judgement,
     Person,
     Position,
-    PositionStatus,
     Question,
     RecordError,
-    Review,
     Statement,
     Subscription,
     from_dict,
@@ -67,8 +69,11 @@ LAST_GOOD = "last-good"
 LAST_GOOD_GENERATIONS = 3
 
 
-class Store(StoreOperations):
-    """The default backend: TinyDB files in one data directory, for one bot process (a lock enforces it)."""
+class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
+    """The default backend: TinyDB files in one data directory, for one bot process (a lock enforces it).
+
+    Each area's calls live in ``storage/files/``; this class loads, flushes and copies the state they share.
+    """
 
     def __init__(
         self, data_dir: Path, *, body_days: int = 90, identity_days: int = 365, read_only: bool = False
@@ -87,8 +92,8 @@ class Store(StoreOperations):
             self._writer.release()
             raise
         self._lock = threading.RLock()
-        self._leases: dict[str, float] = {}
-        self._item_leases: dict[str, tuple[str, float]] = {}
+        self._leases = {}
+        self._item_leases = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._next_flush: asyncio.Future[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
@@ -105,19 +110,17 @@ class Store(StoreOperations):
             if storage.read() is None and not self.read_only:  # written at once: from now on, no file is a loss
                 storage.write({})
                 storage.flush()
-            self._people: IndexedTable[str, Person] = IndexedTable(self._hot, "people", Person, lambda p: p.id)
-            self._questions: IndexedTable[str, Question] = IndexedTable(self._hot, "questions", Question, _id)
-            self._positions: IndexedTable[str, Position] = IndexedTable(self._hot, "positions", Position, _id)
-            self._feeds: IndexedTable[str, Feed] = IndexedTable(self._hot, "feeds", Feed, lambda f: f.url)
-            self._subs: IndexedTable[tuple[int, str, str], Subscription] = IndexedTable(
-                self._hot, "subscriptions", Subscription, Subscription.key
-            )
+            self._people = IndexedTable(self._hot, "people", Person, lambda p: p.id)
+            self._questions = IndexedTable(self._hot, "questions", Question, _id)
+            self._positions = IndexedTable(self._hot, "positions", Position, _id)
+            self._feeds = IndexedTable(self._hot, "feeds", Feed, lambda f: f.url)
+            self._subs = IndexedTable(self._hot, "subscriptions", Subscription, Subscription.key)
             self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
             self._inbox = Inbox(data_dir / "inbox.log")
             self._archive = ArticleArchive(data_dir / "archive")
         except (StorageError, RecordError) as exc:
             raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
-        self._alerted: set[str] = {row["id"] for row in self._hot.table("alerted").all()}
+        self._alerted = {row["id"] for row in self._hot.table("alerted").all()}
         self._seen.add(item["identity"] for item in self._inbox.items())  # queued means seen, crash or not
         self._keep_last_good()
 
@@ -272,219 +275,6 @@ class Store(StoreOperations):
             if old:
                 outbox.remove(doc_ids=old)
         return {"article_bodies": bodies, "outbox": len(old)}
-
-    # -- people, questions, positions ----------------------------------------------
-
-    def people(self) -> list[Person]:
-        return self._people.all()
-
-    def person(self, person_id: str) -> Person | None:
-        return self._people.get(person_id)
-
-    def questions(self) -> list[Question]:
-        return self._questions.all()
-
-    def question(self, question_id: str) -> Question | None:
-        return self._questions.get(question_id)
-
-    def positions(self, person: str | None = None, *, status: PositionStatus | None = "active") -> list[Position]:
-        """Positions of ``person`` (default: everyone) with ``status`` (None: any)."""
-        return [
-            p
-            for p in self._positions.all()
-            if (person is None or p.person == person) and (status is None or p.status == status)
-        ]
-
-    def position(self, position_id: str) -> Position | None:
-        return self._positions.get(position_id)
-
-    def add_person(self, person: Person) -> None:
-        with self._lock:
-            self._people.put(person)
-
-    def _put_questions(self, questions: list[Question]) -> None:
-        with self._lock:
-            self._questions.put_many(questions)
-
-    def _put_positions(self, positions: list[Position]) -> None:
-        with self._lock:
-            self._positions.put_many(positions)
-
-    def remove_position(self, position_id: str) -> bool:
-        with self._lock:
-            return self._positions.remove(position_id)
-
-    # -- seen identities and the inbox ---------------------------------------------
-
-    def seen(self, identity: str) -> bool:
-        return identity in self._seen
-
-    def mark_seen(self, identities: Iterable[str]) -> None:
-        """Remember identities; they are kept a year, so that old items are never posted again."""
-        with self._lock:
-            self._seen.add(identities)
-
-    def accept(self, items: Iterable[dict[str, Any]], owner: str = "", lease_s: float = 0.0) -> None:
-        """Queue items for processing, held by ``owner`` for ``lease_s``; kept until :meth:`done`, across restarts."""
-        with self._lock:
-            items = list(items)
-            self._inbox.add(items)
-            if owner:
-                self._item_leases.update((i["identity"], (owner, time.time() + lease_s)) for i in items)
-
-    def take_inbox(self, owner: str, lease_s: float, limit: int = 100) -> list[dict[str, Any]]:
-        """Queued items that nobody holds (leases live in memory: after a restart, all of them), oldest first."""
-        with self._lock:
-            now = time.time()
-            free = [i for i in self._inbox.items() if self._item_leases.get(i["identity"], ("", 0.0))[1] < now]
-            self._item_leases.update((i["identity"], (owner, now + lease_s)) for i in free[:limit])
-            return free[:limit]
-
-    def take_item(self, identity: str, owner: str, lease_s: float) -> bool:
-        """Hold a queued item for ``owner`` again; False when it is finished or someone else holds it."""
-        with self._lock:
-            now = time.time()
-            holder, until = self._item_leases.get(identity, ("", 0.0))
-            if identity not in self._inbox or (holder != owner and until >= now):
-                return False
-            self._item_leases[identity] = (owner, now + lease_s)
-            return True
-
-    def done(self, identity: str) -> None:
-        with self._lock:
-            self._inbox.done(identity)
-            self._item_leases.pop(identity, None)
-
-    def inbox(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return self._inbox.items()
-
-    # -- articles, judgements, alerts -------------------------------------------------
-
-    def record_article(
-        self, article: Article, judgements: list[Judgement], statements: Iterable[Statement] = ()
-    ) -> None:
-        with self._lock:
-            self._archive.record(article, judgements, statements)
-
-    def statements(self, person: str) -> list[Statement]:
-        """What articles attributed to ``person``, oldest first."""
-        return self._archive.statements(person)
-
-    def article(self, identity: str) -> Article | None:
-        return self._archive.article(identity)
-
-    def judgements(self, person: str | None = None) -> list[Judgement]:
-        return self._archive.judgements(person)
-
-    def _add_judgements(self, judgements: list[Judgement]) -> None:
-        with self._lock:
-            self._archive.add_judgements(judgements)
-
-    def judgement(self, judgement_id: str) -> Judgement | None:
-        return self._archive.judgement(judgement_id)
-
-    def review(self, judgement_id: str, review: Review, by: str) -> Judgement | None:
-        """Record a moderator's confirmation or dismissal of a judgement; None when unknown."""
-        with self._lock:
-            return self._archive.review(judgement_id, review, by)
-
-    def claim_alert(self, judgement_id: str) -> bool:
-        """Record that a (position, statement) pair is alerted; False if it ever was before."""
-        with self._lock:
-            if judgement_id in self._alerted:
-                return False
-            self._hot.table("alerted").insert({"id": judgement_id})
-            self._alerted.add(judgement_id)
-            return True
-
-    # -- subscriptions -------------------------------------------------------------
-
-    def subscriptions(self, channel_id: int | None = None) -> list[Subscription]:
-        return [s for s in self._subs.all() if channel_id is None or s.channel_id == channel_id]
-
-    def add_subscription(self, sub: Subscription) -> bool:
-        """Add or update a subscription; True when it is new."""
-        with self._lock:
-            return self._subs.put(sub)
-
-    def remove_subscription(self, channel_id: int, target_kind: str, target: str) -> bool:
-        with self._lock:
-            return self._subs.remove((channel_id, target_kind, target))
-
-    # -- feeds -----------------------------------------------------------------------
-
-    def feeds(self) -> list[Feed]:
-        return self._feeds.all()
-
-    def feed(self, url: str) -> Feed | None:
-        return self._feeds.get(url)
-
-    def save_feed(self, feed: Feed) -> None:
-        """Store a feed's state; saving it after a poll also ends the poller's lease."""
-        with self._lock:
-            self._feeds.put(feed)
-            self._leases.pop(feed.url, None)
-
-    def _delete_feed(self, url: str) -> bool:
-        with self._lock:
-            return self._feeds.remove(url)
-
-    def lease_feeds(self, owner: str, now: float, lease_s: float, limit: int = 1000) -> list[Feed]:
-        """The due feeds not already being polled, soonest first, held for ``lease_s`` or until saved.
-
-        Leases live in memory: the data directory's lock makes this process the only poller, and a
-        restart forgets them with the process that held them.
-        """
-        with self._lock:
-            clock = time.time()
-            due = sorted(
-                (
-                    f
-                    for f in self._feeds.all()
-                    if not f.paused and f.next_poll <= now and self._leases.get(f.url, 0.0) < clock
-                ),
-                key=lambda f: f.next_poll,
-            )[:limit]
-            self._leases.update((f.url, clock + lease_s) for f in due)
-            return due
-
-    # -- outbox ----------------------------------------------------------------------
-
-    def enqueue(self, channel_id: int, payload: dict[str, Any], guild_id: int = 0) -> int:
-        """Write a message to the outbox before it is sent; returns its outbox id."""
-        with self._lock:
-            return self._hot.table("outbox").insert(
-                {
-                    "channel_id": channel_id,
-                    "guild_id": guild_id,
-                    "payload": payload,
-                    "message_id": 0,
-                    "queued": time.time(),
-                }
-            )
-
-    def pending(
-        self, shard_count: int | None = None, shard_ids: Collection[int] | None = None
-    ) -> list[tuple[int, int, dict[str, Any]]]:
-        """Undelivered messages in the order they were queued; with shards, only those of their guilds."""
-        rows = sorted(self._hot.table("outbox").search(Query().message_id == 0), key=lambda r: r.doc_id)
-        if shard_count and shard_ids is not None:
-            rows = [r for r in rows if shard_of(r.get("guild_id", 0), shard_count) in shard_ids]
-        return [(row.doc_id, row["channel_id"], row["payload"]) for row in rows]
-
-    def mark_delivered(self, outbox_id: int, message_id: int) -> None:
-        with self._lock:
-            self._hot.table("outbox").update({"message_id": message_id}, doc_ids=[outbox_id])
-
-    def mark_failed(self, outbox_id: int, reason: str) -> None:
-        """Discord refused this message for good (a 4xx other than 429): never retried, the reason kept."""
-        with self._lock:
-            self._hot.table("outbox").update({"message_id": -1, "failure": reason}, doc_ids=[outbox_id])
-
-    def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
-        row = self._hot.table("outbox").get(doc_id=outbox_id)
-        return dict(row["payload"]) if isinstance(row, dict) else None
 
 
 def _id(record: Question | Position) -> str:

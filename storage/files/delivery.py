@@ -1,0 +1,71 @@
+"""Subscriptions, alert claims and the outbox, in the hot file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from typing import Any
+
+from tinydb import Query
+
+from storage.files.state import FileState
+from storage.operations import shard_of
+from storage.records import Subscription
+
+
+class FileDelivery(FileState):
+    def subscriptions(self, channel_id: int | None = None) -> list[Subscription]:
+        return [s for s in self._subs.all() if channel_id is None or s.channel_id == channel_id]
+
+    def add_subscription(self, sub: Subscription) -> bool:
+        """Add or update a subscription; True when it is new."""
+        with self._lock:
+            return self._subs.put(sub)
+
+    def remove_subscription(self, channel_id: int, target_kind: str, target: str) -> bool:
+        with self._lock:
+            return self._subs.remove((channel_id, target_kind, target))
+
+    def claim_alert(self, judgement_id: str) -> bool:
+        """Record that a (position, statement) pair is alerted; False if it ever was before."""
+        with self._lock:
+            if judgement_id in self._alerted:
+                return False
+            self._hot.table("alerted").insert({"id": judgement_id})
+            self._alerted.add(judgement_id)
+            return True
+
+    def enqueue(self, channel_id: int, payload: dict[str, Any], guild_id: int = 0) -> int:
+        """Write a message to the outbox before it is sent; returns its outbox id."""
+        with self._lock:
+            return self._hot.table("outbox").insert(
+                {
+                    "channel_id": channel_id,
+                    "guild_id": guild_id,
+                    "payload": payload,
+                    "message_id": 0,
+                    "queued": time.time(),
+                }
+            )
+
+    def pending(
+        self, shard_count: int | None = None, shard_ids: Collection[int] | None = None
+    ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Undelivered messages in the order they were queued; with shards, only those of their guilds."""
+        rows = sorted(self._hot.table("outbox").search(Query().message_id == 0), key=lambda r: r.doc_id)
+        if shard_count and shard_ids is not None:
+            rows = [r for r in rows if shard_of(r.get("guild_id", 0), shard_count) in shard_ids]
+        return [(row.doc_id, row["channel_id"], row["payload"]) for row in rows]
+
+    def mark_delivered(self, outbox_id: int, message_id: int) -> None:
+        with self._lock:
+            self._hot.table("outbox").update({"message_id": message_id}, doc_ids=[outbox_id])
+
+    def mark_failed(self, outbox_id: int, reason: str) -> None:
+        """Discord refused this message for good (a 4xx other than 429): never retried, the reason kept."""
+        with self._lock:
+            self._hot.table("outbox").update({"message_id": -1, "failure": reason}, doc_ids=[outbox_id])
+
+    def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
+        row = self._hot.table("outbox").get(doc_id=outbox_id)
+        return dict(row["payload"]) if isinstance(row, dict) else None

@@ -1,0 +1,31 @@
+"""What every area of the file store reads and writes: loaded by :class:`storage.store.Store`, guarded by one lock."""
+
+from __future__ import annotations
+
+import threading
+
+from tinydb import TinyDB
+
+from storage.archive import ArticleArchive
+from storage.identities import IdentityLog
+from storage.inbox import Inbox
+from storage.records import Feed, Person, Position, Question, Subscription
+from storage.tables import IndexedTable
+
+
+class FileState:
+    _lock: threading.RLock
+    _hot: TinyDB
+    _people: IndexedTable[str, Person]
+    _questions: IndexedTable[str, Question]
+    _positions: IndexedTable[str, Position]
+    _feeds: IndexedTable[str, Feed]
+    _subs: IndexedTable[tuple[int, str, str], Subscription]
+    _seen: IdentityLog
+    _inbox: Inbox
+    _archive: ArticleArchive
+    _alerted: set[str]
+    _leases: dict[str, float]
+    """Feed URL → until when (``time.time()``) it is leased."""
+    _item_leases: dict[str, tuple[str, float]]
+    """Inbox identity → (holder, until when)."""

@@ -1,0 +1,77 @@
+"""Subscriptions, alert claims (unique across processes) and the outbox, delivered by shard."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
+from storage.records import Subscription, to_dict
+
+
+class PostgresDelivery(PostgresConnection):
+    def subscriptions(self, channel_id: int | None = None) -> list[Subscription]:
+        return self._records(
+            Subscription,
+            "SELECT data FROM subscriptions WHERE %(channel)s::bigint IS NULL OR channel_id = %(channel)s"
+            " ORDER BY channel_id, target_kind, target",
+            {"channel": channel_id},
+        )
+
+    def add_subscription(self, sub: Subscription) -> bool:
+        """Add or update a subscription; True when it is new."""
+        row = self._one(
+            "INSERT INTO subscriptions (channel_id, target_kind, target, data) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (channel_id, target_kind, target) DO UPDATE SET data = EXCLUDED.data"
+            " RETURNING xmax = 0",
+            (*sub.key(), Jsonb(to_dict(sub))),
+        )
+        return bool(row and row[0])
+
+    def remove_subscription(self, channel_id: int, target_kind: str, target: str) -> bool:
+        return (
+            self._exec(
+                "DELETE FROM subscriptions WHERE channel_id = %s AND target_kind = %s AND target = %s",
+                (channel_id, target_kind, target),
+            )
+            > 0
+        )
+
+    def claim_alert(self, judgement_id: str) -> bool:
+        """Record that a (position, statement) pair is alerted; False if it ever was before, by any process."""
+        return self._exec("INSERT INTO alerted (id) VALUES (%s) ON CONFLICT DO NOTHING", (judgement_id,)) == 1
+
+    def enqueue(self, channel_id: int, payload: dict[str, Any], guild_id: int = 0) -> int:
+        """Queue a message and wake every process (NOTIFY is sent when the transaction commits)."""
+        row = self._one(
+            "INSERT INTO outbox (channel_id, guild_id, payload, queued) VALUES (%s, %s, %s, %s) RETURNING id",
+            (channel_id, guild_id, Jsonb(payload), time.time()),
+        )
+        self._exec("SELECT pg_notify(%s, 'outbox')", (NOTIFY_CHANNEL,))
+        assert row is not None
+        return int(row[0])
+
+    def pending(
+        self, shard_count: int | None = None, shard_ids: Collection[int] | None = None
+    ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Undelivered messages in the order they were queued; with shards, only those of their guilds."""
+        rows = self._rows(
+            "SELECT id, channel_id, payload FROM outbox WHERE message_id = 0 AND (%(ids)s::int[] IS NULL"
+            " OR ((guild_id >> 22) %% %(count)s)::int = ANY(%(ids)s)) ORDER BY id",
+            {"ids": list(shard_ids) if shard_count and shard_ids is not None else None, "count": shard_count or 1},
+        )
+        return [(int(i), int(c), p) for i, c, p in rows]
+
+    def mark_delivered(self, outbox_id: int, message_id: int) -> None:
+        self._exec("UPDATE outbox SET message_id = %s WHERE id = %s", (message_id, outbox_id))
+
+    def mark_failed(self, outbox_id: int, reason: str) -> None:
+        """Discord refused this message for good (a 4xx other than 429): never retried, the reason kept."""
+        self._exec("UPDATE outbox SET message_id = -1, failure = %s WHERE id = %s", (reason, outbox_id))
+
+    def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
+        row = self._one("SELECT payload FROM outbox WHERE id = %s", (outbox_id,))
+        return dict(row[0]) if row else None
