@@ -58,6 +58,8 @@ class Question:
     """What a person says or does that backs a yes answer ("calls to pause …"); read by the judge."""
     opposes: str = ""
     """What a person says or does that works against a yes answer ("builds, trains or buys compute for …")."""
+    translations: dict[str, str] = field(default_factory=dict)
+    """The question in other languages, by language code (``{"ko": "…"}``): how channels in them see it."""
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise RecordError(where, "must be an object")
-        return dict(value)
+        _, item = get_args(hint)
+        return {_check(k, str, f"{where} key"): _check(v, item, f"{where}.{k}") for k, v in value.items()}
     if origin is types.UnionType:
         return value
     if hint is float:

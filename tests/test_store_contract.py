@@ -209,9 +209,11 @@ def test_articles_statements_and_judgements_are_recorded_and_reviewed(seeded: St
 
 
 def test_an_alert_is_claimed_once(empty: StanceStore) -> None:
+    assert not empty.is_alerted("pos:abc")
     assert empty.claim_alert("pos:abc")
     assert not empty.claim_alert("pos:abc")
     assert empty.claim_alert("pos:def")
+    assert empty.is_alerted("pos:abc") and not empty.is_alerted("pos:xyz")
 
 
 # -- delivery ------------------------------------------------------------------------------------

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
+import pytest
 
 from bot import EXTENSIONS, StancewatchBot
 from cogs.translator import KoreanTranslator
 from settings import Settings
+from storage.store import Store
+from tests.fakes import ClashingModel
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[StancewatchBot]:
+    """The bot with every extension loaded, never connected: its command tree is what Discord would receive."""
+    store = Store.open(tmp_path / "data")
+    async with aiohttp.ClientSession() as session:
+        engine = ClashingModel()
+        async with StancewatchBot(Settings(), store=store, engine=engine, session=session) as loaded:  # type: ignore[arg-type]
+            for extension in EXTENSIONS:
+                await loaded.load_extension(extension)
+            yield loaded
+    store.close()
 
 
 def valid_name(name: str) -> bool:
@@ -31,10 +50,7 @@ def check(payload: dict[str, Any], where: str, problems: list[str]) -> None:
         check(option, f"{where} {option['name']}", problems)
 
 
-async def test_every_command_is_translated_to_korean() -> None:
-    bot = StancewatchBot(Settings())
-    for extension in EXTENSIONS:
-        await bot.load_extension(extension)
+async def test_every_command_is_translated_to_korean(bot: StancewatchBot) -> None:
     translator = KoreanTranslator()
     problems: list[str] = []
     commands = bot.tree.get_commands()
@@ -42,14 +58,10 @@ async def test_every_command_is_translated_to_korean() -> None:
     for command in commands:
         check(await command.get_translated_payload(bot.tree, translator), f"/{command.name}", problems)
     assert problems == []
-    await bot.close()
 
 
-async def test_admin_only_commands_are_hidden_from_members_by_default() -> None:
+async def test_admin_only_commands_are_hidden_from_members_by_default(bot: StancewatchBot) -> None:
     """Discord hides a command from members who lack its default permissions; the code checks them as well."""
-    bot = StancewatchBot(Settings())
-    for extension in EXTENSIONS:
-        await bot.load_extension(extension)
     commands = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}
     manage_channels, manage_guild = discord.Permissions(manage_channels=True), discord.Permissions(manage_guild=True)
     for name, permissions in (
@@ -60,4 +72,3 @@ async def test_admin_only_commands_are_hidden_from_members_by_default() -> None:
         assert int(commands[name]["default_member_permissions"]) == permissions.value, name
         assert commands[name]["contexts"] == [0], name  # guild only
     assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may list them
-    await bot.close()

@@ -14,6 +14,9 @@ from storage.records import Subscription
 
 
 class FileDelivery(FileState):
+    def is_alerted(self, judgement_id: str) -> bool:
+        return judgement_id in self._alerted
+
     def subscriptions(self, channel_id: int | None = None) -> list[Subscription]:
         return [s for s in self._subs.all() if channel_id is None or s.channel_id == channel_id]
 

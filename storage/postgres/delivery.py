@@ -44,6 +44,9 @@ class PostgresDelivery(PostgresConnection):
         """Record that a (position, statement) pair is alerted; False if it ever was before, by any process."""
         return self._exec("INSERT INTO alerted (id) VALUES (%s) ON CONFLICT DO NOTHING", (judgement_id,)) == 1
 
+    def is_alerted(self, judgement_id: str) -> bool:
+        return self._one("SELECT 1 FROM alerted WHERE id = %s", (judgement_id,)) is not None
+
     def enqueue(self, channel_id: int, payload: dict[str, Any], guild_id: int = 0) -> int:
         """Queue a message and wake every process (NOTIFY is sent when the transaction commits)."""
         row = self._one(
