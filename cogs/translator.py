@@ -24,6 +24,7 @@ NAMES = {
     "list": "목록",
     "min_confidence": "최소신뢰도",
     "name": "이름",
+    "people": "인물관리",
     "person": "인물",
     "position_id": "입장id",
     "private": "비공개",
@@ -32,6 +33,7 @@ NAMES = {
     "remove": "삭제",
     "resume": "재개",
     "server": "서버",
+    "show": "보기",
     "source_url": "출처",
     "stance": "입장",
     "status": "상태",
@@ -44,6 +46,9 @@ NAMES = {
 }
 
 DESCRIPTIONS = {
+    "A person's stances, clashes and timeline.": "인물의 입장, 충돌, 타임라인을 보여 줍니다.",
+    "Choose whom to track, and by which names": "추적할 인물과 그 이름을 정합니다",
+    "Tracked people's records": "추적 중인 인물의 기록",
     "Add names a tracked person is known by.": "추적 중인 인물의 다른 이름을 추가합니다.",
     "A person or question id (autocompletes), or a feed URL; empty for everything": (
         "인물 또는 질문 id(자동 완성), 또는 피드 주소. 비우면 전체"
@@ -81,7 +86,6 @@ DESCRIPTIONS = {
     "The position's id, as /stance list shows it": "/입장 목록에 표시되는 입장 id",
     "The question it answers (autocompletes)": "이 입장이 답하는 질문(자동 완성)",
     "Track a person, with aliases separated by commas.": "인물을 추적합니다. 별칭은 쉼표로 구분합니다.",
-    "Tracked people and their aliases": "추적 중인 인물과 별칭",
     "Watch an RSS, Atom or JSON feed.": "RSS, Atom 또는 JSON 피드를 구독합니다.",
     "Watched news feeds": "구독 중인 뉴스 피드",
     "What to follow: everything, a person, a question or a feed": "무엇을 따를지: 전체, 인물, 질문 또는 피드",

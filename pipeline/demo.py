@@ -9,6 +9,7 @@ it is; nothing is scripted.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -21,10 +22,14 @@ from models.judge import ClashJudge
 from pipeline.alerts import AlertCard
 from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.timeline import build_timeline, render
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import Settings
 from storage import open_store
+from storage.durable import atomic_write_bytes
 from storage.records import Feed
+
+SEED_PERSON = "elon-musk"
 
 ENGLISH_PAGE = """<!doctype html><html><head><title>Twitter buys thousands of GPUs for AI project</title></head>
 <body><nav>Home | Tech | Policy</nav><article><h1>Twitter buys thousands of GPUs for in-house AI project</h1>
@@ -161,6 +166,10 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
                     return 1
                 await watcher.drain()
                 await watcher.stop()
+            timeline = await store.run(build_timeline, store, SEED_PERSON)
+            picture = (data_dir or Path(tempfile.gettempdir()) / "stancewatch-demo") / f"timeline-{SEED_PERSON}.png"
+            await asyncio.to_thread(atomic_write_bytes, picture, await asyncio.to_thread(render, timeline))
+            print(f"\nTimeline of {timeline.title}: {picture}")
         finally:
             await runner.cleanup()
             store.close()

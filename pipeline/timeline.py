@@ -26,7 +26,7 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageFont
 
 from storage.interfaces import StanceStore
-from storage.records import Question, Review
+from storage.records import Person, Position, Question, Review
 
 WIDTH, HEIGHT = 1000, 500
 LEFT, RIGHT, TOP, BOTTOM = 250, 975, 58, 410
@@ -136,14 +136,14 @@ def build_timeline(store: StanceStore, person_id: str, language: str = "en") -> 
             marks.append(Mark(position.question, day, "position", position.stance, hollow, position.id))
     verdicts: dict[str, tuple[str, str, date]] = {}  # statement text -> (verdict, lane, day)
     for judgement in judgements:
-        position = by_position.get(judgement.position)
+        judged = by_position.get(judgement.position)
         statement = statements.get(judgement.statement)
         day = parse_day(statement.date if statement and statement.date else judgement.judged_at)
-        if position is None or day is None:
+        if judged is None or day is None:
             continue
         earlier = verdicts.get(judgement.statement)
         if earlier is None or SEVERITY[judgement.verdict] > SEVERITY[earlier[0]]:
-            verdicts[judgement.statement] = (judgement.verdict, position.question, day)
+            verdicts[judgement.statement] = (judgement.verdict, judged.question, day)
     for text, (verdict, lane, day) in verdicts.items():
         marks.append(Mark(lane, day, "statement", verdict, key=text))
     alerted = [j for j in judgements if j.position in by_position and store.is_alerted(j.id)]
@@ -161,6 +161,28 @@ def build_timeline(store: StanceStore, person_id: str, language: str = "en") -> 
         "dismissed": sum(1 for j in alerted if j.review == "dismissed"),
     }
     return Timeline(title, lanes, marks, clashes, counts)
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What ``/person show`` shows: the person, their current stance per question, and the timeline."""
+
+    person: Person
+    current: list[tuple[str, Position]]
+    timeline: Timeline
+
+
+def person_record(store: StanceStore, person_id: str, language: str = "en") -> PersonRecord:
+    """On the store's thread; the latest active position per question is the current stance."""
+    timeline = build_timeline(store, person_id, language)
+    person = store.person(person_id)
+    assert person is not None  # build_timeline raised otherwise
+    latest: dict[str, Position] = {}
+    for position in sorted(store.positions(person_id), key=lambda p: p.date):
+        latest[position.question] = position
+    labels = {q.id: lane_label(q, language) for q in store.questions()}
+    current = [(labels.get(q, q), p) for q, p in latest.items()]
+    return PersonRecord(person, current, timeline)
 
 
 @dataclass(frozen=True)
@@ -212,7 +234,7 @@ def render(timeline: Timeline) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.text((20, 14), _fit(timeline.title, font(22), WIDTH - 40), font=font(22), fill=INK)
     lane_h = layout.lane_height()
-    for index, (lane, label) in enumerate(timeline.lanes):
+    for index, (_, label) in enumerate(timeline.lanes):
         top = TOP + index * lane_h
         if index % 2 == 0:
             draw.rectangle((LEFT - 8, top, RIGHT + 8, top + lane_h), fill=LANE_SHADE)
@@ -340,7 +362,11 @@ def _legend(draw: ImageDraw.ImageDraw) -> None:
         _marker(draw, kind, value, x + 7, y + 8, 7, hollow=hollow)
         draw.text((x + 19, y), text, font=typeface, fill=INK)
         x += 19 + int(typeface.getlength(text)) + 16
-    reviews: list[tuple[Review, str]] = [("confirmed", "confirmed"), ("dismissed", "dismissed"), ("unreviewed", "alerted")]
+    reviews: list[tuple[Review, str]] = [
+        ("confirmed", "confirmed"),
+        ("dismissed", "dismissed"),
+        ("unreviewed", "alerted"),
+    ]
     for review, text in reviews:
         draw.line((x, y + 8, x + 22, y + 8), fill=INK, width=3 if review == "confirmed" else 1)
         _review_mark(draw, x + 30, y + 8, review)

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 APP_ID = 1000
 GUILD_ID = 2000
@@ -26,6 +26,22 @@ FORBIDDEN = 3002
 MODERATOR = 4000
 ALL_PERMISSIONS = str((1 << 50) - 1)
 NOW = "2026-11-28T00:00:00.000000+00:00"
+
+
+async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """A request's JSON, and its files when it is multipart (``payload_json`` and ``files[n]``), as Discord reads it."""
+    if not request.content_type.startswith("multipart/"):
+        return await request.json(), []
+    body: dict[str, Any] = {}
+    files: list[tuple[str, bytes]] = []
+    async for part in await request.multipart():
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "payload_json":
+            body = json.loads(await part.text())
+        else:
+            files.append((part.filename or "", bytes(await part.read())))
+    return body, files
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
@@ -59,6 +75,8 @@ class Emulator:
     expired: set[int] = field(default_factory=set)
     """Interactions whose reply Discord no longer accepts: 404 Unknown interaction (10062)."""
     commands: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+    """The files attached to each message the bot sent, by message id: (filename, bytes)."""
     identified: int = 0
     shards: list[tuple[int, int]] = field(default_factory=list)
     """The (shard id, shard count) of every IDENTIFY, in order."""
@@ -320,17 +338,18 @@ class Emulator:
         channel = int(request.match_info["channel"])
         if channel == FORBIDDEN:
             return reply({"message": "Missing Access", "code": 50001}, status=403)
-        body = await request.json()
+        body, files = await read_body(request)
         if body.get("enforce_nonce") and body.get("nonce"):  # Discord returns the earlier message, creates none
             for earlier in self.messages.get(channel, []):
                 if earlier.get("nonce") == body["nonce"]:
                     return reply(earlier)
         message = {**self._message(channel, body), "nonce": body.get("nonce")}
+        self._attach(message, files)
         self.messages.setdefault(channel, []).append(message)
         return reply(message)
 
     async def callback(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body, _ = await read_body(request)
         interaction_id = int(request.match_info["id"])
         if interaction_id in self.expired:
             return reply({"message": "Unknown interaction", "code": 10062}, status=404)
@@ -338,13 +357,23 @@ class Emulator:
         return reply({"interaction": {"id": str(interaction_id), "type": body["type"]}})
 
     async def followup(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body, files = await read_body(request)
         message = self._message(ALERTS, body)
+        self._attach(message, files)
         self.followups.append({**message, "token": request.match_info["token"]})
         return reply(message)
 
+    def _attach(self, message: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+        if not files:
+            return
+        self.uploads[message["id"]] = files
+        message["attachments"] = [
+            {"id": str(next(self._ids)), "filename": name, "size": len(data), "url": f"{self.base}/attachments/{name}"}
+            for name, data in files
+        ]
+
     async def edit_followup(self, request: web.Request) -> web.Response:
-        message = self._message(ALERTS, await request.json())
+        message = self._message(ALERTS, (await read_body(request))[0])
         self.edits.append({**message, "token": request.match_info["token"], "target": request.match_info["message"]})
         return reply(message)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from PIL import Image
 
 from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer, Route, rss
 
@@ -104,6 +105,20 @@ async def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     assert "summary:" in out and "judged [" in out
     assert "일론 머스크" in out and "not about AI policy" in out
     assert re.search(r"Done: 3 articles, \d+ judgements, \d+ alerts", out)
+    picture = tmp_path / "demo" / "timeline-elon-musk.png"
+    assert f"Timeline of Elon Musk: {picture}" in out
+    assert Image.open(picture).size == (1000, 500)
+
+
+async def test_timeline_draws_a_person_from_the_command_line(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    out = tmp_path / "musk.png"
+    code, stdout, err = await run_cli("timeline", "일론 머스크", "--out", str(out), "--language", "ko", env=env)
+    assert code == 0, err
+    assert stdout.strip() == f"Wrote Elon Musk's timeline to {out}."
+    assert Image.open(out).size == (1000, 500)
+    code, _, err = await run_cli("timeline", "Nobody", "--out", str(out), env=env)
+    assert code == 2 and err.strip() == "timeline: name: no tracked person is called 'Nobody'"
 
 
 async def test_eval_prints_the_metrics_line() -> None:

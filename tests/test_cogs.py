@@ -64,6 +64,7 @@ def interaction(*, manage_guild: bool = False, manage_channels: bool = False, ch
         guild_id=1,
         channel_id=channel_id,
         guild_locale=discord.Locale.korean,
+        locale=discord.Locale.american_english,
         permissions=discord.Permissions(manage_guild=manage_guild, manage_channels=manage_channels),
         response=FakeResponse(),
         followup=FakeFollowup(),

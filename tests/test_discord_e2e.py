@@ -9,6 +9,7 @@ model is posted, which makes the Korean reference article a reliable clash.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import discord
 import pytest
 import yarl
+from PIL import Image
 
 from bot import StancewatchBot, running_bot
 from models.weights import TINY_MODEL
@@ -130,6 +132,15 @@ async def test_the_whole_bot_against_the_emulator(
     assert edit["components"] == []
     reviewed = [j for j in bot.store.judgements("elon-musk") if j.review == "confirmed"]
     assert reviewed and all(j.reviewed_by.startswith("moderator") for j in reviewed)
+
+    # /person show: the record as an embed, with the timeline picture attached to the same message.
+    shown = await emu.command("person", [{"name": "show", "type": 1, "options": [
+        {"name": "person", "type": 3, "value": "일론 머스크"}]}])  # fmt: skip
+    [card] = await emu.wait_for(lambda: [f for f in emu.followups if f["token"] == f"token-{shown}"], timeout=60)
+    [(name, picture)] = emu.uploads[card["id"]]
+    assert name == "timeline.png" and card["embeds"][0]["image"]["url"] == "attachment://timeline.png"
+    assert Image.open(io.BytesIO(picture)).size == (1000, 500)
+    assert " 0 confirmed" not in card["embeds"][0]["fields"][-1]["value"]  # the clash confirmed above counts
 
     # The gateway drops; a command sent meanwhile is replayed after RESUME; no alert is lost or repeated.
     await emu.drop()

@@ -67,8 +67,9 @@ async def test_admin_only_commands_are_hidden_from_members_by_default(bot: Stanc
     for name, permissions in (
         ("subscribe", manage_channels),
         ("unsubscribe", manage_channels),
-        ("person", manage_guild),
+        ("people", manage_guild),
     ):
         assert int(commands[name]["default_member_permissions"]) == permissions.value, name
         assert commands[name]["contexts"] == [0], name  # guild only
     assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may list them
+    assert commands["person"]["default_member_permissions"] is None  # anyone may look a person up

@@ -1,0 +1,135 @@
+"""``/person show`` for everyone, and ``/people`` for the admins who choose whom to track.
+
+They are two commands because Discord applies default permissions per top-level command: a reader may look a
+person up without seeing the commands that change who is tracked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.common import NO_MENTIONS, Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from cogs.stances import slug
+from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link
+from pipeline.timeline import PersonRecord, TimelineCache, person_record
+from storage.records import Person
+
+if TYPE_CHECKING:
+    from bot import StancewatchBot
+
+STANCE_WORDS = {"favor": "in favour", "against": "against", "mixed": "mixed"}
+PICTURE = "timeline.png"
+
+
+def person_embed(record: PersonRecord) -> discord.Embed:
+    person, counts = record.person, record.timeline.counts
+    about = " · ".join(part for part in (person.role, ", ".join(person.aliases)) if part)
+    embed = discord.Embed(title=clip(record.timeline.title, 256), description=clip(about, DESCRIPTION_LIMIT))
+    for label, position in record.current[:20]:
+        value = (
+            f"{STANCE_WORDS[position.stance]}, {position.date}: {link(clip(position.claim, 200), position.source_url)}"
+        )
+        embed.add_field(name=clip(label, 256), value=clip(value, FIELD_LIMIT), inline=False)
+    embed.add_field(
+        name="Record",
+        value=(
+            f"{counts['statements']} statements judged · {counts['clashes']} clashes alerted · "
+            f"{counts['confirmed']} confirmed · {counts['dismissed']} dismissed"
+        ),
+        inline=False,
+    )
+    embed.set_image(url=f"attachment://{PICTURE}")
+    embed.set_footer(text="▲ in favour ▼ against ◆ mixed (hollow: proposed) · ● consistent ■ clash")
+    return embed
+
+
+class People(commands.Cog):
+    person = app_commands.Group(name="person", description="Tracked people's records")
+    people = app_commands.Group(
+        name="people",
+        description="Choose whom to track, and by which names",
+        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+
+    def __init__(self, bot: StancewatchBot) -> None:
+        self.bot = bot
+        self.timelines = TimelineCache()
+
+    @person.command(name="show", description="A person's stances, clashes and timeline.")
+    @app_commands.describe(person="A tracked person (autocompletes)")
+    async def person_show(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
+        store = self.bot.store
+        found = await store.run(store.find_person, person)
+        if found is None:
+            raise UserError(f"I know no person called {person!r}.")
+        await interaction.response.defer(thinking=True)  # the picture may take a moment: acknowledge first
+        language = await self._language(interaction)
+        record = await store.run(person_record, store, found.id, language)
+        picture = await asyncio.to_thread(self.timelines.get, record.timeline)
+        await interaction.followup.send(
+            embed=person_embed(record),
+            file=discord.File(io.BytesIO(picture), filename=PICTURE),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    async def _language(self, interaction: Interaction) -> str:
+        """The channel's summary language when it subscribed, else the asker's Discord language."""
+        store = self.bot.store
+        subs = await store.run(store.subscriptions, interaction.channel_id) if interaction.channel_id else []
+        if subs:
+            return subs[0].language
+        return "ko" if str(interaction.locale).startswith("ko") else "en"
+
+    @people.command(name="add", description="Track a person, with aliases separated by commas.")
+    @app_commands.describe(name="The person's full name", aliases="Other names, in any language, separated by commas")
+    async def people_add(
+        self,
+        interaction: Interaction,
+        name: app_commands.Range[str, 1, 100],
+        aliases: app_commands.Range[str, 0, 500] = "",
+    ) -> None:
+        require_manage_server(interaction)
+        name = name.strip()
+        if not name:
+            raise UserError("Give the person's name.")
+        person = Person(slug(name), name, [a.strip() for a in aliases.split(",") if a.strip()])
+        await self.bot.store.run(self.bot.store.add_person, person)
+        await self.bot.store.commit()
+        await reply_ephemeral(interaction, f"Tracking {person.name} as `{person.id}`.")
+
+    @people.command(name="aliases", description="Add names a tracked person is known by.")
+    @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")
+    async def people_aliases(
+        self,
+        interaction: Interaction,
+        person: app_commands.Range[str, 1, 100],
+        aliases: app_commands.Range[str, 0, 500],
+    ) -> None:
+        require_manage_server(interaction)
+        store = self.bot.store
+        found = await store.run(store.find_person, person)
+        if found is None:
+            raise UserError(f"I know no person called {person!r}; add them with /people add.")
+        added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
+        if not added:
+            raise UserError(f"{found.name} is already known by those names.")
+        await store.run(store.add_person, dataclasses.replace(found, aliases=[*found.aliases, *added]))
+        await store.commit()
+        await reply_ephemeral(interaction, f"{found.name} is now also known as {', '.join(added)}.")
+
+    @person_show.autocomplete("person")
+    @people_aliases.autocomplete("person")
+    async def person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
+
+
+async def setup(bot: StancewatchBot) -> None:
+    await bot.add_cog(People(bot))
