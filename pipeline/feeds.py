@@ -125,6 +125,20 @@ async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int, url: str) -
     return b"".join(chunks)
 
 
+_CHARREF = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _valid_charrefs(data: bytes) -> bytes:
+    """References to surrogates or past U+10FFFF become U+FFFD: feedparser's loose parser crashes on them."""
+
+    def fixed(match: re.Match[bytes]) -> bytes:
+        ref = match.group(1)
+        value = int(ref[1:], 16) if ref[:1] == b"x" else int(ref)
+        return b"&#65533;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else match.group(0)
+
+    return _CHARREF.sub(fixed, data)
+
+
 def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str = "") -> list[FeedItem]:
     """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed bytes into items with stable identities.
 
@@ -149,7 +163,8 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
     )
     if not _looks_like_json(body) and needs_fallback:
         parsed = feedparser.parse(
-            io.BytesIO(_first_items(data, MAX_ITEMS)), response_headers={"content-type": "text/xml; charset=utf-8"}
+            io.BytesIO(_valid_charrefs(_first_items(data, MAX_ITEMS))),
+            response_headers={"content-type": "text/xml; charset=utf-8"},
         )
     if not parsed.entries:
         if not parsed.get("version"):

@@ -10,8 +10,11 @@ dispatches interactions. Everything the bot sends is recorded for the test to ch
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
+import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,17 +22,26 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from tests.discord_spec import spec
+
 APP_ID = 1000
 GUILD_ID = 2000
 ALERTS = 3001
 FORBIDDEN = 3002
+NEWSROOMS = (3003, 3004)
+"""Two more text channels of the guild, for tests that post to several."""
 MODERATOR = 4000
 ALL_PERMISSIONS = str((1 << 50) - 1)
 NOW = "2026-11-28T00:00:00.000000+00:00"
+API = "/api/v10"
+PARSED = web.RequestKey("parsed", tuple[dict[str, Any], list[tuple[str, bytes]]])
+INTERACTION_DEADLINE_S = 3.0
 
 
 async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     """A request's JSON, and its files when it is multipart (``payload_json`` and ``files[n]``), as Discord reads it."""
+    if PARSED in request:  # the middleware read it already
+        return request[PARSED]
     if not request.content_type.startswith("multipart/"):
         return await request.json(), []
     body: dict[str, Any] = {}
@@ -58,6 +70,36 @@ MOD_USER = user(MODERATOR, "moderator")
 
 
 @dataclass
+class Failure:
+    """An answer Discord gives instead of success, scripted by a test for requests matching ``method`` and ``path``."""
+
+    method: str
+    path: str
+    """A regular expression over the path after ``/api/v10``."""
+    status: int
+    code: int = 0
+    message: str = ""
+    times: int = 1
+    retry_after: float = 0.0
+    is_global: bool = False
+
+    def response(self) -> web.Response:
+        if self.status == 429:
+            body = {"message": "You are being rate limited.", "retry_after": self.retry_after, "global": self.is_global}
+            headers = {
+                "Retry-After": str(self.retry_after),
+                "X-RateLimit-Scope": "global" if self.is_global else "user",
+            }
+            if self.is_global:
+                headers["X-RateLimit-Global"] = "true"
+            return web.Response(body=json.dumps(body).encode(), status=429, headers={**JSON, **headers})
+        return reply({"message": self.message, "code": self.code}, self.status)
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
 class Callback:
     interaction_id: int
     type: int
@@ -75,13 +117,25 @@ class Emulator:
     expired: set[int] = field(default_factory=set)
     """Interactions whose reply Discord no longer accepts: 404 Unknown interaction (10062)."""
     commands: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """Requests Discord would refuse (its API spec and documented limits): answered 400 / 50035 and kept here."""
+    violations_expected: bool = False
+    """Set by a test that sends invalid requests on purpose; otherwise any violation fails the test."""
+    failures: list[Failure] = field(default_factory=list)
+    """Scripted answers, used up in order: 5xx, 401, 403, 404, 429, … for the requests they match."""
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    """Every REST request: (method, path after /api/v10)."""
+    created: dict[int, float] = field(default_factory=dict)
+    """When each interaction was sent (the loop's clock): Discord wants its first answer within three seconds."""
     uploads: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
     """The files attached to each message the bot sent, by message id: (filename, bytes)."""
     identified: int = 0
     shards: list[tuple[int, int]] = field(default_factory=list)
     """The (shard id, shard count) of every IDENTIFY, in order."""
     guilds: dict[int, list[tuple[int, str]]] = field(
-        default_factory=lambda: {GUILD_ID: [(ALERTS, "alerts"), (FORBIDDEN, "locked")]}
+        default_factory=lambda: {
+            GUILD_ID: [(ALERTS, "alerts"), (FORBIDDEN, "locked"), (NEWSROOMS[0], "desk-a"), (NEWSROOMS[1], "desk-b")]
+        }
     )
     """Each guild's text channels; a guild's events go to the shard Discord's formula assigns it."""
     resumed: int = 0
@@ -150,6 +204,11 @@ class Emulator:
         if ws is not None:
             await ws.close(code=4000, message=b"emulated drop")
 
+    async def reconnect(self) -> None:
+        """Ask the client to reconnect (op 7), as Discord does when it moves a session: it should resume."""
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.send_str(json.dumps({"op": 7, "d": None}))
+
     def _ready(self, shard_id: int, shard_count: int, guilds: list[int]) -> dict[str, Any]:
         return {
             "v": 10,
@@ -215,6 +274,7 @@ class Emulator:
         expired: bool = False,
     ) -> int:
         interaction_id = next(self._ids)
+        self.created[interaction_id] = asyncio.get_running_loop().time()
         if expired:
             self.expired.add(interaction_id)
         payload: dict[str, Any] = {
@@ -265,9 +325,48 @@ class Emulator:
 
     # -- REST ------------------------------------------------------------------------------
 
+    def fail(self, method: str, path: str, status: int, **details: Any) -> Failure:
+        failure = Failure(method, path, status, **details)
+        self.failures.append(failure)
+        return failure
+
+    @web.middleware
+    async def discord_rules(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """What every REST answer of Discord's shares: scripted failures first, then the spec, then rate headers."""
+        if not request.path.startswith(API):
+            return await handler(request)
+        path = request.path.removeprefix(API)
+        self.requests.append((request.method, path))
+        failure = next(
+            (f for f in self.failures if f.times > 0 and f.method == request.method and re.search(f.path, path)), None
+        )
+        if failure is not None:
+            failure.times -= 1
+            return failure.response()
+        if request.method in ("POST", "PUT", "PATCH"):
+            body, files = await read_body(request)
+            request[PARSED] = (body, files)
+            problems = spec().problems(request.method, path, body)
+            if problems:
+                self.violations.append((request.method, path, problems))
+                errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": p} for p in problems]}
+                return reply({"code": 50035, "message": "Invalid Form Body", "errors": errors}, status=400)
+        response = await handler(request)
+        bucket = hashlib.sha1(re.sub(r"\d{6,}", "{id}", path).encode()).hexdigest()[:16]
+        response.headers.update(
+            {
+                "X-RateLimit-Limit": "50",
+                "X-RateLimit-Remaining": "49",
+                "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+                "X-RateLimit-Reset-After": "1.000",
+                "X-RateLimit-Bucket": bucket,
+            }
+        )
+        return response
+
     def app(self) -> web.Application:
-        app = web.Application()
-        api = "/api/v10"
+        app = web.Application(middlewares=[self.discord_rules])
+        api = API
         app.router.add_get("/gateway", self.gateway)
         app.router.add_get(f"{api}/gateway/bot", self.gateway_bot)
         app.router.add_get(f"{api}/users/@me", self.current_user)
@@ -351,7 +450,8 @@ class Emulator:
     async def callback(self, request: web.Request) -> web.Response:
         body, _ = await read_body(request)
         interaction_id = int(request.match_info["id"])
-        if interaction_id in self.expired:
+        late = asyncio.get_running_loop().time() - self.created.get(interaction_id, 0.0) > INTERACTION_DEADLINE_S
+        if interaction_id in self.expired or late:
             return reply({"message": "Unknown interaction", "code": 10062}, status=404)
         self.callbacks.append(Callback(interaction_id, body["type"], body.get("data") or {}))
         return reply({"interaction": {"id": str(interaction_id), "type": body["type"]}})
@@ -368,7 +468,13 @@ class Emulator:
             return
         self.uploads[message["id"]] = files
         message["attachments"] = [
-            {"id": str(next(self._ids)), "filename": name, "size": len(data), "url": f"{self.base}/attachments/{name}"}
+            {
+                "id": str(next(self._ids)),
+                "filename": name,
+                "size": len(data),
+                "url": f"{self.base}/attachments/{name}",
+                "proxy_url": f"{self.base}/attachments/{name}",
+            }
             for name, data in files
         ]
 
@@ -389,5 +495,7 @@ async def serve_emulator() -> AsyncIterator[Emulator]:
     emu.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         yield emu
+        if emu.violations and not emu.violations_expected:
+            raise AssertionError(f"The bot sent requests that Discord would refuse: {emu.violations}")
     finally:
         await runner.cleanup()

@@ -1,6 +1,7 @@
 """Fetching and parsing through a real aiohttp server on 127.0.0.1."""
 
 import calendar
+import contextlib
 import gzip
 
 import pytest
@@ -341,3 +342,13 @@ def test_utf16_and_utf32_feeds_without_a_bom(codec: str, declared: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_conformance_case(case: Case) -> None:
     assert stancewatch_field(case) == case.expected
+
+
+@pytest.mark.parametrize("reference", ["&#55296;", "&#xDFFF;", "&#1114112;", "&#x110000;"])
+def test_a_reference_to_no_character_is_a_replacement_not_a_crash(reference: str) -> None:
+    """Found by the fuzzer: feedparser's loose parser raised UnicodeEncodeError on ``<item>&#55296;``."""
+    body = f"<rss version='2.0'><channel><item><title>a{reference}b</title><link>http://x.example/1</link></item>"
+    [item] = parse_feed(body.encode(), "https://example.com/feed.xml", "")
+    assert item.title == "a\ufffdb"
+    with contextlib.suppress(FeedError):  # the fuzzer's own case: any answer but a crash
+        parse_feed(f"<item>{reference}".encode(), "https://example.com/feed.xml", "")
