@@ -4,7 +4,7 @@ Time runs left to right, one lane per question. Shape carries the meaning and co
 colours, safe for colour-blind readers): a position is a triangle (up: in favour, down: against, a diamond: mixed),
 hollow while it is only proposed; a judged statement is a circle (consistent), a square (inconsistent) or a small
 dot (unrelated). An alerted clash is a line from the statement to the position it clashes with: thick with a tick
-beside the statement when a moderator confirmed it, dashed with a cross when one dismissed it, thin until reviewed.
+when a moderator confirmed it, dashed with a cross when one dismissed it, thin until reviewed.
 The picture is sized for Discord's preview (1,000 × 500) and drawn with a pinned Noto Sans KR, so Korean renders.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import io
+import itertools
 import json
 import math
 import threading
@@ -242,10 +243,10 @@ def render(timeline: Timeline) -> bytes:
     _axis(draw, layout)
     centres = layout.centres()
     where = {(m.kind, m.key): xy for m, xy in centres}
-    for clash in timeline.clashes:
+    for index, clash in enumerate(timeline.clashes):
         start, end = where.get(("statement", clash.statement)), where.get(("position", clash.position))
         if start and end:
-            _clash_line(draw, start, end, clash.review)
+            _clash_line(draw, start, end, clash.review, lane=index % 3)
     for mark, (x, y) in centres:
         _marker(draw, mark.kind, mark.value, x, y, RADIUS, hollow=mark.hollow)
     _legend(draw)
@@ -319,16 +320,31 @@ def _marker(draw: ImageDraw.ImageDraw, kind: str, value: str, x: int, y: int, r:
         draw.ellipse((x - small, y - small, x + small, y + small), fill=fill, outline=colour)
 
 
-def _clash_line(draw: ImageDraw.ImageDraw, start: tuple[int, int], end: tuple[int, int], review: Review) -> None:
-    """A clash from the statement (``start``) to the position; a moderator's review is marked beside the statement."""
-    if review == "dismissed":
-        dashes = max(int(math.dist(start, end) // 8), 1)
-        for i in range(0, dashes, 2):
-            a, b = i / dashes, min((i + 1) / dashes, 1.0)
-            draw.line((*_along(start, end, a), *_along(start, end, b)), fill=INK, width=2)
+def _clash_line(
+    draw: ImageDraw.ImageDraw, start: tuple[int, int], end: tuple[int, int], review: Review, lane: int = 0
+) -> None:
+    """A clash from the statement (``start``) to the position; a moderator's review is marked on it.
+
+    Far apart, a straight line with the mark beside the statement. Close in time (the usual news cycle of a
+    flip on a years-long axis), the markers sit one above the other and a straight line would hide under them,
+    so the line leaves both to the right and joins them on a rail of its own (``lane`` keeps rails apart).
+    """
+    (sx, sy), (px, py) = start, end
+    if abs(sx - px) >= 4 * RADIUS:
+        points = [start, end]
+        mark = (sx + RADIUS + 6, sy - RADIUS - 4)
     else:
-        draw.line((*start, *end), fill=INK, width=3 if review == "confirmed" else 1)
-    _review_mark(draw, start[0] + RADIUS + 6, start[1] - RADIUS - 4, review)
+        rail = max(sx, px) + RADIUS + 8 + 7 * lane
+        points = [(sx + RADIUS + 1, sy), (rail, sy), (rail, py), (px + RADIUS + 1, py)]
+        mark = (rail + 8, (sy + py) // 2)
+    for a, b in itertools.pairwise(points):
+        if review == "dismissed":
+            dashes = max(int(math.dist(a, b) // 8), 1)
+            for i in range(0, dashes, 2):
+                draw.line((*_along(a, b, i / dashes), *_along(a, b, min((i + 1) / dashes, 1.0))), fill=INK, width=2)
+        else:
+            draw.line((*a, *b), fill=INK, width=3 if review == "confirmed" else 1)
+    _review_mark(draw, *mark, review)
 
 
 def _review_mark(draw: ImageDraw.ImageDraw, x: int, y: int, review: Review) -> None:
