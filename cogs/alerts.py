@@ -101,7 +101,10 @@ class ReviewButton(
         if embed is not None:
             name, value = review_field(state, interaction.user.name)
             embed.add_field(name=name, value=value, inline=False)
-        await interaction.edit_original_response(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+        try:
+            await interaction.edit_original_response(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
+        except discord.NotFound:  # the alert was deleted meanwhile (10008) or the click expired (10062)
+            log.info("Review of outbox message %s stored; the message it came from is gone", self.outbox_id)
 
 
 def review_view(outbox_id: int) -> discord.ui.View:
@@ -200,6 +203,9 @@ class Alerts(commands.Cog):
         except discord.NotFound:
             return await self._undeliverable(channel_id, "the channel is gone")
         except discord.HTTPException as exc:
+            if exc.status == 401:  # the token, not the message: hold everything until it is valid again
+                log.error("Discord refused the bot's token (401); messages wait in the outbox until it is valid")
+                return None
             if 400 <= exc.status < 500 and exc.status != 429:
                 return await self._rejected(outbox_id, channel_id, exc)
             log.warning("Could not post to channel %s yet: %s", channel_id, exc)

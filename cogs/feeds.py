@@ -1,4 +1,4 @@
-"""``/feed``: moderators add, remove, inspect and resume watched feeds."""
+"""``/feed`` shows watched feeds to everyone; ``/manage-feeds`` lets moderators add, remove and resume them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
+import discord
 from discord import app_commands
 from discord.ext import commands
 
@@ -18,13 +19,22 @@ if TYPE_CHECKING:
     from bot import StancewatchBot
 
 
+NO_FEEDS = "No feeds yet; a moderator adds them with /manage-feeds add."
+
+
 class Feeds(commands.Cog):
     feed = app_commands.Group(name="feed", description="Watched news feeds")
+    manage = app_commands.Group(
+        name="manage-feeds",
+        description="Add, remove and resume watched feeds",
+        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
 
-    @feed.command(name="add", description="Watch an RSS, Atom or JSON feed.")
+    @manage.command(name="add", description="Watch an RSS, Atom or JSON feed.")
     @app_commands.describe(url="The feed's address (http or https)")
     async def feed_add(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
@@ -44,7 +54,7 @@ class Feeds(commands.Cog):
             interaction, f"Watching {url} ({items} items now; they count as seen, new ones will be processed)."
         )
 
-    @feed.command(name="remove", description="Stop watching a feed.")
+    @manage.command(name="remove", description="Stop watching a feed.")
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_remove(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
@@ -62,9 +72,9 @@ class Feeds(commands.Cog):
             + (f", last error: {f.last_error}" if f.last_error else "")
             for f in feeds
         ]
-        await reply_ephemeral(interaction, ("\n".join(lines) or "No feeds yet; use /feed add.")[:2000])
+        await reply_ephemeral(interaction, "\n".join(lines) or NO_FEEDS)
 
-    @feed.command(name="resume", description="Resume a feed that was paused after repeated failures.")
+    @manage.command(name="resume", description="Resume a feed that was paused after repeated failures.")
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_resume(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         require_manage_server(interaction)
@@ -80,7 +90,7 @@ class Feeds(commands.Cog):
     async def feed_status(self, interaction: Interaction) -> None:
         feeds = await self.bot.store.run(self.bot.store.feeds)
         lines = [status_line(f, time.time()) for f in feeds]
-        await reply_ephemeral(interaction, ("\n".join(lines) or "No feeds yet; use /feed add.")[:2000])
+        await reply_ephemeral(interaction, "\n".join(lines) or NO_FEEDS)
 
     @feed_remove.autocomplete("url")
     @feed_resume.autocomplete("url")
@@ -91,7 +101,7 @@ class Feeds(commands.Cog):
 def status_line(feed: Feed, now: float) -> str:
     """One line a feed: paused or when it polls next, when it last fetched, and its last error."""
     if feed.paused:
-        state = "⏸ paused (use /feed resume)"
+        state = "⏸ paused (a moderator resumes it with /manage-feeds resume)"
     elif feed.next_poll <= now:
         state = "polls now"
     else:

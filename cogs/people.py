@@ -1,4 +1,4 @@
-"""``/person show`` for everyone, and ``/people`` for the admins who choose whom to track.
+"""``/person show`` for everyone, and ``/manage-people`` for the admins who choose whom to track.
 
 They are two commands because Discord applies default permissions per top-level command: a reader may look a
 person up without seeing the commands that change who is tracked.
@@ -53,7 +53,7 @@ def person_embed(record: PersonRecord) -> discord.Embed:
 class People(commands.Cog):
     person = app_commands.Group(name="person", description="Tracked people's records")
     people = app_commands.Group(
-        name="people",
+        name="manage-people",
         description="Choose whom to track, and by which names",
         default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
         allowed_contexts=app_commands.AppCommandContext(guild=True),
@@ -117,7 +117,7 @@ class People(commands.Cog):
         store = self.bot.store
         found = await store.run(store.find_person, person)
         if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /people add.")
+            raise UserError(f"I know no person called {person!r}; add them with /manage-people add.")
         added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
         if not added:
             raise UserError(f"{found.name} is already known by those names.")

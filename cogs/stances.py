@@ -1,10 +1,11 @@
-"""``/stance``: stored positions, listed for everyone and managed by moderators."""
+"""``/stance list`` for everyone; ``/manage-stances`` for the moderators who store, confirm and remove positions."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Literal
 
+import discord
 from discord import app_commands
 from discord.ext import commands
 
@@ -21,6 +22,12 @@ def slug(text: str) -> str:
 
 class Stances(commands.Cog):
     stance = app_commands.Group(name="stance", description="Stored positions of tracked people")
+    manage = app_commands.Group(
+        name="manage-stances",
+        description="Store, confirm and remove positions",
+        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
@@ -36,11 +43,11 @@ class Stances(commands.Cog):
         proposed = await store.run(store.positions, found.id, status="proposed")
         lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source_url}>" for p in positions]
         if proposed:
-            lines.append("Proposed from articles (confirm with /stance confirm, reject with /stance remove):")
+            lines.append("Proposed from articles (moderators: /manage-stances confirm, or /manage-stances remove):")
             lines += [f"`{p.id}` {p.date} {p.claim} <{p.source_url}>" for p in proposed]
         await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {found.name}.")[:2000])
 
-    @stance.command(name="confirm", description="Confirm a position the bot proposed from an article.")
+    @manage.command(name="confirm", description="Confirm a position the bot proposed from an article.")
     @app_commands.describe(position_id="the proposed position's id", stance="which way the position goes")
     async def stance_confirm(
         self, interaction: Interaction, position_id: str, stance: Literal["favor", "against", "mixed"]
@@ -58,7 +65,7 @@ class Stances(commands.Cog):
         proposed = await self.bot.store.run(self.bot.store.positions, status="proposed")
         return choices([(f"{p.claim[:80]}", p.id) for p in proposed], current)
 
-    @stance.command(name="add", description="Store a position a person took.")
+    @manage.command(name="add", description="Store a position a person took.")
     @app_commands.rename(date_="date")
     @app_commands.describe(
         person="A tracked person (autocompletes)",
@@ -82,7 +89,7 @@ class Stances(commands.Cog):
         store = self.bot.store
         found = await store.run(store.find_person, person)
         if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /people add.")
+            raise UserError(f"I know no person called {person!r}; add them with /manage-people add.")
         precision = {4: "year", 7: "month"}.get(len(date_), "day")
         position = Position(
             id=f"{found.id}-{slug(question)[:24]}-{date_}",
@@ -109,7 +116,7 @@ class Stances(commands.Cog):
     async def question_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices([(q.text, q.id) for q in await self.bot.store.run(self.bot.store.questions)], current)
 
-    @stance.command(name="remove", description="Remove a stored or proposed position by id.")
+    @manage.command(name="remove", description="Remove a stored or proposed position by id.")
     @app_commands.describe(position_id="The position's id, as /stance list shows it")
     async def stance_remove(self, interaction: Interaction, position_id: app_commands.Range[str, 1, 100]) -> None:
         require_manage_server(interaction)

@@ -24,7 +24,9 @@ NAMES = {
     "list": "목록",
     "min_confidence": "최소신뢰도",
     "name": "이름",
-    "people": "인물관리",
+    "manage-feeds": "피드관리",
+    "manage-people": "인물관리",
+    "manage-stances": "입장관리",
     "person": "인물",
     "position_id": "입장id",
     "private": "비공개",
@@ -46,6 +48,8 @@ NAMES = {
 }
 
 DESCRIPTIONS = {
+    "Add, remove and resume watched feeds": "구독 피드를 추가, 삭제, 재개합니다",
+    "Store, confirm and remove positions": "입장을 저장, 확정, 삭제합니다",
     "A person's stances, clashes and timeline.": "인물의 입장, 충돌, 타임라인을 보여 줍니다.",
     "Choose whom to track, and by which names": "추적할 인물과 그 이름을 정합니다",
     "Tracked people's records": "추적 중인 인물의 기록",

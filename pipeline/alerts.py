@@ -260,7 +260,7 @@ def route_notice(store: StanceStore, feed_url: str, reason: str) -> int:
         "kind": "notice",
         "title": "Feed paused",
         "text": f"Stancewatch stopped polling {feed_url} because {reason}. "
-        f"A moderator can restart it with /feed resume url:{feed_url}",
+        f"A moderator can restart it with /manage-feeds resume url:{feed_url}",
     }
     for channel_id in sorted(channels):
         store.enqueue(channel_id, payload, channels[channel_id])

@@ -238,7 +238,7 @@ class ArticlePipeline:
         """Store the article, what it attributes to whom and every judgement; keep only new clashes.
 
         A statement on a known question is also proposed as a position, which waits
-        for a moderator's ``/stance confirm``: the memory grows, but the model never
+        for a moderator's ``/manage-stances confirm``: the memory grows, but the model never
         writes history alone. Nothing is flushed here: the caller commits these changes
         together with the outbox messages they lead to, so a crash keeps both or neither.
         """

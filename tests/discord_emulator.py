@@ -56,9 +56,13 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[st
     return body, files
 
 
+JSON = {"Content-Type": "application/json", "Via": "1.1 google"}
+"""Discord's answers pass Google's front end; discord.py takes a 429 without ``Via`` for a Cloudflare ban."""
+
+
 def reply(data: Any, status: int = 200) -> web.Response:
     """JSON with exactly ``Content-Type: application/json``: discord.py compares the header verbatim."""
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=JSON)
 
 
 def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -85,7 +89,11 @@ class Failure:
 
     def response(self) -> web.Response:
         if self.status == 429:
-            body = {"message": "You are being rate limited.", "retry_after": self.retry_after, "global": self.is_global}
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": self.retry_after or 0.1,
+                "global": self.is_global,
+            }
             headers = {
                 "Retry-After": str(self.retry_after),
                 "X-RateLimit-Scope": "global" if self.is_global else "user",
@@ -94,9 +102,6 @@ class Failure:
                 headers["X-RateLimit-Global"] = "true"
             return web.Response(body=json.dumps(body).encode(), status=429, headers={**JSON, **headers})
         return reply({"message": self.message, "code": self.code}, self.status)
-
-
-JSON = {"Content-Type": "application/json"}
 
 
 @dataclass

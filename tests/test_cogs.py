@@ -211,7 +211,7 @@ async def test_paused_feed_notice_is_posted(store: Store) -> None:
     route_notice(store, "http://feed", "it failed 10 times in a row; last error: HTTP 500")
     await Alerts(bot).on_feed_paused("http://feed", "HTTP 500")
     [sent] = channel.sent
-    assert sent["embed"].title == "Feed paused" and "/feed resume" in sent["embed"].description
+    assert sent["embed"].title == "Feed paused" and "/manage-feeds resume" in sent["embed"].description
 
 
 async def test_forbidden_channel_pauses_its_subscription(store: Store) -> None:

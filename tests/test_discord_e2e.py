@@ -25,6 +25,7 @@ from models.weights import TINY_MODEL
 from pipeline.demo import ENGLISH_PAGE, ITEMS
 from pipeline.feeds import html_to_text
 from settings import Secret, Settings
+from storage.records import Subscription
 from tests.conftest import FeedServer, Route, rss
 from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, NEWSROOMS, Emulator, serve_emulator
 
@@ -84,12 +85,12 @@ async def test_the_whole_bot_against_the_emulator(
 
     feed_server.routes["/news.xml"] = Route(rss(OLD))
     url = feed_server.url("/news.xml")
-    text = await reply_text(emu, await emu.command("feed", [{"name": "add", "type": 1, "options": [
+    text = await reply_text(emu, await emu.command("manage-feeds", [{"name": "add", "type": 1, "options": [
         {"name": "url", "type": 3, "value": url}]}]))  # fmt: skip
     assert text.startswith("Watching")
     assert (await reply_text(emu, await emu.command("subscribe"))).startswith("Subscribed")
     assert (await reply_text(emu, await emu.command("subscribe", channel=FORBIDDEN))).startswith("Subscribed")
-    twice = await reply_text(emu, await emu.command("feed", [{"name": "add", "type": 1, "options": [
+    twice = await reply_text(emu, await emu.command("manage-feeds", [{"name": "add", "type": 1, "options": [
         {"name": "url", "type": 3, "value": url}]}]))  # fmt: skip
     assert twice == f"{url} is already watched."
     [callback] = emu.replies(max(c.interaction_id for c in emu.callbacks))
@@ -221,3 +222,40 @@ async def test_delivery_survives_rate_limits_server_errors_a_rejection_and_a_rec
     snapshot = store.snapshot()["outbox"]
     failed = [row for row in snapshot if row["message_id"] == -1]
     assert len(failed) == 1 and "50035" in failed[0]["failure"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "times", "outcome"),
+    [
+        (401, 0, 1, "held"),  # the token was refused: nothing is lost, it is delivered once the token works
+        (502, 0, 1, "delivered"),  # discord.py retries a 5xx itself
+        (429, 0, 2, "delivered"),  # and waits out a rate limit
+        (403, 50013, 1, "paused: the bot may not post there"),
+        (403, 50001, 1, "paused: the bot may not post there"),
+        (404, 10003, 1, "paused: the channel is gone"),
+        (400, 50035, 1, "failed"),
+    ],
+)
+async def test_each_error_discord_answers_has_its_outcome(
+    emulator: Emulator, bot: StancewatchBot, status: int, code: int, times: int, outcome: str
+) -> None:
+    """One message, one scripted answer from Discord (discord.py itself retries 5xx a few times first)."""
+    emulator.fail("POST", rf"/channels/{ALERTS}/messages", status, code=code, message="scripted", times=times)
+    store = bot.store
+    store.add_subscription(Subscription(channel_id=ALERTS, guild_id=GUILD_ID, receive="both"))
+    outbox_id = store.enqueue(ALERTS, {"kind": "notice", "title": "n", "text": "t"}, GUILD_ID)
+    await store.commit()
+    await bot.get_cog("Alerts").deliver_pending()  # type: ignore[union-attr]
+    [row] = [r for r in store.snapshot()["outbox"] if r["id"] == outbox_id]
+    [sub] = store.subscriptions(ALERTS)
+    if outcome == "delivered":
+        assert row["message_id"] > 0 and emulator.requests.count(("POST", f"/channels/{ALERTS}/messages")) == times + 1
+    elif outcome == "held":
+        assert row["message_id"] == 0 and not sub.paused_reason  # still queued, to be retried in order
+        emulator.failures.clear()
+        await bot.get_cog("Alerts").deliver_pending()  # type: ignore[union-attr]
+        assert [m["embeds"][0]["title"] for m in emulator.messages[ALERTS]] == ["n"]
+    elif outcome == "failed":
+        assert row["message_id"] == -1 and f"Discord code {code}" in row["failure"] and not sub.paused_reason
+    else:
+        assert sub.paused_reason == outcome.removeprefix("paused: ")

@@ -67,9 +67,14 @@ async def test_admin_only_commands_are_hidden_from_members_by_default(bot: Stanc
     for name, permissions in (
         ("subscribe", manage_channels),
         ("unsubscribe", manage_channels),
-        ("people", manage_guild),
+        ("manage-people", manage_guild),
+        ("manage-stances", manage_guild),
+        ("manage-feeds", manage_guild),
     ):
         assert int(commands[name]["default_member_permissions"]) == permissions.value, name
         assert commands[name]["contexts"] == [0], name  # guild only
     assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may list them
-    assert commands["person"]["default_member_permissions"] is None  # anyone may look a person up
+    for public in ("person", "stance", "feed", "ask", "status"):  # anyone may look things up
+        assert commands[public]["default_member_permissions"] is None, public
+    assert {c["name"] for c in commands["feed"]["options"]} == {"list", "status"}
+    assert {c["name"] for c in commands["stance"]["options"]} == {"list"}

@@ -419,7 +419,7 @@ async def test_backoff_grows_then_pauses_with_one_notice_per_channel(rig: Rig) -
     assert feed is not None and feed.paused and "HTTP 500" in feed.last_error
     notices = [(channel, p) for _, channel, p in rig.store.pending() if p["kind"] == "notice"]
     assert sorted(channel for channel, _ in notices) == [7, 8]
-    assert all("/feed resume" in p["text"] and url in p["text"] for _, p in notices)
+    assert all("/manage-feeds resume" in p["text"] and url in p["text"] for _, p in notices)
     assert rig.notices == [(url, feed.last_error)]
     assert url not in {r.url for r in await rig.watcher().poll_all()}  # paused feeds are not polled
     assert len([1 for _, _, p in rig.store.pending() if p["kind"] == "notice"]) == 2  # never twice
