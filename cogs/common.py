@@ -23,6 +23,19 @@ class UserError(Exception):
     """A refusal worth one ephemeral sentence to the user; never logged as a failure."""
 
 
+def admin_group(name: str, description: str) -> app_commands.Group:
+    """A top-level group for moderators: Discord hides it from members without Manage Server, in servers only.
+
+    Default permissions apply per top-level command, so what everyone may use lives in a group of its own.
+    """
+    return app_commands.Group(
+        name=name,
+        description=description,
+        default_permissions=discord.Permissions(manage_guild=True),
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+    )
+
+
 def require_manage_server(interaction: discord.Interaction[Any]) -> None:
     """Enforced in code, not only through ``default_permissions``, which server admins can override."""
     if interaction.guild is None or not interaction.permissions.manage_guild:

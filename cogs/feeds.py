@@ -6,11 +6,10 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from cogs.common import Interaction, UserError, admin_group, choices, reply_ephemeral, require_manage_server
 from pipeline.feeds import FeedError, probe_feed
 from pipeline.netguard import check_url
 from storage.records import Feed
@@ -24,12 +23,7 @@ NO_FEEDS = "No feeds yet; a moderator adds them with /manage-feeds add."
 
 class Feeds(commands.Cog):
     feed = app_commands.Group(name="feed", description="Watched news feeds")
-    manage = app_commands.Group(
-        name="manage-feeds",
-        description="Add, remove and resume watched feeds",
-        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-    )
+    manage = admin_group("manage-feeds", "Add, remove and resume watched feeds")
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot

@@ -15,7 +15,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import NO_MENTIONS, Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from cogs.common import (
+    NO_MENTIONS,
+    Interaction,
+    UserError,
+    admin_group,
+    choices,
+    reply_ephemeral,
+    require_manage_server,
+)
 from cogs.stances import slug
 from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link
 from pipeline.timeline import PersonRecord, TimelineCache, person_record
@@ -52,12 +60,7 @@ def person_embed(record: PersonRecord) -> discord.Embed:
 
 class People(commands.Cog):
     person = app_commands.Group(name="person", description="Tracked people's records")
-    people = app_commands.Group(
-        name="manage-people",
-        description="Choose whom to track, and by which names",
-        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-    )
+    people = admin_group("manage-people", "Choose whom to track, and by which names")
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot

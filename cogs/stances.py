@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_server
+from cogs.common import Interaction, UserError, admin_group, choices, reply_ephemeral, require_manage_server
 from storage.records import Position, from_dict, to_dict
 
 if TYPE_CHECKING:
@@ -22,12 +21,7 @@ def slug(text: str) -> str:
 
 class Stances(commands.Cog):
     stance = app_commands.Group(name="stance", description="Stored positions of tracked people")
-    manage = app_commands.Group(
-        name="manage-stances",
-        description="Store, confirm and remove positions",
-        default_permissions=discord.Permissions(manage_guild=True),  # every subcommand is an admin's
-        allowed_contexts=app_commands.AppCommandContext(guild=True),
-    )
+    manage = admin_group("manage-stances", "Store, confirm and remove positions")
 
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot

@@ -19,6 +19,7 @@ from typing import Any
 
 from storage.durable import atomic_write_text
 from storage.exchange import EXPORT_FORMAT, dump_export
+from storage.interfaces import Snapshot
 from storage.records import (
     Feed,
     Judgement,
@@ -67,6 +68,8 @@ class StoreOperations(ABC):
     def judgements(self, person: str | None = None) -> list[Judgement]: ...
     @abstractmethod
     def _add_judgements(self, judgements: list[Judgement]) -> None: ...
+    @abstractmethod
+    def feeds(self) -> list[Feed]: ...
     @abstractmethod
     def save_feed(self, feed: Feed) -> None: ...
     @abstractmethod
@@ -167,6 +170,16 @@ class StoreOperations(ABC):
 
     def export_file(self, path: Path) -> None:
         atomic_write_text(path, dump_export(self.export_data()))
+
+    def _repository_snapshot(self) -> Snapshot:
+        """The records both backends keep as whole records; each backend adds its own tables to a snapshot."""
+        return {
+            "people": [to_dict(p) for p in self.people()],
+            "questions": [to_dict(q) for q in self.questions()],
+            "positions": [to_dict(p) for p in self.positions(status=None)],
+            "feeds": [to_dict(f) for f in self.feeds()],
+            "subscriptions": [to_dict(s) for s in self.subscriptions()],
+        }
 
     def move_feed(self, feed: Feed, new_url: str) -> Feed:
         """Follow a permanent redirect: the feed and its subscriptions take the new URL, keeping their key."""

@@ -225,11 +225,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             articles, statements, judgements = self._archive.everything()
             outbox = self._hot.table("outbox").all()
             return {
-                "people": [to_dict(p) for p in self.people()],
-                "questions": [to_dict(q) for q in self.questions()],
-                "positions": [to_dict(p) for p in self.positions(status=None)],
-                "feeds": [to_dict(f) for f in self.feeds()],
-                "subscriptions": [to_dict(s) for s in self.subscriptions()],
+                **self._repository_snapshot(),
                 "seen": [{"identity": i, "day": d} for d, ids in self._seen.days().items() for i in ids],
                 "inbox": self._inbox.items(),
                 "alerted": [{"id": i} for i in sorted(self._alerted)],

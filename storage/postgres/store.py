@@ -54,11 +54,7 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                 "SELECT id, channel_id, guild_id, payload, message_id, failure, queued FROM outbox ORDER BY id"
             )
             return {
-                "people": [to_dict(p) for p in self.people()],
-                "questions": [to_dict(q) for q in self.questions()],
-                "positions": [to_dict(p) for p in self.positions(status=None)],
-                "feeds": [to_dict(f) for f in self.feeds()],
-                "subscriptions": [to_dict(s) for s in self.subscriptions()],
+                **self._repository_snapshot(),
                 "seen": [
                     {"identity": i, "day": d.isoformat()} for i, d in self._rows("SELECT identity, day FROM seen")
                 ],
