@@ -15,6 +15,7 @@ import itertools
 import json
 import re
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -71,6 +72,23 @@ def user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
 
 BOT_USER = user(APP_ID, "Stancewatch", bot=True)
 MOD_USER = user(MODERATOR, "moderator")
+
+
+@dataclass
+class Link:
+    """One gateway connection; with ``zlib-stream``, every frame is deflated in one shared stream and sync-flushed."""
+
+    ws: web.WebSocketResponse
+    deflate: Any = None
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        text = json.dumps(frame)
+        if self.deflate is None:
+            await self.ws.send_str(text)
+        else:
+            await self.ws.send_bytes(self.deflate.compress(text.encode()) + self.deflate.flush(zlib.Z_SYNC_FLUSH))
 
 
 @dataclass
@@ -147,7 +165,10 @@ class Emulator:
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     session_id: str = "session-1"
-    ws: web.WebSocketResponse | None = None
+    link: Link | None = None
+    """The gateway connection of the shard that holds the test guild."""
+    compression: str = ""
+    """The transport compression the client asked for (``compress=`` in the gateway URL)."""
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000))
 
@@ -156,42 +177,40 @@ class Emulator:
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        self.compression = request.query.get("compress", "")
+        link = Link(ws, zlib.compressobj() if self.compression == "zlib-stream" else None)
+        await link.send({"op": 10, "d": {"heartbeat_interval": 41250}})
         async for message in ws:
             if message.type != WSMsgType.TEXT:
                 continue
             payload = json.loads(message.data)
             if payload["op"] == 1:
-                await ws.send_str(json.dumps({"op": 11}))
+                await link.send({"op": 11})
             elif payload["op"] == 2:
                 self.identified += 1
                 shard_id, shard_count = payload["d"].get("shard") or [0, 1]
                 self.shards.append((shard_id, shard_count))
                 mine = [g for g in self.guilds if (g >> 22) % shard_count == shard_id]
                 if GUILD_ID not in mine:  # another shard: its own READY and guilds, outside the replayed history
-                    await ws.send_str(
-                        json.dumps({"op": 0, "t": "READY", "s": 1, "d": self._ready(shard_id, shard_count, mine)})
-                    )
+                    await link.send({"op": 0, "t": "READY", "s": 1, "d": self._ready(shard_id, shard_count, mine)})
                     for number, guild in enumerate(mine, start=2):
-                        await ws.send_str(
-                            json.dumps({"op": 0, "t": "GUILD_CREATE", "s": number, "d": self._guild(guild)})
-                        )
+                        await link.send({"op": 0, "t": "GUILD_CREATE", "s": number, "d": self._guild(guild)})
                     continue
-                self.ws = ws
+                self.link = link
                 await self._dispatch("READY", self._ready(shard_id, shard_count, mine))
                 for guild in mine:
                     await self._dispatch("GUILD_CREATE", self._guild(guild))
                 self.connected.set()
             elif payload["op"] == 6:
                 self.resumed += 1
-                self.ws = ws
+                self.link = link
                 missed = [e for e in self.history if e["s"] > (payload["d"]["seq"] or 0)]
                 for event in missed:
-                    await ws.send_str(json.dumps(event))
+                    await link.send(event)
                 await self._dispatch("RESUMED", {})
                 self.connected.set()
-        if self.ws is ws:
-            self.ws = None
+        if self.link is link:
+            self.link = None
             self.connected.clear()
         return ws
 
@@ -199,20 +218,25 @@ class Emulator:
         self.sequence += 1
         frame = {"op": 0, "t": event, "s": self.sequence, "d": data}
         self.history.append(frame)
-        if self.ws is not None and not self.ws.closed:
-            await self.ws.send_str(json.dumps(frame))
+        if self.link is not None:
+            await self.link.send(frame)
 
     async def drop(self) -> None:
         """Close the gateway connection as a network failure would; the client should resume."""
-        ws, self.ws = self.ws, None
+        link, self.link = self.link, None
         self.connected.clear()
-        if ws is not None:
-            await ws.close(code=4000, message=b"emulated drop")
+        if link is not None:
+            await link.ws.close(code=4000, message=b"emulated drop")
 
     async def reconnect(self) -> None:
         """Ask the client to reconnect (op 7), as Discord does when it moves a session: it should resume."""
-        if self.ws is not None and not self.ws.closed:
-            await self.ws.send_str(json.dumps({"op": 7, "d": None}))
+        if self.link is not None:
+            await self.link.send({"op": 7, "d": None})
+
+    async def invalidate(self) -> None:
+        """Invalidate the session (op 9, not resumable), as Discord does after a failed RESUME: it must IDENTIFY."""
+        if self.link is not None:
+            await self.link.send({"op": 9, "d": False})
 
     def _ready(self, shard_id: int, shard_count: int, guilds: list[int]) -> dict[str, Any]:
         return {

@@ -159,6 +159,7 @@ async def test_the_whole_bot_against_the_emulator(
     await asyncio.sleep(1)  # time for a repeat, were there one
     alerts = clash_alerts(emu)
     assert emu.identified == 1  # resumed, never re-identified
+    assert emu.compression == "zlib-stream"  # every gateway frame went deflated, as Discord sends them
     assert alerts[0]["id"] == alert["id"] and len(alerts) == 2
     assert [sum(f"/{slug}" in str(a["embeds"]) for a in alerts) for slug in ("musk-ko", "twitter-gpus")] == [1, 1]
 
@@ -259,3 +260,13 @@ async def test_each_error_discord_answers_has_its_outcome(
         assert row["message_id"] == -1 and f"Discord code {code}" in row["failure"] and not sub.paused_reason
     else:
         assert sub.paused_reason == outcome.removeprefix("paused: ")
+
+
+async def test_an_invalidated_session_identifies_again_and_keeps_answering(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    """Op 9 with ``d: false``: the session cannot be resumed; the bot identifies anew and still answers commands."""
+    await emulator.invalidate()
+    await emulator.wait_for(lambda: emulator.identified == 2 and emulator.connected.is_set(), timeout=30)
+    listed = await emulator.command("subscriptions")
+    assert await reply_text(emulator, listed)
