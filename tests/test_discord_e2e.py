@@ -22,12 +22,14 @@ from PIL import Image
 
 from bot import StancewatchBot, running_bot
 from models.weights import TINY_MODEL
+from pipeline.alerts import AlertCard
 from pipeline.demo import ENGLISH_PAGE, ITEMS
 from pipeline.feeds import html_to_text
 from settings import Secret, Settings
-from storage.records import Subscription
+from storage.records import Article, Judgement, Subscription
 from tests.conftest import FeedServer, Route, rss
 from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, NEWSROOMS, Emulator, serve_emulator
+from tests.test_alerts import clash
 
 KOREAN = ("musk-ko", ITEMS[1]["title"], ITEMS[1]["content"])
 ENGLISH = ("twitter-gpus", "Twitter buys thousands of GPUs for in-house AI project", html_to_text(ENGLISH_PAGE))
@@ -197,15 +199,16 @@ async def test_delivery_survives_rate_limits_server_errors_a_rejection_and_a_rec
     """
     channels = (ALERTS, *NEWSROOMS)
     store = bot.store
-    for number in range(100):
-        for channel in channels:
-            store.enqueue(channel, {"kind": "notice", "title": f"notice {number}", "text": f"{number}"}, GUILD_ID)
-    await store.commit()
+    alerts = bot.get_cog("Alerts")
+    await alerts.deliver_pending()  # type: ignore[union-attr]  # the start-up delivery is over: no race with it
     emulator.fail("POST", rf"/channels/{ALERTS}/messages", 429, retry_after=0.3, times=3)
     emulator.fail("POST", rf"/channels/{NEWSROOMS[0]}/messages", 429, retry_after=0.2, is_global=True)
     emulator.fail("POST", rf"/channels/{NEWSROOMS[0]}/messages", 502, times=2)
     emulator.fail("POST", rf"/channels/{NEWSROOMS[1]}/messages", 400, code=50035, message="Invalid Form Body")
-    alerts = bot.get_cog("Alerts")
+    for number in range(100):
+        for channel in channels:
+            store.enqueue(channel, {"kind": "notice", "title": f"notice {number}", "text": f"{number}"}, GUILD_ID)
+    await store.commit()
     delivery = asyncio.create_task(alerts.deliver_pending())  # type: ignore[union-attr]
     await emulator.wait_for(lambda: sum(len(emulator.messages.get(c, [])) for c in channels) > 100)
     await emulator.reconnect()
@@ -241,6 +244,7 @@ async def test_each_error_discord_answers_has_its_outcome(
     emulator: Emulator, bot: StancewatchBot, status: int, code: int, times: int, outcome: str
 ) -> None:
     """One message, one scripted answer from Discord (discord.py itself retries 5xx a few times first)."""
+    await bot.get_cog("Alerts").deliver_pending()  # type: ignore[union-attr]  # after the start-up delivery, not beside it
     emulator.fail("POST", rf"/channels/{ALERTS}/messages", status, code=code, message="scripted", times=times)
     store = bot.store
     store.add_subscription(Subscription(channel_id=ALERTS, guild_id=GUILD_ID, receive="both"))
@@ -270,3 +274,32 @@ async def test_an_invalidated_session_identifies_again_and_keeps_answering(
     await emulator.wait_for(lambda: emulator.identified == 2 and emulator.connected.is_set(), timeout=30)
     listed = await emulator.command("subscriptions")
     assert await reply_text(emulator, listed)
+
+
+async def test_a_rejected_command_reply_still_tells_the_user(emulator: Emulator, bot: StancewatchBot) -> None:
+    """Discord refuses the first answer (50035): the error handler answers once, briefly, instead of nothing."""
+    emulator.fail("POST", r"/interactions/\d+/[^/]+/callback", 400, code=50035, message="Invalid Form Body")
+    asked = await emulator.command("status")
+    [answer] = await emulator.wait_for(lambda: emulator.replies(asked))
+    assert answer.data["content"] == "Something went wrong on our side; the error was logged."
+    assert answer.data["flags"] & 64
+
+
+async def test_a_review_of_a_deleted_alert_is_kept(emulator: Emulator, bot: StancewatchBot) -> None:
+    """The alert was deleted before the moderator's click was shown (10008): the review is stored all the same."""
+    alerts = bot.get_cog("Alerts")
+    await alerts.deliver_pending()  # type: ignore[union-attr]  # the start-up delivery is over: no race with it
+    store, clashed = bot.store, clash()
+    judgement = Judgement(clashed.position_id, clashed.person_id, clashed.statement, "inconsistent", 0.9, "r")
+    store.record_article(Article("a", clashed.article_url), [judgement])
+    store.enqueue(ALERTS, {"kind": "clash", "card": AlertCard.for_clashes([clashed]).to_payload()}, GUILD_ID)
+    await store.commit()
+    await alerts.deliver_pending()  # type: ignore[union-attr]
+    [alert] = emulator.messages[ALERTS]
+    confirm = alert["components"][0]["components"][0]["custom_id"]
+    emulator.fail("PATCH", r"/webhooks/\d+/[^/]+/messages/@original", 404, code=10008, message="Unknown Message")
+    pressed = await emulator.press(alert, confirm)
+    [ack] = await emulator.wait_for(lambda: emulator.replies(pressed))
+    assert ack.type == 6
+    await emulator.wait_for(lambda: not emulator.failures[0].times)  # the edit was tried and refused
+    assert (store.judgement(judgement.id) or judgement).review == "confirmed"
