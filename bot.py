@@ -6,6 +6,7 @@ python bot.py demo                   the whole pipeline offline against a sample
 python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or file
 python bot.py eval FILE [--limit N] [--split all|tune|heldout] [--tune]  score (or fit) the clash judge
 python bot.py stances import|export FILE
+python bot.py ask "QUESTION"          answer from the store with numbered sources, as /ask does
 python bot.py timeline NAME --out FILE.png [--language en|ko]  draw a person's timeline
 python bot.py store copy --to URL|DIR  copy the whole store to PostgreSQL or to a data directory, verified
 """
@@ -38,6 +39,7 @@ from cogs.translator import KoreanTranslator
 from models.backend import LLM, load_backend
 from models.judge import ClashJudge
 from models.profile import ProfileError, neutral_profile
+from pipeline.ask import MAX_QUESTION, ask
 from pipeline.demo import run_demo
 from pipeline.evaluation import Pair, evaluate, load_pairs, read_pairs, tuned_profile
 from pipeline.feeds import FeedError, FeedItem, make_session
@@ -227,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the loaded model's judge profile on the tune split, save it, then score the held-out split",
     )
     ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
+    asking = sub.add_parser("ask", help="answer a question from the store with numbered sources, as /ask does")
+    asking.add_argument("question", help="in English or Korean, at most 500 characters")
     timeline = sub.add_parser("timeline", help="draw a tracked person's timeline as a PNG")
     timeline.add_argument("name", help="the person's name, alias or id")
     timeline.add_argument("--out", type=Path, required=True, help="the PNG file to write")
@@ -276,6 +280,25 @@ async def _scan(settings: Settings, source: str, stances: Path | None, as_json: 
         store = open_store(Path(tmp), seed=False)
         store.import_data(json.loads(await asyncio.to_thread(stances.read_text, encoding="utf-8")))
         return await run_scan(settings, source, store, as_json=as_json)
+
+
+async def _ask(settings: Settings, question: str) -> int:
+    question = question.strip()
+    if not question or len(question) > MAX_QUESTION:
+        raise RecordError("question", f"give a question of 1 to {MAX_QUESTION} characters")
+    store = await asyncio.to_thread(functools.partial(open_store, settings.store_location, read_only=True))
+    try:
+        engine = await load_backend(settings)
+        try:
+            result = await ask(store, engine, question)
+        finally:
+            await engine.aclose()
+    finally:
+        await asyncio.to_thread(store.close)
+    print(result.text)
+    for source in result.sources:
+        print(f"[{source.number}] {source.person}, {source.date}: {source.claim} <{source.url}>")
+    return 0
 
 
 def _timeline(settings: Settings, name: str, out: Path, language: str) -> int:
@@ -352,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_eval(settings, args))
         if args.command == "store":
             return _copy_store(settings, args.to)
+        if args.command == "ask":
+            return asyncio.run(_ask(settings, args.question))
         if args.command == "timeline":
             return _timeline(settings, args.name, args.out, args.language)
         return _stances(settings, args.action, args.file)

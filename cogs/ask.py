@@ -10,12 +10,10 @@ from discord.ext import commands
 
 from cogs.common import NO_MENTIONS, Interaction, UserError
 from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
-from pipeline.ask import AskResult, ask
+from pipeline.ask import MAX_QUESTION, AskResult, ask
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
-
-MAX_QUESTION = 500
 
 
 def answer_embed(question: str, result: AskResult) -> discord.Embed:

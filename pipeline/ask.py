@@ -18,6 +18,7 @@ from storage.interfaces import StanceStore
 from storage.records import Judgement, Person, Position, Question, Statement
 
 MAX_EVIDENCE = 6
+MAX_QUESTION = 500
 
 
 @dataclass(frozen=True)

@@ -295,3 +295,15 @@ async def test_a_wrong_database_url_is_one_sentence() -> None:
     env = {"DATABASE_URL": "postgresql://bot:secret@127.0.0.1:1/none"}
     code, _, err = await run_cli("stances", "export", "/dev/null", env=env)
     assert code == 2 and "Cannot connect to PostgreSQL database none on 127.0.0.1:1" in err and "secret" not in err
+
+
+async def test_ask_prints_the_answer_then_its_numbered_sources(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    code, out, err = await run_cli("ask", "Did Elon Musk support pausing AI development?", env=env)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    sources = [line for line in lines if re.match(r"\[\d+\] Elon Musk, \d{4}", line)]
+    assert sources and lines[-len(sources) :] == sources  # the answer, then its sources
+    assert any("futureoflife.org" in line for line in sources)  # the pause letter is retrieved
+    code, _, err = await run_cli("ask", "   ", env=env)
+    assert code == 2 and err.strip() == "ask: question: give a question of 1 to 500 characters"
