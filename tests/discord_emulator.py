@@ -233,10 +233,10 @@ class Emulator:
         if self.link is not None:
             await self.link.send({"op": 7, "d": None})
 
-    async def invalidate(self) -> None:
-        """Invalidate the session (op 9, not resumable), as Discord does after a failed RESUME: it must IDENTIFY."""
+    async def invalidate(self, *, resumable: bool = False) -> None:
+        """Invalidate the session (op 9): a resumable one is resumed, any other must IDENTIFY anew."""
         if self.link is not None:
-            await self.link.send({"op": 9, "d": False})
+            await self.link.send({"op": 9, "d": resumable})
 
     def _ready(self, shard_id: int, shard_count: int, guilds: list[int]) -> dict[str, Any]:
         return {

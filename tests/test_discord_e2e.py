@@ -266,12 +266,14 @@ async def test_each_error_discord_answers_has_its_outcome(
         assert sub.paused_reason == outcome.removeprefix("paused: ")
 
 
-async def test_an_invalidated_session_identifies_again_and_keeps_answering(
-    emulator: Emulator, bot: StancewatchBot
+@pytest.mark.parametrize("resumable", [False, True])
+async def test_an_invalidated_session_comes_back_and_keeps_answering(
+    emulator: Emulator, bot: StancewatchBot, resumable: bool
 ) -> None:
-    """Op 9 with ``d: false``: the session cannot be resumed; the bot identifies anew and still answers commands."""
-    await emulator.invalidate()
-    await emulator.wait_for(lambda: emulator.identified == 2 and emulator.connected.is_set(), timeout=30)
+    """Op 9: a resumable session is resumed, any other identified anew; either way commands are answered."""
+    await emulator.invalidate(resumable=resumable)
+    expected = (1, 1) if resumable else (2, 0)  # (IDENTIFYs, RESUMEs)
+    await emulator.wait_for(lambda: (emulator.identified, emulator.resumed) == expected and emulator.connected.is_set())
     listed = await emulator.command("subscriptions")
     assert await reply_text(emulator, listed)
 
