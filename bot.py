@@ -7,6 +7,7 @@ python bot.py scan SOURCE [--json]   run the pipeline once over a feed URL or fi
 python bot.py eval FILE [--limit N] [--split all|tune|heldout] [--tune]  score (or fit) the clash judge
 python bot.py stances import|export FILE
 python bot.py ask "QUESTION"          answer from the store with numbered sources, as /ask does
+python bot.py eval-ask FILE [--limit N]  score /ask on a labelled question set (evals/ask_questions.json)
 python bot.py timeline NAME --out FILE.png [--language en|ko]  draw a person's timeline
 python bot.py store copy --to URL|DIR  copy the whole store to PostgreSQL or to a data directory, verified
 """
@@ -40,6 +41,7 @@ from models.backend import LLM, load_backend
 from models.judge import ClashJudge
 from models.profile import ProfileError, neutral_profile
 from pipeline.ask import MAX_QUESTION, ask
+from pipeline.ask_eval import evaluate_ask, load_ask_set, record_setup
 from pipeline.demo import run_demo
 from pipeline.evaluation import Pair, evaluate, load_pairs, read_pairs, tuned_profile
 from pipeline.feeds import FeedError, FeedItem, make_session
@@ -231,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
     asking = sub.add_parser("ask", help="answer a question from the store with numbered sources, as /ask does")
     asking.add_argument("question", help="in English or Korean, at most 500 characters")
+    ev_ask = sub.add_parser("eval-ask", help="score /ask on a labelled question set over the starter pack")
+    ev_ask.add_argument("file", type=Path)
+    ev_ask.add_argument("--limit", type=int, help="only the first N questions")
     timeline = sub.add_parser("timeline", help="draw a tracked person's timeline as a PNG")
     timeline.add_argument("name", help="the person's name, alias or id")
     timeline.add_argument("--out", type=Path, required=True, help="the PNG file to write")
@@ -296,6 +301,9 @@ async def _ask(settings: Settings, question: str) -> int:
     finally:
         await asyncio.to_thread(store.close)
     print(result.text)
+    if result.reading is not None:
+        sure = max(result.reading, 1 - result.reading)
+        print(f"(stance {result.stance}: the model read which way the question points with probability {sure:.2f})")
     for source in result.sources:
         print(f"[{source.number}] {source.person}, {source.date}: {source.claim} <{source.url}>")
     return 0
@@ -360,6 +368,23 @@ async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
     return 0
 
 
+async def _eval_ask(settings: Settings, path: Path, limit: int | None) -> int:
+    """On a throwaway store seeded with the starter pack and the set's statements, never the user's data."""
+    ask_set = load_ask_set(path, limit)
+    with tempfile.TemporaryDirectory(prefix="stancewatch-eval-ask-") as tmp:
+        store = open_store(Path(tmp))
+        try:
+            await store.run(record_setup, store, ask_set)
+            engine = await load_backend(settings)
+            try:
+                await evaluate_ask(store, engine, ask_set.cases, sys.stdout)
+            finally:
+                await engine.aclose()
+        finally:
+            await asyncio.to_thread(store.close)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -377,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             return _copy_store(settings, args.to)
         if args.command == "ask":
             return asyncio.run(_ask(settings, args.question))
+        if args.command == "eval-ask":
+            return asyncio.run(_eval_ask(settings, args.file, args.limit))
         if args.command == "timeline":
             return _timeline(settings, args.name, args.out, args.language)
         return _stances(settings, args.action, args.file)

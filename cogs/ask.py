@@ -21,8 +21,19 @@ def answer_embed(question: str, result: AskResult) -> discord.Embed:
     if result.sources:
         lines = "\n".join(f"[{s.number}] {s.person}, {s.date}: [{clip(s.claim, 120)}]({s.url})" for s in result.sources)
         embed.add_field(name="Sources", value=clip(lines, FIELD_LIMIT), inline=False)
-    embed.set_footer(text="Answered by a local model from stored sources only")
+    embed.set_footer(text=footer(result))
     return embed
+
+
+def footer(result: AskResult) -> str:
+    """How the answer was reached, in the asker's language: the stance comes from the sources' sides, and the
+    model's only part (which way the question points) is shown with its probability."""
+    sure = f"{max(result.reading, 1 - result.reading):.2f}" if result.reading is not None else ""
+    if result.language == "ko":
+        read = f" · 질문의 방향을 로컬 모델이 확률 {sure}로 판단" if sure else ""
+        return f"저장된 출처만으로 답했습니다{read}"
+    read = f" · a local model read which way the question points (probability {sure})" if sure else ""
+    return f"Answered from stored sources only{read}"
 
 
 class Ask(commands.Cog):

@@ -1,43 +1,28 @@
-"""Answers to ``/ask`` from retrieved evidence only, with citations that must exist."""
+"""The one model reading behind an ``/ask`` answer: which way the asked question points.
+
+The stored evidence already carries its side of a stored question (a position's stance, or a statement's side
+as the judge read it against a position). What the model decides is how the asker's words relate to that
+question: "Did X support pausing?" asks about the side that calls for a pause, "Was X against pausing?" about
+the other. It reads this as a constrained label with probabilities (A or B, no generated text), after worked
+examples on unrelated topics (two sets, averaged); the caller replaces the person's names so that it judges
+the wording, not what it believes about them. The measured alternatives are in the README.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from models.backend import LLM, Priority
-from models.prompts import answer_messages
-
-ANSWER_TOKENS = 200
-_CITATION = re.compile(r"\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    cited: list[int]
+from models.judge import sides
+from models.prompts import DIRECTION_EXAMPLE_SETS, DIRECTION_LABELS, direction_messages
+from storage.records import Question
 
 
-def strip_unknown_citations(text: str, n_evidence: int) -> tuple[str, list[int]]:
-    """Drop citation markers that point at no evidence item; return the text and the valid ones."""
-    cited: list[int] = []
-
-    def keep(match: re.Match[str]) -> str:
-        number = int(match.group(1))
-        if 1 <= number <= n_evidence:
-            cited.append(number)
-            return match.group(0)
-        return ""
-
-    cleaned = _CITATION.sub(keep, text)
-    return re.sub(r"\s{2,}", " ", cleaned).strip(), sorted(set(cited))
-
-
-async def answer(engine: LLM, question: str, evidence: list[str]) -> Answer:
-    if not evidence:
-        return Answer("", [])
-    reply = await engine.chat(
-        answer_messages(question, evidence), max_tokens=ANSWER_TOKENS, priority=Priority.INTERACTIVE
-    )
-    text, cited = strip_unknown_citations(reply, len(evidence))
-    return Answer(text, cited)
+async def asks_for_yes_side(engine: LLM, asked: str, question: Question) -> float:
+    """P(a yes to ``asked`` puts the person on ``question``'s yes side), averaged over the example sets."""
+    supports, opposes = sides(question)
+    readings = [
+        await engine.label_probabilities(
+            direction_messages(asked, supports, opposes, examples), DIRECTION_LABELS, priority=Priority.INTERACTIVE
+        )
+        for examples in DIRECTION_EXAMPLE_SETS
+    ]
+    return sum(r["A"] for r in readings) / len(readings)

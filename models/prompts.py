@@ -173,16 +173,44 @@ def reason_messages(position: str, statement: str) -> Messages:
     ]
 
 
-ANSWER_SYSTEM = (
-    "You answer questions about what public figures said about AI policy, using only the numbered evidence "
-    "given. Cite evidence as [1], [2]. If the evidence does not answer the question, say that you do not know. "
-    "Answer in 1 to 3 sentences, in the language of the question."
+DIRECTION_SYSTEM = (
+    "You read a question about a person's view and say which of two sides a yes answer to it would put the "
+    "person on. For an open question (what do they think), say which side the question names. "
+    "Answer with one letter: A or B."
 )
+DIRECTION_LABELS = ("A", "B")
+_BAGS = (
+    "Side A: the person calls for banning plastic bags.\n"
+    "Side B: the person says plastic bags should stay legal.\nQuestion asked: "
+)
+_WEEK = (
+    "Side A: the person argues for a four-day work week.\n"
+    "Side B: the person argues against a four-day work week.\nQuestion asked: "
+)
+_EXAMPLES = (
+    (_WEEK + "Did the person oppose the four-day week?", "B"),
+    (_WEEK + "그 사람은 주 4일제를 지지했나요?", "A"),
+    (_BAGS + "What does the person think about a plastic bag ban?", "A"),
+    (_BAGS + "Did the person sign the petition for the ban?", "A"),
+)
+DIRECTION_EXAMPLE_SETS = (
+    _EXAMPLES,
+    (
+        *_EXAMPLES,
+        (_BAGS + "Did the person tell reporters that shops must stop handing out plastic bags?", "A"),
+        (_BAGS + "그 사람은 비닐봉지 금지에 반대했나요?", "B"),
+    ),
+)
+"""Worked examples on topics the bot does not track, in both languages (negation, an open question, an act).
+The reading is taken after each set and averaged: each set alone leans its own way on borderline wording."""
+_WHICH_SIDE = "\nWhich side does a yes answer put the person on?"
 
 
-def answer_messages(question: str, evidence: list[str]) -> Messages:
-    numbered = "\n".join(f"[{i}] {text}" for i, text in enumerate(evidence, start=1))
-    return [
-        {"role": "system", "content": ANSWER_SYSTEM},
-        {"role": "user", "content": f"Evidence:\n{numbered}\n\nQuestion: {question}"},
-    ]
+def direction_messages(asked: str, supports: str, opposes: str, examples: tuple[tuple[str, str], ...]) -> Messages:
+    """Which side of a stored question a yes to the asked question stands for (the asked question names the
+    person only as "the person", so the model reads its wording, not what it believes about them)."""
+    messages: Messages = [{"role": "system", "content": DIRECTION_SYSTEM}]
+    for shown, side in examples:
+        messages += [{"role": "user", "content": shown + _WHICH_SIDE}, {"role": "assistant", "content": side}]
+    task = f"Side A: the person {supports}.\nSide B: the person {opposes}.\nQuestion asked: {asked}"
+    return [*messages, {"role": "user", "content": task + _WHICH_SIDE}]

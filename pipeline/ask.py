@@ -1,29 +1,59 @@
-"""Answers about stored stances, grounded in what the store holds and citing only that.
+"""Answers about stored stances: the stance first, decided from the evidence, then one or two sentences that
+state it and cite only the evidence they rest on, in the asker's language.
 
-Evidence is the named people's positions and the statements articles attributed to
-them, on the questions the asker's words point at (English or Korean keywords, or
-shared topic words). The model sees only numbered evidence, and citations to numbers
-that do not exist are removed from its answer.
+Evidence is what the store holds on the one stored question the asker's words point at (English or Korean
+keywords, then shared topic words), for the people they name: positions with their stance, and statements from
+articles with the side the judge read them on. The model reads one thing, which way the asked question points
+(:mod:`models.answer`); the stance follows from the sides of the evidence:
+
+- evidence on both sides: mixed, citing the earliest of one side and the latest of the other;
+- evidence on one side: yes or no, as the asked question points, citing at most two items of that side;
+- none: the stored sources do not answer it, and the answer cites nothing (what is stored is listed instead).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from typing import Literal
 
-from models.answer import answer
+from models.answer import asks_for_yes_side
 from models.backend import LLM
 from models.judge import topic_words
+from pipeline.answer_text import Cited, cannot_answer, no_person_named, stance_sentences
+from pipeline.language import detect_language
 from pipeline.people import mentioned_people
 from storage.interfaces import StanceStore
 from storage.records import Judgement, Person, Position, Question, Statement
 
-MAX_EVIDENCE = 6
+AnswerStance = Literal["yes", "no", "mixed", "not stored"]
+Side = Literal["favor", "against", ""]
+MAX_SOURCES = 6
 MAX_QUESTION = 500
+MAX_PEOPLE = 3
+"""A question naming more people is answered for the first three."""
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: str
+    person: str
+    claim: str
+    date: str
+    url: str
+    side: Side
+    kind: str
+    """``position``, or a statement's ``said`` / ``did``."""
+    note: str = ""
+    """For a statement: how the judge read it."""
+    score: int = 0
 
 
 @dataclass(frozen=True)
 class Source:
     number: int
+    id: str
     person: str
     claim: str
     date: str
@@ -34,62 +64,190 @@ class Source:
 class AskResult:
     text: str
     sources: list[Source]
+    stance: AnswerStance
+    language: str
+    reading: float | None = None
+    """The model's P(the question asks for the yes side), when the stance rested on it."""
+
+    def cited(self) -> list[Source]:
+        numbers = {int(n) for n in _CITATION.findall(self.text)}
+        return [s for s in self.sources if s.number in numbers]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    person: str
-    text: str
-    date: str
-    url: str
-    score: int
+@dataclass
+class Findings:
+    """What the store holds for one question, read in one transaction."""
+
+    people: list[Person]
+    topic: Question | None
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    """Per person named: evidence on the topic, best first."""
+    elsewhere: dict[str, list[Evidence]] = field(default_factory=dict)
+    """Per person named: their positions on other questions, listed when the topic has nothing."""
+    anyone: list[Evidence] = field(default_factory=list)
+    """When nobody known is named: anyone's positions on the topic."""
 
 
-def _on_topic(question: str, questions: list[Question]) -> set[str]:
-    lowered, words = question.casefold(), topic_words(question)
-    return {q.id for q in questions if any(k.casefold() in lowered for k in q.keywords) or topic_words(q.text) & words}
+def _stems(text: str) -> set[str]:
+    """Topic words without common English endings: "pausing" and "paused" meet "pause"."""
+    stems = set()
+    for word in topic_words(text):
+        for ending in ("ations", "ation", "ing", "ed", "es", "s", "e"):
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                word = word[: -len(ending)]
+                break
+        stems.add(word)
+    return stems
+
+
+def rank_topics(asked: str, questions: list[Question]) -> list[Question]:
+    """The stored questions the asker's words point at, best first: keyword hits, then shared word stems."""
+    lowered, stems = asked.casefold(), _stems(asked)
+    scored = []
+    for q in questions:
+        hits = sum(1 for k in set(q.keywords) if k.casefold() in lowered or stems >= (_stems(k) or {""}))
+        overlap = len(stems & _stems(" ".join([q.text, *q.translations.values()])))
+        if hits or overlap:
+            scored.append(((hits, overlap), q))
+    scored.sort(key=lambda s: s[0], reverse=True)
+    return [q for _, q in scored]
 
 
 def _from_position(p: Position, words: set[str]) -> Evidence:
-    return Evidence(p.person, p.claim, p.date, p.source_url, len(words & topic_words(p.claim)))
+    side: Side = p.stance if p.stance != "mixed" else ""
+    score = len(words & topic_words(p.claim))
+    return Evidence(p.id, p.person, p.claim, p.date, p.source_url, side, "position", "", score)
 
 
-def _from_statement(s: Statement, words: set[str], verdicts: dict[str, Judgement]) -> Evidence:
-    judged = verdicts.get(s.text)
-    note = f" (judged {judged.verdict}, confidence {judged.confidence:.2f})" if judged else ""
-    return Evidence(s.person, f"{s.text}{note}", s.date, s.article, len(words & topic_words(s.text)))
+def statement_side(judgement: Judgement, position: Position | None) -> Side:
+    """The side of its position's question a judged statement is on: the position's if consistent, the other if not."""
+    if position is None or position.stance not in ("favor", "against") or judgement.verdict == "unrelated":
+        return ""
+    if judgement.verdict == "consistent":
+        return position.stance
+    return "against" if position.stance == "favor" else "favor"
 
 
-def retrieve(store: StanceStore, question: str) -> tuple[list[Person], list[Evidence]]:
-    """The people the question names, and what the store holds on the questions it asks about."""
-    people = mentioned_people(question, store.people())
-    topics, words = _on_topic(question, store.questions()), topic_words(question)
-    pool = [p for person in people for p in store.positions(person.id)] if people else store.positions()
-    found = [_from_position(p, words) for p in pool if p.question in topics]
+def _from_statement(store: StanceStore, s: Statement, judgements: list[Judgement], words: set[str]) -> Evidence:
+    read = [j for j in judgements if j.statement == s.text and j.review != "dismissed" and j.verdict != "unrelated"]
+    best = max(read, key=lambda j: j.confidence, default=None)
+    side: Side = statement_side(best, store.position(best.position)) if best else ""
+    note = f" (judged {best.verdict}, confidence {best.confidence:.2f})" if best else ""
+    return Evidence(s.id, s.person, s.text, s.date, s.article, side, s.kind, note, len(words & topic_words(s.text)))
+
+
+def _best_first(evidence: list[Evidence]) -> list[Evidence]:
+    return sorted(evidence, key=lambda e: (e.side != "", e.score, e.date), reverse=True)
+
+
+def gather(store: StanceStore, asked: str) -> Findings:
+    """On the store's thread: the people named, the stored question asked about, and the evidence on it."""
+    people = mentioned_people(asked, store.people())[:MAX_PEOPLE]
+    topics = rank_topics(asked, store.questions())
+    findings = Findings(people, topics[0] if topics else None)
+    words = topic_words(asked)
+    topic = findings.topic
+    if not people:
+        on_topic = store.positions() if topic else []
+        findings.anyone = _best_first([_from_position(p, words) for p in on_topic if topic and p.question == topic.id])
+        return findings
     for person in people:
-        verdicts = {j.statement: j for j in store.judgements(person.id) if j.review != "dismissed"}
-        found += [_from_statement(s, words, verdicts) for s in store.statements(person.id) if s.question in topics]
-    found.sort(key=lambda e: (e.score, e.date), reverse=True)
-    return people, found[:MAX_EVIDENCE]
+        positions = store.positions(person.id)
+        found = [_from_position(p, words) for p in positions if topic and p.question == topic.id]
+        if topic:
+            judgements = store.judgements(person.id)
+            statements = [s for s in store.statements(person.id) if s.question == topic.id]
+            found += [_from_statement(store, s, judgements, words) for s in statements]
+        findings.evidence[person.id] = _best_first(found)
+        findings.elsewhere[person.id] = [_from_position(p, words) for p in positions if p not in found]
+    return findings
 
 
-def _sources(evidence: list[Evidence], names: dict[str, str]) -> list[Source]:
-    return [
-        Source(i, names.get(e.person, e.person), e.text, e.date, e.url)
-        for i, e in enumerate(evidence[:MAX_EVIDENCE], start=1)
-    ]
+class _Numbering:
+    """Sources numbered in the order the answer cites them, then the ones only listed."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.sources: list[Source] = []
+
+    def number(self, e: Evidence) -> int:
+        for s in self.sources:
+            if s.id == e.id:
+                return s.number
+        n = len(self.sources) + 1
+        self.sources.append(Source(n, e.id, self.names.get(e.person, e.person), e.claim + e.note, e.date, e.url))
+        return n
+
+    def list(self, evidence: list[Evidence]) -> None:
+        for e in evidence:
+            if len(self.sources) >= MAX_SOURCES:
+                return
+            self.number(e)
 
 
-async def ask(store: StanceStore, engine: LLM, question: str) -> AskResult:
-    people, evidence = await store.run(retrieve, store, question)
+def decide(evidence: list[Evidence], p_yes: float | None) -> tuple[AnswerStance, list[Evidence]]:
+    """The stance and the evidence the sentence stating it rests on (dates ascending)."""
+    favor = [e for e in evidence if e.side == "favor"]
+    against = [e for e in evidence if e.side == "against"]
+    if favor and against:
+        first, second = sorted([favor, against], key=lambda side: min(e.date for e in side))
+        return "mixed", [min(first, key=lambda e: e.date), max(second, key=lambda e: e.date)]
+    if not (favor or against) or p_yes is None:
+        return "not stored", []
+    chosen = sorted((favor or against)[:2], key=lambda e: e.date)
+    points_yes = p_yes >= 0.5
+    return ("yes" if points_yes == bool(favor) else "no"), chosen
+
+
+def _combined(stances: list[AnswerStance]) -> AnswerStance:
+    answered = set(stances)
+    return stances[0] if len(answered) == 1 else "mixed"
+
+
+_AFTER_CONSONANT = {"는": "은", "가": "이", "를": "을", "와": "과"}
+
+
+def without_names(asked: str, people: list[Person], language: str) -> str:
+    """The question with the people's names replaced, so the model reads its wording, not its beliefs about them.
+
+    "그 사람" ends in a consonant: a particle written for a name ending in a vowel (머스크는) becomes 그 사람은.
+    """
+    names = sorted((n for p in people for n in p.names()), key=len, reverse=True)
+    if not names:
+        return asked
+    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
+    if language != "ko":
+        return pattern.sub("the person", asked)
+    korean = re.compile(f"(?:{pattern.pattern})(는|가|를|와)?", re.IGNORECASE)
+    return korean.sub(lambda m: "그 사람" + _AFTER_CONSONANT.get(m.group(1) or "", m.group(1) or ""), asked)
+
+
+async def ask(store: StanceStore, engine: LLM, asked: str) -> AskResult:
+    language = detect_language(asked)
+    findings = await store.run(gather, store, asked)
     names = {p.id: p.name for p in await store.run(store.people)}
-    if evidence:
-        sources = _sources(evidence, names)
-        reply = await answer(engine, question, [f"{s.person}, {s.date}: {s.claim}" for s in sources])
-        return AskResult(reply.text or "The model gave no usable answer; these are the stored sources.", sources)
-    known = [_from_position(p, set()) for person in people for p in await store.run(store.positions, person.id)]
-    if not known:
-        who = " or ".join(p.name for p in people) or "that"
-        return AskResult(f"I have nothing stored about {who}.", [])
-    who = " and ".join(p.name for p in people)
-    return AskResult(f"Nothing I store answers that question. What I do store about {who}:", _sources(known, names))
+    numbering = _Numbering(names)
+    topic = findings.topic
+    if not findings.people:
+        numbering.list(findings.anyone)
+        text = no_person_named(language, topic if findings.anyone else None)
+        return AskResult(text, numbering.sources, "not stored", language)
+    p_yes = None
+    if topic and any(e.side for ev in findings.evidence.values() for e in ev):
+        p_yes = await asks_for_yes_side(engine, without_names(asked, findings.people, language), topic)
+    replies: list[str] = []
+    stances: list[AnswerStance] = []
+    for person in findings.people:
+        evidence = findings.evidence[person.id]
+        stance, chosen = decide(evidence, p_yes)
+        stances.append(stance)
+        if stance == "not stored" or topic is None:
+            replies.append(cannot_answer(language, person, bool(evidence or findings.elsewhere[person.id])))
+        else:
+            cited = [Cited(numbering.number(e), e.claim, e.date, e.side, e.kind) for e in chosen]
+            replies.append(stance_sentences(language, person, topic, stance, cited))
+    for person in findings.people:
+        numbering.list(findings.evidence[person.id] or findings.elsewhere[person.id])
+    text = " ".join(replies)
+    stance = _combined(stances)
+    return AskResult(text, numbering.sources, stance, language, p_yes if stance in ("yes", "no") else None)

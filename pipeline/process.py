@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from models.prompts import PROMPT_VERSION
 from models.summarize import summarize
 from pipeline.alerts import Clash, subscription_wants
 from pipeline.feeds import FeedItem
+from pipeline.language import detect_language
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
 from storage.interfaces import StanceStore
@@ -31,18 +31,10 @@ log = logging.getLogger(__name__)
 CANDIDATES_PER_STATEMENT = 3
 TITLE_TOKENS = 96
 """A title is a line, not a document: a hostile feed's 1 MB title reaches no prompt whole."""
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def detect_language(text: str) -> str:
-    """'ko' when Hangul makes up a fair share of the letters, else 'en'."""
-    letters = [c for c in text if c.isalpha()]
-    hangul = sum(1 for c in letters if _HANGUL.match(c))
-    return "ko" if letters and hangul / len(letters) > 0.3 else "en"
 
 
 @dataclass

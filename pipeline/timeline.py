@@ -151,10 +151,8 @@ def build_timeline(store: StanceStore, person_id: str, language: str = "en") -> 
     clashes = [Clash(j.statement, j.position, j.review) for j in alerted if j.statement in verdicts]
     used = list(dict.fromkeys(m.lane for m in sorted(marks, key=lambda m: m.lane)))
     lanes = [(q, lane_label(questions[q], language)) for q in questions if q in used]
-    title = person.name
-    if language == "ko":
-        hangul = next((a for a in person.aliases if any("가" <= c <= "힣" for c in a)), "")
-        title = f"{hangul} ({person.name})" if hangul else person.name
+    local = person.name_in(language)
+    title = f"{local} ({person.name})" if local != person.name else person.name
     counts = {
         "statements": len(verdicts),
         "clashes": len(alerted),

@@ -48,6 +48,13 @@ class Person:
         """The canonical name first, then every alias, without duplicates."""
         return list(dict.fromkeys([self.name, *self.aliases]))
 
+    def name_in(self, language: str) -> str:
+        """The name as readers of ``language`` know it: for Korean the first Hangul alias (the full name comes
+        first in the starter pack), else the canonical name."""
+        if language == "ko":
+            return next((a for a in self.aliases if any("가" <= c <= "힣" for c in a)), self.name)
+        return self.name
+
 
 @dataclass(frozen=True)
 class Question:

@@ -305,5 +305,27 @@ async def test_ask_prints_the_answer_then_its_numbered_sources(tmp_path: Path) -
     sources = [line for line in lines if re.match(r"\[\d+\] Elon Musk, \d{4}", line)]
     assert sources and lines[-len(sources) :] == sources  # the answer, then its sources
     assert any("futureoflife.org" in line for line in sources)  # the pause letter is retrieved
+    assert re.fullmatch(
+        r"\(stance (yes|no): the model read which way the question points with probability 0\.\d\d\)", lines[1]
+    )
     code, _, err = await run_cli("ask", "   ", env=env)
     assert code == 2 and err.strip() == "ask: question: give a question of 1 to 500 characters"
+
+
+async def test_eval_ask_scores_the_set_on_a_throwaway_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code, out, err = await run_cli("eval-ask", "evals/ask_questions.json", "--limit", "4", env={"DATA_DIR": str(data)})
+    assert code == 0, err
+    last = out.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"stance_accuracy=[\d.]+ citation_precision=[\d.]+ citation_recall=[\d.]+ language_accuracy=[\d.]+ "
+        r"not_stored_honest=[\d.]+ false_not_stored=\d+ median_s=[\d.]+ p90_s=[\d.]+ n=4",
+        last,
+    )
+    assert not data.exists()  # the user's store is never touched
+    broken = tmp_path / "broken.json"
+    broken.write_text("[]")
+    code, _, err = await run_cli("eval-ask", str(broken))
+    assert (
+        code == 2 and err.strip() == f"eval-ask: {broken}: not an /ask question set (an object with a questions list)"
+    )

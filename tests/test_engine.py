@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from models.answer import strip_unknown_citations
 from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
 from models.extract import extract_statements, quote_in_article, sentence_with
 from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
@@ -114,11 +113,6 @@ async def test_extraction_falls_back_to_sentences_naming_the_person(engine: LLME
     statements = await extract_statements(engine, "News", text, [musk])
     assert statements and all(s.person == "elon-musk" for s in statements)
     assert all((s.origin == "model" and quote_in_article(s.quote, text)) or "Musk" in s.text for s in statements)
-
-
-def test_unknown_citations_are_removed() -> None:
-    text, cited = strip_unknown_citations("He signed it [1] and later [7] bought GPUs [2].", 2)
-    assert "[7]" not in text and cited == [1, 2]
 
 
 async def test_clash_subtype_and_severity_come_from_the_model(engine: LLMEngine) -> None:
