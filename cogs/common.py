@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from pipeline.alerts import clip
+from storage.records import Person
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -34,6 +35,14 @@ def admin_group(name: str, description: str) -> app_commands.Group:
         default_permissions=discord.Permissions(manage_guild=True),
         allowed_contexts=app_commands.AppCommandContext(guild=True),
     )
+
+
+async def known_person(bot: StancewatchBot, name: str, *, hint: str = "") -> Person:
+    """The tracked person a name or alias means, or a refusal naming what was typed (``hint``: what to do)."""
+    found = await bot.store.run(bot.store.find_person, name)
+    if found is None:
+        raise UserError(f"I know no person called {name!r}{hint}.")
+    return found
 
 
 def require_manage_server(interaction: discord.Interaction[Any]) -> None:

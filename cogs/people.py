@@ -21,6 +21,7 @@ from cogs.common import (
     UserError,
     admin_group,
     choices,
+    known_person,
     reply_ephemeral,
     require_manage_server,
 )
@@ -70,9 +71,7 @@ class People(commands.Cog):
     @app_commands.describe(person="A tracked person (autocompletes)")
     async def person_show(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
         store = self.bot.store
-        found = await store.run(store.find_person, person)
-        if found is None:
-            raise UserError(f"I know no person called {person!r}.")
+        found = await known_person(self.bot, person)
         await interaction.response.defer(thinking=True)  # the picture may take a moment: acknowledge first
         language = await self._language(interaction)
         record = await store.run(person_record, store, found.id, language)
@@ -118,9 +117,7 @@ class People(commands.Cog):
     ) -> None:
         require_manage_server(interaction)
         store = self.bot.store
-        found = await store.run(store.find_person, person)
-        if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /manage-people add.")
+        found = await known_person(self.bot, person, hint="; add them with /manage-people add")
         added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
         if not added:
             raise UserError(f"{found.name} is already known by those names.")

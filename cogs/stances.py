@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Literal
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, admin_group, choices, reply_ephemeral, require_manage_server
+from cogs.common import (
+    Interaction,
+    UserError,
+    admin_group,
+    choices,
+    known_person,
+    reply_ephemeral,
+    require_manage_server,
+)
 from storage.records import Position, from_dict, to_dict
 
 if TYPE_CHECKING:
@@ -30,9 +38,7 @@ class Stances(commands.Cog):
     @app_commands.describe(person="A tracked person (autocompletes)")
     async def stance_list(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
         store = self.bot.store
-        found = await store.run(store.find_person, person)
-        if found is None:
-            raise UserError(f"I know no person called {person!r}.")
+        found = await known_person(self.bot, person)
         positions = await store.run(store.positions, found.id)
         proposed = await store.run(store.positions, found.id, status="proposed")
         lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source_url}>" for p in positions]
@@ -81,9 +87,7 @@ class Stances(commands.Cog):
     ) -> None:
         require_manage_server(interaction)
         store = self.bot.store
-        found = await store.run(store.find_person, person)
-        if found is None:
-            raise UserError(f"I know no person called {person!r}; add them with /manage-people add.")
+        found = await known_person(self.bot, person, hint="; add them with /manage-people add")
         precision = {4: "year", 7: "month"}.get(len(date_), "day")
         position = Position(
             id=f"{found.id}-{slug(question)[:24]}-{date_}",

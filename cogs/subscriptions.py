@@ -8,7 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, choices, reply_ephemeral, require_manage_channels, require_manage_server
+from cogs.common import (
+    Interaction,
+    UserError,
+    choices,
+    known_person,
+    reply_ephemeral,
+    require_manage_channels,
+    require_manage_server,
+)
 from storage.records import Subscription
 
 if TYPE_CHECKING:
@@ -72,10 +80,7 @@ class Subscriptions(commands.Cog):
         if not target:
             raise UserError(f"Name the {kind} to follow.")
         if kind == "person":
-            person = await store.run(store.find_person, target)
-            if person is None:
-                raise UserError(f"I know no person called {target!r}; see /stance list.")
-            return person.id
+            return (await known_person(self.bot, target, hint="; see /stance list")).id
         if kind == "question":
             if await store.run(store.question, target) is None:
                 raise UserError(f"I know no question {target!r}.")

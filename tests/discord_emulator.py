@@ -3,7 +3,7 @@
 Test code, not a Discord: it answers what discord.py asks (current user, application,
 ``/gateway/bot``, command bulk overwrite, channel messages, interaction callbacks,
 follow-up webhooks, message edits) and runs a gateway session (HELLO, IDENTIFY to
-READY, GUILD_CREATE, heartbeats and ACKs, RESUME with replay) through which the test
+READY, GUILD_CREATE, heartbeats and ACKs (or lost ACKs), RESUME with replay) through which the test
 dispatches interactions. Everything the bot sends is recorded for the test to check.
 """
 
@@ -170,6 +170,11 @@ class Emulator:
     compression: str = ""
     """The transport compression the client asked for (``compress=`` in the gateway URL)."""
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    heartbeat_interval_ms: int = 41250
+    """What HELLO (op 10) tells the next connection; Discord's own is about 41 s."""
+    acking: bool = True
+    """Whether heartbeats (op 1) are acknowledged (op 11); False models ACKs lost on a half-dead connection."""
+    heartbeats: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000))
 
     # -- the gateway -----------------------------------------------------------------------
@@ -179,13 +184,15 @@ class Emulator:
         await ws.prepare(request)
         self.compression = request.query.get("compress", "")
         link = Link(ws, zlib.compressobj() if self.compression == "zlib-stream" else None)
-        await link.send({"op": 10, "d": {"heartbeat_interval": 41250}})
+        await link.send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
         async for message in ws:
             if message.type != WSMsgType.TEXT:
                 continue
             payload = json.loads(message.data)
             if payload["op"] == 1:
-                await link.send({"op": 11})
+                self.heartbeats += 1
+                if self.acking:
+                    await link.send({"op": 11})
             elif payload["op"] == 2:
                 self.identified += 1
                 shard_id, shard_count = payload["d"].get("shard") or [0, 1]

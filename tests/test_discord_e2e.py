@@ -278,6 +278,28 @@ async def test_an_invalidated_session_comes_back_and_keeps_answering(
     assert await reply_text(emulator, listed)
 
 
+async def test_a_gateway_that_stops_acknowledging_heartbeats_is_left_and_resumed(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    """Heartbeat ACKs lost: discord.py closes the silent connection as a zombie and resumes on a new one.
+
+    Its ``heartbeat_timeout`` option (60 s unless set) is lowered, and HELLO asks for fast heartbeats, so the test
+    takes seconds; the next connection (after a drop) gets both.
+    """
+    bot._connection.heartbeat_timeout = 2.0
+    emulator.heartbeat_interval_ms = 250
+    await emulator.drop()
+    await emulator.wait_for(lambda: emulator.resumed == 1 and emulator.connected.is_set())
+    await emulator.wait_for(lambda: emulator.heartbeats >= 2)  # acknowledged heartbeats: the link is healthy
+    emulator.acking = False
+    beats = emulator.heartbeats
+    await emulator.wait_for(lambda: emulator.resumed >= 2 and emulator.connected.is_set(), timeout=30)
+    assert emulator.heartbeats > beats and emulator.identified == 1  # it noticed the silence; the session went on
+    emulator.acking = True
+    listed = await emulator.command("subscriptions")
+    assert await reply_text(emulator, listed)
+
+
 async def test_a_rejected_command_reply_still_tells_the_user(emulator: Emulator, bot: StancewatchBot) -> None:
     """Discord refuses the first answer (50035): the error handler answers once, briefly, instead of nothing."""
     emulator.fail("POST", r"/interactions/\d+/[^/]+/callback", 400, code=50035, message="Invalid Form Body")
