@@ -100,12 +100,18 @@ def _stems(text: str) -> set[str]:
     return stems
 
 
+def _hits(keyword: str, lowered: str, stems: set[str]) -> bool:
+    """A keyword hits when the question holds it as written, or holds each of its words' stems."""
+    keyword_stems = _stems(keyword)
+    return keyword.casefold() in lowered or (bool(keyword_stems) and keyword_stems <= stems)
+
+
 def rank_topics(asked: str, questions: list[Question]) -> list[Question]:
     """The stored questions the asker's words point at, best first: keyword hits, then shared word stems."""
     lowered, stems = asked.casefold(), _stems(asked)
     scored = []
     for q in questions:
-        hits = sum(1 for k in set(q.keywords) if k.casefold() in lowered or stems >= (_stems(k) or {""}))
+        hits = sum(1 for k in set(q.keywords) if _hits(k, lowered, stems))
         overlap = len(stems & _stems(" ".join([q.text, *q.translations.values()])))
         if hits or overlap:
             scored.append(((hits, overlap), q))
@@ -159,7 +165,9 @@ def gather(store: StanceStore, asked: str) -> Findings:
             statements = [s for s in store.statements(person.id) if s.question == topic.id]
             found += [_from_statement(store, s, judgements, words) for s in statements]
         findings.evidence[person.id] = _best_first(found)
-        findings.elsewhere[person.id] = [_from_position(p, words) for p in positions if p not in found]
+        findings.elsewhere[person.id] = [
+            _from_position(p, words) for p in positions if topic is None or p.question != topic.id
+        ]
     return findings
 
 
