@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import NO_MENTIONS, Interaction, UserError
-from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip
+from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link, plain
 from pipeline.ask import MAX_QUESTION, AskResult, ask
 
 if TYPE_CHECKING:
@@ -17,9 +17,15 @@ if TYPE_CHECKING:
 
 
 def answer_embed(question: str, result: AskResult) -> discord.Embed:
-    embed = discord.Embed(title=clip(question, 256), description=clip(result.text, DESCRIPTION_LIMIT), colour=0x3B7DD8)
+    """Stored claims may come from articles: every text is shown with markdown escaped, and only http(s) sources
+    become links."""
+    description = clip(plain(result.text), DESCRIPTION_LIMIT)
+    embed = discord.Embed(title=clip(plain(question), 256), description=description, colour=0x3B7DD8)
     if result.sources:
-        lines = "\n".join(f"[{s.number}] {s.person}, {s.date}: [{clip(s.claim, 120)}]({s.url})" for s in result.sources)
+        lines = "\n".join(
+            f"\\[{s.number}\\] {plain(s.person)}, {plain(s.date)}: {link(clip(s.claim, 120), s.url)}"
+            for s in result.sources
+        )
         embed.add_field(name="Sources", value=clip(lines, FIELD_LIMIT), inline=False)
     embed.set_footer(text=footer(result))
     return embed

@@ -23,7 +23,7 @@ from pipeline.alerts import Clash, route_notice, route_report
 from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticleReport
 from settings import Settings
-from storage.records import Feed, Position, Subscription
+from storage.records import Article, Feed, Judgement, Position, Statement, Subscription
 from storage.store import Store
 from tests.conftest import FeedServer, Route, rss
 
@@ -130,8 +130,35 @@ async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLMEngi
     assert inter.response.deferred
     embed = inter.followup.sent[0].kwargs["embed"]
     sources = embed.fields[0].value
-    assert "futureoflife.org" in sources and "[1]" in sources
+    assert "futureoflife.org" in sources and "\\[1\\]" in sources
     assert inter.followup.sent[0].kwargs["allowed_mentions"].everyone is False
+
+
+async def test_an_answer_resting_on_hostile_article_text_links_nothing_it_should_not(
+    store: Store, engine: LLMEngine
+) -> None:
+    """A statement from an article is evidence, and its words reach the answer: escaped, with no unsafe link."""
+    text = "Musk said [Real story](https://phish.example/login) @everyone # pause now"
+    statement = Statement(
+        "s-hostile",
+        "elon-musk",
+        text,
+        "javascript:alert(1)",
+        date="2023-04-11",
+        kind="said",
+        question="pause-frontier-ai",
+    )
+    verdict = Judgement("musk-fli-pause-2023", "elon-musk", text, "consistent", 0.9, "r")
+    store.record_article(Article("link:hostile", "https://news.example.com/h"), [verdict], [statement])
+    cog = Ask(fake_bot(store, engine))
+    inter = interaction()
+    await cog.ask.callback(cog, inter, "Did Musk support the pause?", False)  # type: ignore[arg-type]
+    sent = inter.followup.sent[0].kwargs
+    embed = sent["embed"]
+    shown = "\n".join([embed.description or "", embed.fields[0].value])
+    assert "Real story" in embed.description and "[Real story](" not in shown  # escaped: no masked link
+    assert "javascript:" not in shown  # an unsafe source URL is never a link
+    assert sent["allowed_mentions"].everyone is False
 
 
 @pytest.mark.parametrize(("question", "message"), [("   ", "Ask a question"), ("x" * 4000, "limited to 500")])
