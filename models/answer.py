@@ -4,25 +4,21 @@ The stored evidence already carries its side of a stored question (a position's 
 as the judge read it against a position). What the model decides is how the asker's words relate to that
 question: "Did X support pausing?" asks about the side that calls for a pause, "Was X against pausing?" about
 the other. It reads this as a constrained label with probabilities (A or B, no generated text), after worked
-examples on unrelated topics (two sets, averaged); the caller replaces the person's names so that it judges
-the wording, not what it believes about them. The measured alternatives are in the README.
+examples on unrelated topics; the caller replaces the person's names so that it judges the wording, not what
+it believes about them. The measured alternatives are in the README.
 """
 
 from __future__ import annotations
 
 from models.backend import LLM, Priority
 from models.judge import sides
-from models.prompts import DIRECTION_EXAMPLE_SETS, DIRECTION_LABELS, direction_messages
+from models.prompts import DIRECTION_LABELS, direction_messages
 from storage.records import Question
 
 
 async def asks_for_yes_side(engine: LLM, asked: str, question: Question) -> float:
-    """P(a yes to ``asked`` puts the person on ``question``'s yes side), averaged over the example sets."""
+    """P(a yes to ``asked`` puts the person on ``question``'s yes side)."""
     supports, opposes = sides(question)
-    readings = [
-        await engine.label_probabilities(
-            direction_messages(asked, supports, opposes, examples), DIRECTION_LABELS, priority=Priority.INTERACTIVE
-        )
-        for examples in DIRECTION_EXAMPLE_SETS
-    ]
-    return sum(r["A"] for r in readings) / len(readings)
+    messages = direction_messages(asked, supports, opposes)
+    probabilities = await engine.label_probabilities(messages, DIRECTION_LABELS, priority=Priority.INTERACTIVE)
+    return probabilities["A"]

@@ -187,30 +187,32 @@ _WEEK = (
     "Side A: the person argues for a four-day work week.\n"
     "Side B: the person argues against a four-day work week.\nQuestion asked: "
 )
-_EXAMPLES = (
+_CHARGE = (
+    "Side A: the person calls for a congestion charge on city traffic.\n"
+    "Side B: the person argues against a congestion charge.\nQuestion asked: "
+)
+DIRECTION_EXAMPLES = (
     (_WEEK + "Did the person oppose the four-day week?", "B"),
     (_WEEK + "그 사람은 주 4일제를 지지했나요?", "A"),
     (_BAGS + "What does the person think about a plastic bag ban?", "A"),
     (_BAGS + "Did the person sign the petition for the ban?", "A"),
+    (_BAGS + "Did the person tell reporters that shops must stop handing out plastic bags?", "A"),
+    (_BAGS + "그 사람은 비닐봉지 금지에 반대했나요?", "B"),
+    (_CHARGE + "Did the person reject the congestion charge?", "B"),
+    (_CHARGE + "그 사람은 혼잡통행료를 일축했나요?", "B"),
+    (_CHARGE + "Has the person played down the need for a congestion charge?", "B"),
+    (_CHARGE + "그 사람은 혼잡통행료 도입을 촉구했나요?", "A"),
 )
-DIRECTION_EXAMPLE_SETS = (
-    _EXAMPLES,
-    (
-        *_EXAMPLES,
-        (_BAGS + "Did the person tell reporters that shops must stop handing out plastic bags?", "A"),
-        (_BAGS + "그 사람은 비닐봉지 금지에 반대했나요?", "B"),
-    ),
-)
-"""Worked examples on topics the bot does not track, in both languages (negation, an open question, an act).
-The reading is taken after each set and averaged: each set alone leans its own way on borderline wording."""
+"""Worked examples on topics the bot does not track, in both languages: negation (oppose, reject, dismiss, play
+down), an open question, an act. One fixed prefix, so the model's KV cache keeps it between questions."""
 _WHICH_SIDE = "\nWhich side does a yes answer put the person on?"
 
 
-def direction_messages(asked: str, supports: str, opposes: str, examples: tuple[tuple[str, str], ...]) -> Messages:
+def direction_messages(asked: str, supports: str, opposes: str) -> Messages:
     """Which side of a stored question a yes to the asked question stands for (the asked question names the
     person only as "the person", so the model reads its wording, not what it believes about them)."""
     messages: Messages = [{"role": "system", "content": DIRECTION_SYSTEM}]
-    for shown, side in examples:
+    for shown, side in DIRECTION_EXAMPLES:
         messages += [{"role": "user", "content": shown + _WHICH_SIDE}, {"role": "assistant", "content": side}]
     task = f"Side A: the person {supports}.\nSide B: the person {opposes}.\nQuestion asked: {asked}"
     return [*messages, {"role": "user", "content": task + _WHICH_SIDE}]

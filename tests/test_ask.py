@@ -18,6 +18,7 @@ from storage.records import Article, Judgement, Person, Position, RecordError, S
 from storage.store import Store
 
 ASK_SET = Path(__file__).resolve().parents[1] / "evals" / "ask_questions.json"
+HELD_OUT = ASK_SET.with_name("ask_heldout.json")
 MUSK = Person("elon-musk", "Elon Musk", ["Musk", "일론 머스크", "머스크"])
 GPUS = Statement(
     "s-gpus", "elon-musk", "Elon Musk's Twitter bought about 10,000 GPUs for a generative AI project.",
@@ -148,10 +149,12 @@ def test_the_evaluation_set_is_what_the_issue_asks_for() -> None:
     cases = ask_set.cases
     assert len(cases) >= 60 and sum(c.language == "ko" for c in cases) * 2 == len(cases)
     assert {c.stance for c in cases} == {"yes", "no", "mixed", "not stored"}
-    assert all(detect_language(c.question) == c.language for c in cases)
     assert sum(c.stance == "not stored" for c in cases) >= 10
     ids = {p["id"] for p in load_starter_pack()["positions"]} | {s.id for s, _ in ask_set.statements}
-    assert all(c.cite | c.may_cite <= ids for c in cases)  # every id names a starter position or a set statement
+    held_out = load_ask_set(HELD_OUT).cases
+    assert len(held_out) == 12 and not {c.question for c in held_out} & {c.question for c in cases}
+    for case in [*cases, *held_out]:  # every id names a starter position or a set statement
+        assert case.cite | case.may_cite <= ids and detect_language(case.question) == case.language, case.id
 
 
 def test_a_broken_evaluation_set_is_named(tmp_path: Path) -> None:
