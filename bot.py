@@ -370,9 +370,9 @@ async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
 
 async def _eval_ask(settings: Settings, path: Path, limit: int | None) -> int:
     """On a throwaway store seeded with the starter pack and the set's statements, never the user's data."""
-    ask_set = load_ask_set(path, limit)
+    ask_set = await asyncio.to_thread(load_ask_set, path, limit)
     with tempfile.TemporaryDirectory(prefix="stancewatch-eval-ask-") as tmp:
-        store = open_store(Path(tmp))
+        store = await asyncio.to_thread(open_store, Path(tmp))
         try:
             await store.run(record_setup, store, ask_set)
             engine = await load_backend(settings)
