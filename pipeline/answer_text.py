@@ -2,8 +2,8 @@
 
 English sentences are the stored claims themselves behind the stance word, so an answer never says more than
 its sources. Korean sentences state the stance on the stored question's Korean wording, with the date of each
-source beside its citation; the English claims are listed under the answer. The model writes none of it: with
-the default model, generated answers echoed Korean questions and cited sources for things they do not say.
+source beside its citation; the English claims are listed under the answer. The model writes none of it: in
+the issue's trial, the default model writing free text echoed a Korean question instead of answering it.
 """
 
 from __future__ import annotations
