@@ -37,6 +37,7 @@ from discord.ext import commands
 
 from cogs.common import UserError, reply_ephemeral
 from cogs.translator import KoreanTranslator
+from domain.errors import StorageError
 from models.backend import LLM, load_backend
 from models.judge import ClashJudge
 from models.profile import ProfileError, neutral_profile
@@ -54,7 +55,7 @@ from pipeline.watcher import FeedWatcher, WatchPolicy
 from settings import ConfigError, Settings
 from storage import open_store
 from storage.copy import copy_store
-from storage.durable import StorageError, atomic_write_bytes, atomic_write_text
+from storage.durable import atomic_write_bytes, atomic_write_text
 from storage.exchange import read_import, with_line
 from storage.interfaces import StanceStore
 from storage.records import RecordError

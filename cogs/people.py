@@ -43,7 +43,7 @@ def person_embed(record: PersonRecord) -> discord.Embed:
     embed = discord.Embed(title=clip(record.timeline.title, 256), description=clip(about, DESCRIPTION_LIMIT))
     for label, position in record.current[:20]:
         value = (
-            f"{STANCE_WORDS[position.stance]}, {position.date}: {link(clip(position.claim, 200), position.source_url)}"
+            f"{STANCE_WORDS[position.stance]}, {position.date}: {link(clip(position.claim, 200), position.source())}"
         )
         embed.add_field(name=clip(label, 256), value=clip(value, FIELD_LIMIT), inline=False)
     embed.add_field(
@@ -103,9 +103,23 @@ class People(commands.Cog):
         if not name:
             raise UserError("Give the person's name.")
         person = Person(slug(name), name, [a.strip() for a in aliases.split(",") if a.strip()])
-        await self.bot.store.run(self.bot.store.add_person, person)
+        if not person.id:
+            raise UserError("A name needs at least one letter or digit.")
+        await self.bot.store.run(self._add_new, person)
         await self.bot.store.commit()
         await reply_ephemeral(interaction, f"Tracking {person.name} as `{person.id}`.")
+
+    def _add_new(self, person: Person) -> None:
+        """On the store thread: store ``person`` unless its id or one of its names already belongs to someone."""
+        store = self.bot.store
+        for name in (person.id, *person.names()):
+            existing = store.person(name) or store.find_person(name)
+            if existing is not None:
+                raise UserError(
+                    f"{name!r} already belongs to {existing.name} (`{existing.id}`); "
+                    "use /manage-people aliases to change a tracked person."
+                )
+        store.add_person(person)
 
     @people.command(name="aliases", description="Add names a tracked person is known by.")
     @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")

@@ -41,10 +41,10 @@ class Stances(commands.Cog):
         found = await known_person(self.bot, person)
         positions = await store.run(store.positions, found.id)
         proposed = await store.run(store.positions, found.id, status="proposed")
-        lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source_url}>" for p in positions]
+        lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source()}>" for p in positions]
         if proposed:
             lines.append("Proposed from articles (moderators: /manage-stances confirm, or /manage-stances remove):")
-            lines += [f"`{p.id}` {p.date} {p.claim} <{p.source_url}>" for p in proposed]
+            lines += [f"`{p.id}` {p.date} {p.claim} <{p.source()}>" for p in proposed]
         await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {found.name}.")[:2000])
 
     @manage.command(name="confirm", description="Confirm a position the bot proposed from an article.")

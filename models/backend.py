@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 from models.prompts import Messages
@@ -50,6 +52,33 @@ async def chat_json_with_retry(
         if value is not None:
             return value
     return None
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    model_path: Path
+    sha256: str
+    size_bytes: int
+    n_ctx: int
+    n_gpu_layers: int
+    gpu_offload_supported: bool
+
+    @property
+    def model_name(self) -> str:
+        return self.model_path.name
+
+    @property
+    def device(self) -> str:
+        if self.n_gpu_layers == 0:
+            return "CPU" if self.gpu_offload_supported else "CPU (this llama.cpp build has no GPU support)"
+        layers = "all layers" if self.n_gpu_layers < 0 else f"{self.n_gpu_layers} layers"
+        return f"GPU ({layers})"
+
+    def describe(self) -> str:
+        return (
+            f"model {self.model_path} ({self.size_bytes / 2**20:.0f} MiB), context {self.n_ctx} tokens, "
+            f"layers on {self.device}"
+        )
 
 
 class ModelInfo(Protocol):

@@ -19,7 +19,6 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import llama_cpp
@@ -27,7 +26,7 @@ import numpy as np
 from llama_cpp import Llama, LlamaGrammar, StoppingCriteriaList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from models.backend import Priority, chat_json_with_retry
+from models.backend import EngineInfo, Priority, chat_json_with_retry
 from models.prompts import Messages
 from models.weights import file_sha256, resolve_model_path
 from settings import Settings
@@ -38,33 +37,6 @@ T = TypeVar("T")
 
 class LLMCancelled(Exception):
     """The job was cancelled or timed out while the model was generating."""
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    model_path: Path
-    sha256: str
-    size_bytes: int
-    n_ctx: int
-    n_gpu_layers: int
-    gpu_offload_supported: bool
-
-    @property
-    def model_name(self) -> str:
-        return self.model_path.name
-
-    @property
-    def device(self) -> str:
-        if self.n_gpu_layers == 0:
-            return "CPU" if self.gpu_offload_supported else "CPU (this llama.cpp build has no GPU support)"
-        layers = "all layers" if self.n_gpu_layers < 0 else f"{self.n_gpu_layers} layers"
-        return f"GPU ({layers})"
-
-    def describe(self) -> str:
-        return (
-            f"model {self.model_path} ({self.size_bytes / 2**20:.0f} MiB), context {self.n_ctx} tokens, "
-            f"layers on {self.device}"
-        )
 
 
 @dataclass(order=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from domain.errors import ModelUnavailable
 from models.backend import Priority, chat_json_with_retry
 from models.prompts import Messages
 from settings import ConfigError, Settings
@@ -120,10 +121,15 @@ class RemoteEngine:
             request = self.session.post(f"{self.base_url}/chat/completions", json={"model": self.info.model, **body})
             async with asyncio.timeout(timeout):
                 async with request as resp:
+                    if resp.status >= 500:
+                        raise ModelUnavailable(f"{self.base_url} answered HTTP {resp.status}.")
                     if resp.status != 200:
                         raise RuntimeError(f"{self.base_url} answered HTTP {resp.status}: {(await resp.text())[:200]}")
                     reply: dict[str, Any] = await resp.json()
                     return reply
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+            # Refused, reset or timed out: the server is restarting or overloaded, not wrong about this article.
+            raise ModelUnavailable(f"{self.base_url} did not answer ({type(exc).__name__}).") from exc
         finally:
             self._running -= 1
             self._gate.release()

@@ -122,7 +122,7 @@ def rank_topics(asked: str, questions: list[Question]) -> list[Question]:
 def _from_position(p: Position, words: set[str]) -> Evidence:
     side: Side = p.stance if p.stance != "mixed" else ""
     score = len(words & topic_words(p.claim))
-    return Evidence(p.id, p.person, p.claim, p.date, p.source_url, side, "position", "", score)
+    return Evidence(p.id, p.person, p.claim, p.date, p.source(), side, "position", "", score)
 
 
 def statement_side(judgement: Judgement, position: Position | None) -> Side:

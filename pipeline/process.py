@@ -24,7 +24,7 @@ from pipeline.language import detect_language
 from pipeline.people import mentioned_people
 from pipeline.relevance import RelevanceConfig, is_relevant
 from storage.interfaces import StanceStore
-from storage.records import Article, Judgement, Person, Position, Question, judgement_id
+from storage.records import Article, Judgement, Person, Position, Question, judgement_id, validate
 from storage.records import Statement as StatementRecord
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class ArticlePipeline:
                     position_id=position.id,
                     position_claim=position.claim,
                     position_date=position.date,
-                    position_source=position.source_url,
+                    position_source=position.source(),
                     statement=statement.text,
                     statement_quote=statement.quote,
                     article_url=item.url,
@@ -261,10 +261,14 @@ class ArticlePipeline:
             people=report.people,
             text=item.text,
         )
+        proposals = [
+            self._proposal(item, s) for s in stored if s.question and self.store.position(f"proposed-{s.id}") is None
+        ]
+        for record in (article, *judgements, *stored, *proposals):  # decided whole before anything is written
+            validate(record)
         self.store.record_article(article, judgements, stored)
-        for statement in stored:
-            if statement.question and self.store.position(f"proposed-{statement.id}") is None:
-                self.store.add_position(self._proposal(item, statement))
+        for proposal in proposals:
+            self.store.add_position(proposal)
         report.clashes = [c for c in report.clashes if self.store.claim_alert(judgement_id(c.position_id, c.statement))]
         if finish is not None:
             finish(report)
@@ -276,13 +280,15 @@ class ArticlePipeline:
             question=statement.question,
             stance="mixed",  # the moderator who confirms it says which way it goes
             claim=statement.text,
-            source_url=item.url,
+            source_url=item.url if item.url.startswith(("http://", "https://")) else "",
             date=statement.date,
             quote=statement.quote,
-            outlet=urlsplit(item.url).hostname or "",
+            outlet=urlsplit(item.url).hostname or urlsplit(item.feed_url).hostname or "",
             published=item.published,
             origin=f"extracted by {self.engine.info.model_name} with prompts {PROMPT_VERSION}",
             status="proposed",
+            article=item.identity,
+            feed=item.feed_url,
         )
 
 

@@ -35,20 +35,21 @@ from dataclasses import dataclass
 import aiohttp
 import trafilatura
 
+from domain.errors import StorageError, Unavailable
 from pipeline.alerts import route_notice, route_report
 from pipeline.encoding import decode_page
 from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
 from pipeline.process import ArticlePipeline, ArticleReport
 from settings import Settings
-from storage.durable import StorageError
 from storage.interfaces import StanceStore
-from storage.records import Feed
+from storage.records import Article, Feed
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 400
 MAX_AGE_CAP_S = 3600.0
 MAX_BACKOFF_S = 24 * 3600.0
 ADOPT_BATCH = 100
+MAX_RETRY_S = 300.0
 
 ReportHandler = Callable[[FeedItem, ArticleReport], Awaitable[None]]
 NoticeHandler = Callable[[str, str], Awaitable[None]]
@@ -70,6 +71,10 @@ class WatchPolicy:
     max_concurrent_polls: int = 24  # more only makes bursts that delay the event loop (benchmarks/feeds.py)
     lease_s: float = 300.0
     """How long a process holds a feed it polls or an item it processes; another takes them over after that."""
+    retry_s: float = 2.0
+    """The first wait before an article is tried again; each further try waits twice as long (capped)."""
+    max_attempts: int = 3
+    """Tries before an article that fails on its own content is recorded as failed; transient failures never count."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WatchPolicy:
@@ -153,6 +158,13 @@ class FeedWatcher:
         self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self._queued: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._retrying: dict[str, asyncio.Task[None]] = {}
+        """Items waiting to be tried again, by identity; they stay in the store's inbox meanwhile."""
+        self._attempts: dict[str, int] = {}
+        self._failures: dict[str, int] = {}
+        self.failed = 0
+        """Articles given up on since start (each recorded in the archive as ``state="failed"``)."""
         self._announcing: set[asyncio.Task[None]] = set()
         self._polls = asyncio.Semaphore(self.policy.max_concurrent_polls)
         # One parsing thread: more would only fight the event loop for the GIL (see benchmarks/feeds.py).
@@ -178,41 +190,121 @@ class FeedWatcher:
         self._queue.put_nowait(item)
 
     def _ensure_workers(self) -> None:
+        """Keep ``policy.workers`` live workers: one that ended for any reason is replaced (and logged)."""
+        for task in [t for t in self._workers if t.done()]:
+            self._workers.remove(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("A feed worker died; replacing it", exc_info=task.exception())
         while len(self._workers) < self.policy.workers:
-            self._workers.append(asyncio.create_task(self._work(), name=f"feed-worker-{len(self._workers)}"))
+            task = asyncio.create_task(self._work(), name=f"feed-worker-{len(self._workers)}")
+            task.add_done_callback(self._replace_dead_worker)
+            self._workers.append(task)
+
+    def _replace_dead_worker(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and not self._stopping:
+            self._ensure_workers()
 
     async def drain(self) -> None:
-        """Wait until every queued item is processed, committed and announced."""
-        await self._queue.join()
-        while self._announcing:
-            await asyncio.gather(*self._announcing)
+        """Wait until every queued item is processed (retries included), committed and announced."""
+        while True:
+            await self._queue.join()
+            if self._retrying:
+                await asyncio.gather(*self._retrying.values(), return_exceptions=True)
+            elif self._announcing:
+                await asyncio.gather(*self._announcing)
+            elif self._queue.empty():
+                return
 
     async def stop(self) -> None:
-        for task in self._workers:
+        self._stopping = True
+        for task in [*self._workers, *self._retrying.values()]:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._workers, *self._retrying.values(), return_exceptions=True)
         self._workers.clear()
+        self._retrying.clear()
         self._parser.shutdown(wait=False)
 
     @property
     def queue_depth(self) -> int:
-        return self._queue.qsize()
+        return self._queue.qsize() + len(self._retrying)
+
+    @property
+    def retrying(self) -> int:
+        """Articles kept after a failure, waiting for their next try."""
+        return len(self._retrying)
 
     async def _work(self) -> None:
+        """Take items off the queue for ever: no exception of an item's ends the worker."""
         while True:
             item = await self._queue.get()
             try:
-                if await self.store.run(self.store.take_item, item.identity, self.owner, self.policy.lease_s):
-                    await self._process(item)
-            except ItemTaken:
-                log.info("%s was taken over by another process while this one worked on it", item.url)
-            except Exception:
-                log.exception("Processing %s failed; it is dropped from the queue", item.url)
-                await self.store.run(self.store.done, item.identity)
-                await self.store.commit()
+                await self._attempt(item)
+            except Exception:  # even the error handling failed (the store went away again): try again later
+                log.exception("Handling %s failed; it stays in the inbox and is retried", item.url)
+                self._retry(item, self._backoff(item.identity))
             finally:
-                self._queued.discard(item.identity)
+                if item.identity not in self._retrying:
+                    self._queued.discard(item.identity)
                 self._queue.task_done()
+
+    async def _attempt(self, item: FeedItem) -> None:
+        """Process ``item`` once; keep it for a retry after a transient failure or a first failure of its own."""
+        try:
+            if await self.store.run(self.store.take_item, item.identity, self.owner, self.policy.lease_s):
+                await self._process(item)
+            self._attempts.pop(item.identity, None)
+        except ItemTaken:
+            log.info("%s was taken over by another process while this one worked on it", item.url)
+        except Unavailable as exc:
+            delay = self._backoff(item.identity)
+            log.warning("%s is kept in the inbox and retried in %.0f s: %s", item.url or item.identity, delay, exc)
+            self._retry(item, delay)
+        except Exception as exc:
+            failures = self._failures.get(item.identity, 0) + 1
+            self._failures[item.identity] = failures
+            if failures < self.policy.max_attempts:
+                log.exception("Processing %s failed (attempt %d); retrying", item.url or item.identity, failures)
+                self._retry(item, self._backoff(item.identity))
+                return
+            log.exception("Processing %s failed %d times; recorded as failed", item.url or item.identity, failures)
+            await self.store.run(self._give_up, item, f"{type(exc).__name__}: {exc}")
+            await self.store.commit()
+            self._failures.pop(item.identity, None)
+            self._attempts.pop(item.identity, None)
+            self.failed += 1
+
+    def _backoff(self, identity: str) -> float:
+        """Seconds before the next try of ``identity``: doubling from ``retry_s``, capped, with jitter."""
+        attempt = self._attempts.get(identity, 0)
+        self._attempts[identity] = attempt + 1
+        return min(self.policy.retry_s * 2**attempt, MAX_RETRY_S) * self._rng.uniform(0.8, 1.0)
+
+    def _retry(self, item: FeedItem, delay: float) -> None:
+        """Queue ``item`` again after ``delay`` seconds; it stays in the store's inbox meanwhile."""
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._retrying.pop(item.identity, None)
+            self._queue.put_nowait(item)
+
+        self._retrying[item.identity] = asyncio.create_task(later(), name=f"retry-{item.identity[:40]}")
+
+    def _give_up(self, item: FeedItem, error: str) -> None:
+        """On the store thread: the item is recorded as a failed article, visible to operators, and leaves the inbox."""
+        article = Article(
+            identity=item.identity,
+            url=item.url,
+            feed=item.feed_url,
+            title=item.title,
+            published=item.published,
+            fetched=_now(),
+            state="failed",
+            error=error[:500],
+        )
+        self.store.record_article(article, [])
+        self.store.done(item.identity)
 
     async def _process(self, item: FeedItem) -> None:
         text = await article_text(self.session, item, allow_private=self.allow_private)

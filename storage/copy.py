@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from storage.durable import StorageError
+from domain.errors import StorageError
 from storage.interfaces import Snapshot, StanceStore
 
 

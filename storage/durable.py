@@ -18,12 +18,10 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from domain.errors import StorageError
+
 SCHEMA_VERSION = 2
 _META_TABLE = "_meta"
-
-
-class StorageError(RuntimeError):
-    """A data file cannot be read or written; the message names the file."""
 
 
 class DurableJSONStorage(Storage):

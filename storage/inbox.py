@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from storage.durable import StorageError
+from domain.errors import StorageError
 from storage.journal import Journal
 
 

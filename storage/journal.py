@@ -17,7 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from storage.durable import StorageError, atomic_write_text, fsync_dir
+from domain.errors import StorageError
+from storage.durable import atomic_write_text, fsync_dir
 
 
 class Journal:

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from storage.durable import StorageError
+from domain.errors import StorageError
 
 LOCK_FILE = ".lock"
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from domain.errors import StorageError
 from storage.archive import ArticleArchive
-from storage.durable import SCHEMA_VERSION, StorageError, atomic_write_text
+from storage.durable import SCHEMA_VERSION, atomic_write_text
 from storage.identities import IdentityLog
 from storage.records import Article, Judgement, RecordError, from_dict, judgement_id
 

@@ -87,6 +87,16 @@ class Position:
     origin: str = "curated"
     """curated, imported, or ``extracted by <model> with prompts <version>``."""
     status: PositionStatus = "active"
+    article: str = ""
+    """The identity of the feed item it was extracted from; the source when the item had no web link."""
+    feed: str = ""
+    """The feed that item came from (extracted positions only)."""
+
+    def source(self) -> str:
+        """Where it was said or done, for people to read: the link, or else the feed and the item's identity."""
+        if self.source_url:
+            return self.source_url
+        return f"{self.article} in {self.feed}" if self.feed else self.article
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,8 @@ class Article:
     people: list[str] = field(default_factory=list)
     text: str = ""
     state: Literal["processed", "failed"] = "processed"
+    error: str = ""
+    """Why processing was given up (``state="failed"``): the last error, for operators."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,26 @@ def to_dict(record: Any) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
+def validate(record: R, where: str = "") -> R:
+    """``record`` itself when it passes the rules :func:`from_dict` applies at load, else :class:`RecordError`.
+
+    Every write path of both backends calls this (through :func:`to_stored`), so a record that would not load
+    is never stored: one set of rules, checked on the way in as on the way out.
+    """
+    from_dict(type(record), to_dict(record), where or _describe(record))
+    return record
+
+
+def to_stored(record: Any) -> dict[str, Any]:
+    """The record as a backend stores it, after :func:`validate`."""
+    return to_dict(validate(record))
+
+
+def _describe(record: Any) -> str:
+    key = getattr(record, "id", None) or getattr(record, "identity", None) or getattr(record, "url", "")
+    return f"{type(record).__name__.lower()} {key!r}"
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -271,8 +303,10 @@ def _check_semantics(record: Any, where: str) -> None:
     if isinstance(record, Position):
         if not _DATE.match(record.date):
             raise RecordError(f"{where}.date", f"must be YYYY, YYYY-MM or YYYY-MM-DD, got {record.date!r}")
-        if not record.source_url.startswith(("http://", "https://")):
-            raise RecordError(f"{where}.source_url", "must be an http(s) URL")
+        if not record.source_url.startswith(("http://", "https://")) and not (
+            record.source_url == "" and record.article.strip()
+        ):
+            raise RecordError(f"{where}.source_url", "must be an http(s) URL (or empty, with the article named)")
         if not record.claim.strip():
             raise RecordError(f"{where}.claim", "must not be empty")
     if isinstance(record, Judgement | Subscription):

@@ -33,8 +33,9 @@ from typing import ParamSpec, TypeVar
 from tinydb import TinyDB
 from tinydb.table import Document
 
+from domain.errors import StorageError
 from storage.archive import ArticleArchive
-from storage.durable import DurableJSONStorage, StorageError
+from storage.durable import DurableJSONStorage
 from storage.files.archive import FileArchive
 from storage.files.delivery import FileDelivery
 from storage.files.feeds import FileFeeds
@@ -145,6 +146,10 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
         folder = self.data_dir / "backups"
         newest = folder / LAST_GOOD / HOT_FILE
         if newest.exists() and newest.read_bytes() == hot.read_bytes():
+            return
+        problem = _load_problem(hot)
+        if problem:  # never possible while every write is validated; checked so that a copy is only one that loads
+            log.error("%s does not load (%s); the last good copy is left as it was", hot, problem)
             return
         if newest.exists() and hot.stat().st_size < newest.stat().st_size // 2:
             log.warning("%s shrank to less than half of its last good copy; older copies are kept in %s", hot, folder)
@@ -275,6 +280,27 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
 
 def _id(record: Question | Position) -> str:
     return record.id
+
+
+HOT_TABLES: dict[str, type] = {
+    "people": Person,
+    "questions": Question,
+    "positions": Position,
+    "feeds": Feed,
+    "subscriptions": Subscription,
+}
+
+
+def _load_problem(hot: Path) -> str:
+    """Why the hot file at ``hot`` would not load, or "" when it would (the records checked as at start-up)."""
+    try:
+        data = DurableJSONStorage(hot).read() or {}
+        for table, cls in HOT_TABLES.items():
+            for doc_id, doc in data.get(table, {}).items():
+                from_dict(cls, doc, f"{table} document {doc_id}")
+    except (StorageError, RecordError) as exc:
+        return str(exc)
+    return ""
 
 
 def _refuse_a_lost_hot_file(data_dir: Path) -> None:

@@ -2,7 +2,8 @@
 
 TinyDB answers a lookup by scanning every document through its query objects, and
 rebuilds the table on each write (measured: 16 ms a lookup at 2,000 records). Here
-records are validated once at load, read from a dict, and written through TinyDB by
+records are validated at load and at every write (one rule set,
+:func:`storage.records.validate`), read from a dict, and written through TinyDB by
 document id, so lookups cost a dict access and the file format stays TinyDB's.
 """
 
@@ -13,7 +14,7 @@ from typing import Generic, TypeVar
 
 from tinydb import TinyDB
 
-from storage.records import from_dict, to_dict
+from storage.records import from_dict, to_stored
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
@@ -45,22 +46,24 @@ class IndexedTable(Generic[K, R]):
 
     def put(self, record: R) -> bool:
         """Insert or replace by key; True when the key is new."""
+        document = to_stored(record)  # validated before anything changes: a record that would not load is refused
         key = self._key(record)
         self._records[key] = record
         doc_id = self._doc_ids.get(key)
         if doc_id is None:
-            self._doc_ids[key] = self._table.insert(to_dict(record))
+            self._doc_ids[key] = self._table.insert(document)
             return True
-        self._table.update(to_dict(record), doc_ids=[doc_id])
+        self._table.update(document, doc_ids=[doc_id])
         return False
 
     def put_many(self, records: Iterable[R]) -> None:
         """Insert or replace many records with two table writes instead of one each."""
         batch = {self._key(r): r for r in records}
+        documents = [to_stored(r) for r in batch.values()]  # all validated before the first change
         replaced = [self._doc_ids.pop(k) for k in batch if k in self._doc_ids]
         if replaced:
             self._table.remove(doc_ids=replaced)
-        ids = self._table.insert_multiple(to_dict(r) for r in batch.values())
+        ids = self._table.insert_multiple(documents)
         self._records.update(batch)
         self._doc_ids.update(zip(batch, ids, strict=True))
 

@@ -1,10 +1,18 @@
-"""Shared fixtures: the real embedded model, a real feed server on 127.0.0.1, real store files."""
+"""Shared fixtures: the real embedded model, a real feed server on 127.0.0.1, real store files.
+
+llama.cpp is imported only by the fixtures that load a model, and every test that uses one is marked ``model``
+here, so ``pytest -m "not model"`` (the fast tier) runs on a machine where llama-cpp-python is not built yet.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +21,6 @@ import pytest
 from aiohttp import web
 
 from models.backend import LLM
-from models.engine import LLMEngine
 from models.judge import ClashJudge
 from models.weights import DEFAULT_MODEL, TINY_MODEL
 from settings import Settings
@@ -31,20 +38,70 @@ TINY = {"MODEL_PATH": TINY_MODEL}
 """The environment of a child process that runs on the tiny model (the mechanics, not the quality)."""
 
 
+MODEL_FIXTURES = frozenset({"engine", "default_engine", "server_url", "remote"})
+"""Fixtures that load a model: a test using any of them is a ``model`` test."""
+MODEL_MODULES = ("test_build.py", "test_engine.py")
+"""Test modules that import llama.cpp themselves: not even collected where it is not installed."""
+collect_ignore = [] if importlib.util.find_spec("llama_cpp") else list(MODEL_MODULES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) or item.path.name in MODEL_MODULES:
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture(scope="session")
-def engine() -> Iterator[LLMEngine]:
+def engine() -> Iterator[LLM]:
     """The tiny embedded model: fast, for the mechanics."""
+    from models.engine import LLMEngine
+
     loaded = LLMEngine.load(Settings(model_path=Path(TINY_MODEL)))
     yield loaded
     loaded.close()
 
 
 @pytest.fixture(scope="session")
-def default_engine() -> Iterator[LLMEngine]:
+def default_engine() -> Iterator[LLM]:
     """The default model, where the quality of its judgement is the point."""
+    from models.engine import LLMEngine
+
     loaded = LLMEngine.load(Settings(model_path=Path(DEFAULT_MODEL)))
     yield loaded
     loaded.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``python -m llama_cpp.server`` serving the embedded model (the remote backend's peer)."""
+    from models.locate import embedded_model_path
+
+    port = free_port()
+    model = str(embedded_model_path())
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port)]
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")  # a pipe would fill up and stall it
+    process = subprocess.Popen([*command, "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"llama_cpp.server did not start; see {log.name}") from None
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
 
 
 def judge_for(engine: LLM, alert_threshold: float | None = None) -> ClashJudge:

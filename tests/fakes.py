@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.engine import EngineInfo
+from models.backend import EngineInfo
 from models.prompts import Messages
 
 ARTICLE = "Elon Musk's Twitter bought 10,000 GPUs for a generative AI project, weeks after the pause letter."

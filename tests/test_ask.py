@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from pipeline.answer_text import Cited, stance_sentences
 from pipeline.ask import Evidence, ask, decide, gather, rank_topics, statement_side, without_names
 from pipeline.ask_eval import evaluate_ask, load_ask_set, record_setup
@@ -92,7 +92,7 @@ def test_topics_are_matched_through_word_endings(store: Store) -> None:
     assert rank_topics("What does Musk think about electric cars?", store.questions()) == []
 
 
-async def test_english_question_is_answered_from_stored_sources_only(store: Store, engine: LLMEngine) -> None:
+async def test_english_question_is_answered_from_stored_sources_only(store: Store, engine: LLM) -> None:
     result = await ask(store, engine, "Did Elon Musk support pausing AI development?")
     assert result.stance in ("yes", "no") and result.reading is not None and result.language == "en"
     [cited] = result.cited()
@@ -101,14 +101,14 @@ async def test_english_question_is_answered_from_stored_sources_only(store: Stor
     assert all(s.person == "Elon Musk" for s in result.sources)
 
 
-async def test_korean_question_gets_a_korean_answer(store: Store, engine: LLMEngine) -> None:
+async def test_korean_question_gets_a_korean_answer(store: Store, engine: LLM) -> None:
     result = await ask(store, engine, "머스크는 AI 규제를 지지했나요?")
     assert detect_language(result.text) == "ko" and result.text.startswith(("네. ", "아니요. "))
     assert {s.id for s in result.cited()} == {"musk-nga-regulate-2017", "musk-sb1047-2024"}
     assert "2017년 7월 15일 [1]" in result.text
 
 
-async def test_a_clash_recorded_from_an_article_makes_the_stance_mixed(store: Store, engine: LLMEngine) -> None:
+async def test_a_clash_recorded_from_an_article_makes_the_stance_mixed(store: Store, engine: LLM) -> None:
     record_gpus(store)
     result = await ask(store, engine, "Did Musk keep to the pause he asked for?")
     assert result.stance == "mixed" and result.reading is None
@@ -117,7 +117,7 @@ async def test_a_clash_recorded_from_an_article_makes_the_stance_mixed(store: St
     assert "confidence" not in result.text  # the judge's note belongs to the source list, not the sentence
 
 
-async def test_a_dismissed_clash_is_not_evidence_of_a_side(store: Store, engine: LLMEngine) -> None:
+async def test_a_dismissed_clash_is_not_evidence_of_a_side(store: Store, engine: LLM) -> None:
     record_gpus(store, review="dismissed")
     findings = gather(store, "Did Musk support the pause?")
     [gpus] = [e for e in findings.evidence["elon-musk"] if e.id == "s-gpus"]
@@ -125,7 +125,7 @@ async def test_a_dismissed_clash_is_not_evidence_of_a_side(store: Store, engine:
     assert (await ask(store, engine, "Did Musk support the pause?")).stance in ("yes", "no")
 
 
-async def test_what_is_not_stored_is_said_and_never_cited(store: Store, engine: LLMEngine) -> None:
+async def test_what_is_not_stored_is_said_and_never_cited(store: Store, engine: LLM) -> None:
     result = await ask(store, engine, "What does Musk think about electric cars?")
     assert result.stance == "not stored" and result.cited() == []
     assert (
@@ -165,7 +165,7 @@ def test_a_broken_evaluation_set_is_named(tmp_path: Path) -> None:
 
 
 async def test_the_default_model_meets_the_targets_on_a_fixed_third_of_the_set(
-    store: Store, default_engine: LLMEngine
+    store: Store, default_engine: LLM
 ) -> None:
     """Every third question of each language (the whole set is ``make eval-ask``'s; figures in the README)."""
     ask_set = load_ask_set(ASK_SET)

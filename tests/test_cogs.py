@@ -18,7 +18,7 @@ from cogs.common import UserError
 from cogs.feeds import Feeds
 from cogs.stances import Stances
 from cogs.subscriptions import Subscriptions
-from models.engine import LLMEngine
+from models.backend import LLM
 from pipeline.alerts import Clash, route_notice, route_report
 from pipeline.feeds import FeedItem, make_session
 from pipeline.process import ArticleReport
@@ -123,7 +123,7 @@ async def test_feed_add_checks_the_feed_before_watching_it(store: Store, feed_se
     assert [f.url for f in store.feeds()] == [feed_server.url("/rss")]
 
 
-async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLMEngine) -> None:
+async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLM) -> None:
     cog = Ask(fake_bot(store, engine))
     inter = interaction()
     await cog.ask.callback(cog, inter, "What has Musk said about pausing AI?", True)  # type: ignore[arg-type]
@@ -134,9 +134,7 @@ async def test_ask_defers_and_answers_with_sources(store: Store, engine: LLMEngi
     assert inter.followup.sent[0].kwargs["allowed_mentions"].everyone is False
 
 
-async def test_an_answer_resting_on_hostile_article_text_links_nothing_it_should_not(
-    store: Store, engine: LLMEngine
-) -> None:
+async def test_an_answer_resting_on_hostile_article_text_links_nothing_it_should_not(store: Store, engine: LLM) -> None:
     """A statement from an article is evidence, and its words reach the answer: escaped, with no unsafe link."""
     text = "Musk said [Real story](https://phish.example/login) @everyone # pause now"
     statement = Statement(

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.errors import StorageError
 from pipeline.feeds import FeedError, parse_feed
-from storage.durable import StorageError
 from storage.records import RecordError
 from storage.store import Store
 

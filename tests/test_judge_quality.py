@@ -7,7 +7,7 @@ Korean and an English report, and stay quiet on a restatement of the letter.
 
 from __future__ import annotations
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from pipeline.demo import ENGLISH_PAGE
 from pipeline.feeds import FeedItem, html_to_text
 from pipeline.process import ArticlePipeline
@@ -22,7 +22,7 @@ def item(slug: str, title: str, text: str) -> FeedItem:
     return FeedItem(f"link:{url}", url, title, text, "2023-04-17T09:00:00Z", "https://news.example.com/feed")
 
 
-async def test_the_seed_clash_is_alerted_from_the_korean_article(store: Store, default_engine: LLMEngine) -> None:
+async def test_the_seed_clash_is_alerted_from_the_korean_article(store: Store, default_engine: LLM) -> None:
     title, _, body = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
     report = await ArticlePipeline(default_engine, store, judge_for(default_engine)).process(item("ko", title, body))
     clashes = [c for c in report.clashes if c.position_id == PAUSE_LETTER]
@@ -32,7 +32,7 @@ async def test_the_seed_clash_is_alerted_from_the_korean_article(store: Store, d
     assert clash.profile == judge_for(default_engine).profile.name and not judge_for(default_engine).profile.neutral
 
 
-async def test_the_seed_clash_is_alerted_from_the_english_article(store: Store, default_engine: LLMEngine) -> None:
+async def test_the_seed_clash_is_alerted_from_the_english_article(store: Store, default_engine: LLM) -> None:
     text = html_to_text(ENGLISH_PAGE)
     report = await ArticlePipeline(default_engine, store, judge_for(default_engine)).process(
         item("en", "Twitter buys thousands of GPUs for in-house AI project", text)
@@ -40,7 +40,7 @@ async def test_the_seed_clash_is_alerted_from_the_english_article(store: Store, 
     assert any(c.position_id == PAUSE_LETTER for c in report.clashes), report.judgements
 
 
-async def test_a_restatement_of_the_pause_letter_is_not_alerted(store: Store, default_engine: LLMEngine) -> None:
+async def test_a_restatement_of_the_pause_letter_is_not_alerted(store: Store, default_engine: LLM) -> None:
     text = (
         "Elon Musk repeated on Tuesday that AI labs should pause the training of their most powerful systems for "
         "six months, as the open letter he signed in March asked. Musk said the pause was the right call and that "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.engine import LLMEngine
+from models.backend import LLM
 from models.prompts import PROMPT_VERSION
 from pipeline.alerts import route_report
 from pipeline.feeds import FeedItem
@@ -21,7 +21,7 @@ GPU_ARTICLE = (
 )
 
 
-async def test_an_article_is_recorded_with_statements_judgements_and_proposals(store: Store, engine: LLMEngine) -> None:
+async def test_an_article_is_recorded_with_statements_judgements_and_proposals(store: Store, engine: LLM) -> None:
     pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
     item = FeedItem(
         "link:https://news.example.com/gpus", "https://news.example.com/gpus", "Musk buys GPUs for Twitter AI",
@@ -47,7 +47,7 @@ def test_best_question_by_keywords(store: Store) -> None:
     assert best_question("He likes rockets.", questions) == ""
 
 
-async def test_summaries_reach_each_channel_in_its_language(store: Store, engine: LLMEngine) -> None:
+async def test_summaries_reach_each_channel_in_its_language(store: Store, engine: LLM) -> None:
     store.add_subscription(Subscription(channel_id=1, guild_id=9, receive="summaries", language="en"))
     store.add_subscription(Subscription(channel_id=2, guild_id=9, receive="summaries", language="ko"))
     pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
@@ -66,7 +66,7 @@ async def test_summaries_reach_each_channel_in_its_language(store: Store, engine
 class PromptRecorder:
     """The real engine, with the size of every prompt it is given recorded."""
 
-    def __init__(self, engine: LLMEngine) -> None:
+    def __init__(self, engine: LLM) -> None:
         self.engine = engine
         self.largest = 0
 
@@ -82,7 +82,7 @@ class PromptRecorder:
         return recorded
 
 
-async def test_a_huge_title_reaches_no_prompt_whole(store: Store, engine: LLMEngine) -> None:
+async def test_a_huge_title_reaches_no_prompt_whole(store: Store, engine: LLM) -> None:
     recorder = PromptRecorder(engine)
     pipeline = ArticlePipeline(recorder, store, judge_for(engine, 0.5))  # type: ignore[arg-type]
     title = "Elon Musk AI pause GPUs " * 40_000  # about 1 MB

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
+from domain.errors import StorageError
 from storage import open_store
-from storage.durable import StorageError
 from storage.postgres import PostgresStore, describe_url, migrations
 from storage.records import Article, Feed
 

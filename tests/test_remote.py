@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from models.backend import Priority
-from models.locate import embedded_model_path
 from models.prompts import REASON_SCHEMA, RELEVANCE_LABELS, reason_messages, relevance_messages
 from models.remote import PriorityGate, RemoteEngine, first_token_probabilities
 from pipeline.feeds import FeedItem
@@ -21,38 +15,8 @@ from pipeline.process import ArticlePipeline
 from settings import ConfigError, Settings
 from storage.records import Question
 from storage.store import Store
-from tests.conftest import judge_for
+from tests.conftest import free_port, judge_for
 from tests.test_pipeline import GPU_ARTICLE
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    model = str(embedded_model_path())
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port)]
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")  # a pipe would fill up and stall it
-    process = subprocess.Popen([*command, "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"llama_cpp.server did not start; see {log.name}") from None
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.errors import StorageError
 from pipeline.process import rank_positions
-from storage.durable import DurableJSONStorage, StorageError
+from storage.durable import DurableJSONStorage
 from storage.exchange import MAX_IMPORT_BYTES, dump_export, read_import, record_line, with_line
 from storage.identities import IdentityLog
 from storage.journal import Journal

@@ -13,7 +13,7 @@ import pytest
 from storage import open_store
 from storage.interfaces import StanceStore
 from storage.operations import HOT_LIMITS
-from storage.records import Article, Feed, Judgement, Position, RecordError, Statement, Subscription
+from storage.records import Article, Feed, Judgement, Person, Position, RecordError, Statement, Subscription
 
 Location = str | Path
 
@@ -321,3 +321,48 @@ def test_a_snapshot_restores_into_the_other_backend_unchanged(
 
 def canonical(snapshot: dict[str, list[dict[str, object]]]) -> dict[str, list[str]]:
     return {table: sorted(json.dumps(row, sort_keys=True) for row in rows) for table, rows in snapshot.items()}
+
+
+# -- a record that would not load is never stored (issue 22, crash 1) ------------------------
+
+
+def test_every_write_path_refuses_a_record_that_would_not_load(seeded: StanceStore, location: Location) -> None:
+    """The load rules, applied on the way in: before, each of these was stored and the store then refused to open."""
+    bad_writes = [
+        lambda: seeded.add_person(Person("", "🤖")),
+        lambda: seeded.add_position(position("linkless", source_url="")),
+        lambda: seeded.add_position(position("no-date", date="someday")),
+        lambda: seeded.add_subscription(Subscription(1, 2, min_confidence=2.0)),
+        lambda: seeded.record_article(
+            Article("a1", "https://news.example.com/a"), [], [Statement("", "elon-musk", "x", "a1")]
+        ),
+        lambda: seeded.record_article(
+            Article("a2", "https://news.example.com/b"),
+            [dataclasses.replace(judgement("musk-pause", "s", "2026-11-01"), confidence=1.5)],
+        ),
+    ]
+    for write in bad_writes:
+        with pytest.raises(RecordError):
+            asyncio.run(seeded.run(write))
+    asyncio.run(seeded.commit())
+    again = reopened(seeded, location)
+    try:
+        assert again.person("") is None and again.position("linkless") is None and again.position("no-date") is None
+        assert again.article("a1") is None and again.article("a2") is None
+        assert again.subscriptions() == []
+    finally:
+        again.close()
+
+
+def test_a_position_from_an_item_without_a_link_names_the_item_instead(seeded: StanceStore, location: Location) -> None:
+    linkless = position("proposed-x", source_url="", article="urn:uuid:1234", feed="https://feeds.example.org/a.atom")
+    asyncio.run(seeded.run(seeded.add_position, linkless))
+    asyncio.run(seeded.commit())
+    again = reopened(seeded, location)
+    try:
+        stored = again.position("proposed-x")
+        assert stored is not None and stored.source_url == ""
+        assert stored.source() == "urn:uuid:1234 in https://feeds.example.org/a.atom"
+        assert again.export_data()["positions"]  # export reads it back through the same rules
+    finally:
+        again.close()

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from storage.files.state import FileState
-from storage.records import Article, Judgement, Review, Statement
+from storage.records import Article, Judgement, Review, Statement, validate
 
 
 class FileArchive(FileState):
     def record_article(
         self, article: Article, judgements: list[Judgement], statements: Iterable[Statement] = ()
     ) -> None:
+        statements = list(statements)
+        for record in (article, *judgements, *statements):  # all or nothing: files have no rollback
+            validate(record)
         with self._lock:
             self._archive.record(article, judgements, statements)
 

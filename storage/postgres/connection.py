@@ -26,9 +26,9 @@ from typing import Any, LiteralString, ParamSpec, TypeVar, cast
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from storage.durable import StorageError
+from domain.errors import StorageError, StoreUnavailable
 from storage.records import from_dict
 
 Query = LiteralString | sql.SQL | sql.Composed
@@ -124,11 +124,21 @@ class PostgresConnection:
                 self._local.conn = None
 
     def _transaction(self, fn: Callable[[], R]) -> R:
-        with self._atomic():
-            return fn()
+        try:
+            with self._atomic():
+                return fn()
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            # The server went away (restart, AdminShutdown, a cut connection): nothing was committed, and the
+            # pool replaces the broken connection, so the same call can simply be made again later.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailable(f"{self.describe()} could not be reached: {reason}.") from exc
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn`` as one transaction on a worker thread, off the event loop."""
+        """Run ``fn`` as one transaction on a worker thread, off the event loop.
+
+        Raises :class:`domain.errors.StoreUnavailable` when the database cannot be reached or drops the
+        connection (the transaction is rolled back); callers keep their work and retry it.
+        """
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._transaction, functools.partial(fn, *args, **kwargs))
 

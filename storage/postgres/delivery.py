@@ -9,7 +9,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
-from storage.records import Subscription, to_dict
+from storage.records import Subscription, to_stored
 
 
 class PostgresDelivery(PostgresConnection):
@@ -27,7 +27,7 @@ class PostgresDelivery(PostgresConnection):
             "INSERT INTO subscriptions (channel_id, target_kind, target, data) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (channel_id, target_kind, target) DO UPDATE SET data = EXCLUDED.data"
             " RETURNING xmax = 0",
-            (*sub.key(), Jsonb(to_dict(sub))),
+            (*sub.key(), Jsonb(to_stored(sub))),
         )
         return bool(row and row[0])
 

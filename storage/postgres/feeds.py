@@ -8,7 +8,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from storage.postgres.connection import PostgresConnection
-from storage.records import Feed, to_dict
+from storage.records import Feed, to_stored
 
 
 class PostgresFeeds(PostgresConnection):
@@ -24,7 +24,7 @@ class PostgresFeeds(PostgresConnection):
             "INSERT INTO feeds (url, next_poll, paused, data) VALUES (%s, %s, %s, %s) ON CONFLICT (url) DO UPDATE"
             " SET next_poll = EXCLUDED.next_poll, paused = EXCLUDED.paused, data = EXCLUDED.data,"
             " lease_owner = NULL, lease_until = NULL",
-            (feed.url, feed.next_poll, feed.paused, Jsonb(to_dict(feed))),
+            (feed.url, feed.next_poll, feed.paused, Jsonb(to_stored(feed))),
         )
 
     def _delete_feed(self, url: str) -> bool:

@@ -1,0 +1,300 @@
+"""Nothing bricks the store, no worker dies for good, no article is dropped on a blip (issue 22, crashes 1-3).
+
+Each test takes the path production takes: the real store on both backends, the real watcher and its workers,
+a real feed server, and for the model, the real llama.cpp (in process, or behind a real OpenAI-compatible server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import psycopg
+import pytest
+from aiohttp import web
+
+from domain.errors import ModelUnavailable
+from models.backend import LLM
+from pipeline.feeds import FeedItem, make_session, parse_feed
+from pipeline.process import ArticlePipeline, ArticleReport
+from pipeline.watcher import FeedWatcher, WatchPolicy
+from storage import open_store
+from storage.interfaces import StanceStore
+from storage.records import Feed, Subscription
+from storage.store import Store
+from tests.conftest import FeedServer, Route, judge_for, rss
+
+LONG = "Lawmakers debated AI safety rules at length. " * 12
+LINKLESS_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Wire</title><id>urn:wire</id><updated>2026-11-01T00:00:00Z</updated>
+<entry><title>Elon Musk again calls for a pause on giant AI experiments</title><id>urn:uuid:5b1c-pause</id>
+<updated>2026-11-01T00:00:00Z</updated><summary>Elon Musk again calls for a six-month moratorium on giant AI
+experiments, as in the open letter he signed. Elon Musk said the pause on training AI systems is needed now.</summary>
+</entry></feed>"""
+FAST_RETRY = WatchPolicy(interval_s=600, retry_s=0.05, max_attempts=3)
+
+
+# -- crash 1: a record that would not load is never written ------------------------------------
+
+
+@pytest.mark.model
+async def test_an_item_without_a_link_is_processed_and_the_store_still_opens(engine: LLM, tmp_path: Path) -> None:
+    """Before: the proposal was stored with ``source_url ""`` and the next start failed, last-good copy included."""
+    data = tmp_path / "data"
+    store = Store.open(data)
+    [item] = parse_feed(LINKLESS_ATOM, "https://feeds.example.org/wire.atom")
+    assert item.url == "" and item.identity
+    await ArticlePipeline(engine, store, judge_for(engine)).process(item)
+    await store.commit()
+    store.close()
+    for location in (data, data / "backups" / "last-good"):  # the store and its last good copy both load
+        if location != data:
+            (location / "archive").mkdir(exist_ok=True)
+        reopened = Store.open(location, seed=False)
+        try:
+            proposals = reopened.positions(status="proposed")
+            assert proposals, "the link-less item still gets its proposal"
+            assert all(p.source_url == "" and p.article == item.identity for p in proposals)
+            assert all(p.feed == "https://feeds.example.org/wire.atom" for p in proposals)
+        finally:
+            reopened.close()
+
+
+def test_a_last_good_copy_is_only_a_store_that_loads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store.open(data)
+    store.close()
+    good = (data / "backups" / "last-good" / "stancewatch.json").read_bytes()
+    store = Store.open(data)
+    store._hot.table("positions").insert({"id": "bad", "person": "elon-musk"})  # bypasses every write path
+    store.close()
+    assert (data / "backups" / "last-good" / "stancewatch.json").read_bytes() == good
+
+
+# -- crash 2: the store goes away for a moment ---------------------------------------------------
+
+
+@dataclass
+class StorePipeline:
+    """The pipeline's store traffic without the model: reads, then the article's transaction, as production does.
+
+    ``before_record`` runs once before the first write: the place where a database restart hurts most.
+    """
+
+    store: StanceStore
+    before_record: Callable[[], None] | None = None
+    processed: list[str] = field(default_factory=list)
+
+    async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+        await self.store.run(self.store.people)
+        if self.before_record is not None:
+            hook, self.before_record = self.before_record, None
+            hook()
+        report = ArticleReport(item.url, item.title, "en", relevant=True, summary=f"Summary of {item.title}.")
+        if finish is not None:
+            await self.store.run(finish, report)
+        self.processed.append(item.title)
+        return report
+
+
+def watcher_for(
+    store: StanceStore, pipeline: object, session: aiohttp.ClientSession, policy: WatchPolicy = FAST_RETRY
+) -> FeedWatcher:
+    async def on_report(item: FeedItem, report: ArticleReport) -> None:
+        return None
+
+    return FeedWatcher(
+        store,
+        pipeline,  # type: ignore[arg-type]
+        session,
+        on_report,
+        allow_private=True,
+        policy=policy,
+        rng=random.Random(3),
+    )
+
+
+def cut_connections(url: str) -> None:
+    """What a PostgreSQL restart does to the bot: every one of its connections ends (``AdminShutdown``)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with make_session(allow_private=True, timeout_s=5) as opened:
+        yield opened
+
+
+async def test_connections_cut_mid_article_keep_the_article_and_the_worker(
+    database_url: str, feed_server: FeedServer, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store(database_url)
+    try:
+        feed_server.routes["/a"] = Route(rss(("n1", "First", LONG)))
+        url = feed_server.url("/a")
+        await store.run(store.save_feed, Feed(url=url, key=url, body_hash="old"))
+        await store.run(store.add_subscription, Subscription(10, 1, receive="summaries"))
+        pipeline = StorePipeline(store, before_record=lambda: cut_connections(database_url))
+        # one try for an article's own failures: only a failure known to be transient is tried again
+        watcher = watcher_for(store, pipeline, session, dataclasses.replace(FAST_RETRY, max_attempts=1))
+        await watcher.poll_all()
+        await asyncio.wait_for(watcher.drain(), 60)
+        assert pipeline.processed == ["First"]
+        assert "recorded as failed" not in caplog.text and "kept in the inbox" in caplog.text
+        assert await store.run(store.inbox) == []
+        assert [p["summary"] for _, _, p in await store.run(store.pending)] == ["Summary of First."]
+        # the same workers go on with the next article
+        feed_server.routes["/a"] = Route(rss(("n2", "Second", LONG), ("n1", "First", LONG)))
+        await watcher.poll_all()
+        await asyncio.wait_for(watcher.drain(), 60)
+        assert pipeline.processed == ["First", "Second"]
+        await watcher.stop()
+    finally:
+        store.close()
+
+
+async def test_a_dead_worker_is_replaced(
+    tmp_path: Path, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """Before: the supervisor counted finished tasks as live workers, and later articles waited for ever."""
+    store = Store.open(tmp_path / "data", seed=False)
+    try:
+        feed_server.routes["/a"] = Route(rss(("n1", "First", LONG)))
+        url = feed_server.url("/a")
+        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        pipeline = StorePipeline(store)
+        watcher = watcher_for(store, pipeline, session)
+        await watcher.start()
+        for task in list(watcher._workers):
+            task.cancel()  # however a worker ends
+        await asyncio.sleep(0)
+        await watcher.poll_due(now=float("inf"))
+        await asyncio.wait_for(watcher.drain(), 30)
+        assert pipeline.processed == ["First"]
+        await watcher.stop()
+    finally:
+        store.close()
+
+
+async def test_an_article_that_keeps_failing_on_its_content_is_recorded_as_failed(
+    tmp_path: Path, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    store = Store.open(tmp_path / "data", seed=False)
+
+    class Broken(StorePipeline):
+        async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+            self.processed.append(item.title)
+            raise ValueError("the model's reply broke the parser")
+
+    try:
+        feed_server.routes["/a"] = Route(rss(("n1", "Poison", LONG)))
+        url = feed_server.url("/a")
+        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        pipeline = Broken(store)
+        watcher = watcher_for(store, pipeline, session)
+        await watcher.poll_all()
+        await asyncio.wait_for(watcher.drain(), 30)
+        assert pipeline.processed == ["Poison"] * FAST_RETRY.max_attempts
+        assert store.inbox() == [] and watcher.failed == 1
+        [identity] = [i for i in store._archive._article_month]
+        failed = store.article(identity)
+        assert failed is not None and failed.state == "failed" and "broke the parser" in failed.error
+        await watcher.stop()
+    finally:
+        store.close()
+
+
+# -- crash 3: the model server restarts while it judges an article -----------------------------
+
+
+class FlakyProxy:
+    """A real HTTP proxy in front of the model server that can be switched off (connection refused) and on."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self.runner: web.AppRunner | None = None
+        self.requests = 0
+        self.refuse_after: int | None = None
+        self.outage: asyncio.Event = asyncio.Event()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        if self.refuse_after is not None and self.requests > self.refuse_after:
+            self.outage.set()
+            assert request.transport is not None
+            request.transport.close()  # a server killed mid-request: the connection is reset
+            raise web.HTTPServiceUnavailable()
+        async with aiohttp.ClientSession() as client:
+            url = f"{self.upstream}{request.path_qs.removeprefix('/v1')}"
+            async with client.request(request.method, url, data=await request.read(), headers=request.headers) as up:
+                return web.Response(body=await up.read(), status=up.status, content_type=up.content_type)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.mark.model
+async def test_a_model_server_restart_keeps_the_article_in_flight(
+    server_url: str, tmp_path: Path, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """Before: 'dropped from the queue', marked seen, no report, even after a restart."""
+    from models.remote import RemoteEngine
+    from settings import Settings
+
+    proxy = FlakyProxy(server_url)
+    await proxy.start()
+    engine = await RemoteEngine.connect(Settings(llm_base_url=f"http://127.0.0.1:{proxy.port}/v1"))
+    store = Store.open(tmp_path / "data")
+    try:
+        feed_server.routes["/a"] = Route(rss(("n1", "Elon Musk buys GPUs for AI", LONG)))
+        url = feed_server.url("/a")
+        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        pipeline = ArticlePipeline(engine, store, judge_for(engine))
+        watcher = watcher_for(store, pipeline, session)
+        proxy.refuse_after = proxy.requests  # the server goes down before the article's first model call
+        await watcher.poll_all()
+        await asyncio.wait_for(proxy.outage.wait(), 30)
+        await proxy.stop()  # killed: connections are now refused
+        await asyncio.sleep(0.3)
+        assert [i["identity"] for i in store.inbox()], "the article stays in the inbox while the server is down"
+        proxy.refuse_after = None
+        await proxy.start()  # back on the same port
+        await asyncio.wait_for(watcher.drain(), 240)
+        assert store.inbox() == [] and watcher.failed == 0
+        [article] = [store.article(i) for i in store._archive._article_month]
+        assert article is not None and article.state == "processed"
+        await watcher.stop()
+    finally:
+        await engine.aclose()
+        await proxy.stop()
+        store.close()
+
+
+async def test_transient_model_errors_are_named_as_such() -> None:
+    from models.remote import RemoteEngine
+
+    engine = RemoteEngine.__new__(RemoteEngine)
+    async with aiohttp.ClientSession() as client:
+        RemoteEngine.__init__(engine, client, "http://127.0.0.1:9/v1", "m", 1)  # port 9 (discard): refused
+        with pytest.raises(ModelUnavailable):
+            await engine.chat([{"role": "user", "content": "hi"}], max_tokens=1)
