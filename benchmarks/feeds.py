@@ -30,13 +30,14 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from analysis.article import ArticleReport
 from benchmarks.feed_conformance import CASES, conformance, feedparser_field, stancewatch_field
 from benchmarks.lag import measure_lag
-from pipeline.feeds import FeedItem, make_session, parse_feed
-from pipeline.process import ArticleReport
+from domain.records import Feed, FeedItem
+from ingest.http import make_session
+from ingest.parse import parse_feed
 from pipeline.watcher import FeedWatcher, WatchPolicy
-from storage.records import Feed
-from storage.store import Store
+from storage.files.store import Store
 
 HOSTS = 20
 BODY = "Lawmakers debated rules for frontier AI models, licensing and compute thresholds. " * 8

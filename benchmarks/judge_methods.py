@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.engine import LLMEngine
-from models.judge import ClashJudge, topic_words
-from models.prompts import JUDGE_LABELS, JUDGE_SYSTEM, pair_messages
-from pipeline.evaluation import Metrics, Pair, in_split, load_pairs, score
+from analysis.judge_eval import Metrics, Pair, in_split, load_pairs, score
+from domain.words import topic_words
+from llm.runtime.engine import LLMEngine
+from llm.tasks.judge import ClashJudge
+from llm.tasks.prompts import JUDGE_LABELS, JUDGE_SYSTEM, pair_messages
 from settings import Settings
 
 DEFAULT_PAIRS = Path(__file__).resolve().parent.parent.parent / "shared/benchmarks/political-inconsistency/pairs.jsonl"

@@ -31,15 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from analysis.article import ArticleAnalysis
 from benchmarks.lag import measure_lag
-from models.engine import LLMEngine
-from models.judge import ClashJudge
-from models.prompts import JUDGE_LABELS, Messages, judge_messages, summary_messages
-from pipeline.demo import ENGLISH_PAGE, ITEMS
-from pipeline.feeds import FeedItem, html_to_text
-from pipeline.process import ArticlePipeline
+from cli.demo import ENGLISH_PAGE, ITEMS
+from domain.records import FeedItem
+from ingest.parse import html_to_text
+from llm.runtime.backend import Messages
+from llm.runtime.engine import LLMEngine
+from llm.tasks.judge import ClashJudge
+from llm.tasks.prompts import JUDGE_LABELS, judge_messages, summary_messages
 from settings import Settings
-from storage.store import Store
+from storage.files.store import Store
 from tools import llama_build
 
 BUILD_PROBE = """
@@ -150,11 +152,11 @@ async def loop_lag(engine: LLMEngine, tokens: int) -> float:
 async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, float]:
     with tempfile.TemporaryDirectory(prefix="stancewatch-bench-") as tmp:
         store = Store.open(Path(tmp))
-        pipeline = ArticlePipeline(engine, store, ClashJudge.for_engine(engine, settings))
+        pipeline = ArticleAnalysis(engine, store, ClashJudge.for_engine(engine, settings))
         batch = articles()
         started = time.perf_counter()
         for item in batch:
-            await pipeline.process(item)
+            await pipeline.analyse(item)
         elapsed = time.perf_counter() - started
         store.close()
     return len(batch), len(batch) / elapsed * 60

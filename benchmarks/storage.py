@@ -30,9 +30,9 @@ from tinydb import Query, TinyDB
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from domain.records import Article, Feed, Person, Position, Question, to_dict
 from storage import open_store
 from storage.interfaces import StanceStore
-from storage.records import Article, Feed, Person, Position, Question, to_dict
 from tests.postgres import fresh_database, postgres_server
 
 BODY = "The senator said frontier AI models should need a licence before release. " * 25

@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.timeline import HEIGHT, WIDTH, Clash, Mark, Timeline, render
+from drawing.timeline import HEIGHT, WIDTH, ClashLink, Mark, Timeline, render
 
 LANES = [(f"q{i}", f"Question {i}: should frontier AI development be paused for six months?") for i in range(5)]
 VALUES = [("position", "favor"), ("position", "against"), ("statement", "consistent"), ("statement", "inconsistent")]
@@ -31,7 +31,7 @@ def timeline(markers: int) -> Timeline:
         Mark(LANES[i % 5][0], start + timedelta(days=17 * i), *VALUES[i % 4], hollow=i % 7 == 0, key=f"m{i}")  # type: ignore[arg-type]
         for i in range(markers)
     ]
-    clashes = [Clash(f"m{i}", f"m{i - 3}", "confirmed" if i % 2 else "dismissed") for i in range(3, markers, 8)]
+    clashes = [ClashLink(f"m{i}", f"m{i - 3}", "confirmed" if i % 2 else "dismissed") for i in range(3, markers, 8)]
     return Timeline("일론 머스크 (Elon Musk)", LANES, marks, clashes)
 
 

@@ -22,9 +22,19 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from cogs.cards import DESCRIPTION_LIMIT, TITLE_LIMIT, AlertCard, clip, plain, review_field, safe_url
 from cogs.common import NO_MENTIONS
-from pipeline.alerts import DESCRIPTION_LIMIT, AlertCard, clip, plain, review_field, safe_url
-from storage.records import Review, Subscription
+from delivery.messages import (
+    ArticleSummary,
+    ClashAlert,
+    FeedPaused,
+    LaidOutAlert,
+    Message,
+    MessageError,
+    Notice,
+    from_payload,
+)
+from domain.records import Review, Subscription
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -36,17 +46,29 @@ MAX_RETRY_S = 300.0
 SWEEP_S = 30.0
 
 
-def embed_for(payload: dict[str, Any]) -> discord.Embed:
-    if payload["kind"] == "notice":
-        return discord.Embed(
-            title=payload["title"], description=clip(payload["text"], DESCRIPTION_LIMIT), colour=0xE0A030
+def embed_for(message: Message) -> discord.Embed:
+    """The embed a queued message is posted as; every text from outside is escaped on the way (``cards.plain``)."""
+    if isinstance(message, FeedPaused):
+        text = (
+            f"Stancewatch stopped polling {plain(message.feed_url)} because {plain(message.reason)}. "
+            f"A moderator can restart it with /manage-feeds resume url:{plain(message.feed_url)}"
         )
-    if payload["kind"] == "summary":
-        embed = discord.Embed(title=clip(plain(payload["title"]), 256), url=safe_url(payload["url"]), colour=0x3B7DD8)
-        embed.description = clip(plain(payload["summary"]), DESCRIPTION_LIMIT)
+        return discord.Embed(title="Feed paused", description=clip(text, DESCRIPTION_LIMIT), colour=0xE0A030)
+    if isinstance(message, Notice):
+        return discord.Embed(
+            title=clip(plain(message.title), TITLE_LIMIT),
+            description=clip(plain(message.text), DESCRIPTION_LIMIT),
+            colour=0xE0A030,
+        )
+    if isinstance(message, ArticleSummary):
+        embed = discord.Embed(title=clip(plain(message.title), 256), url=safe_url(message.url), colour=0x3B7DD8)
+        embed.description = clip(plain(message.summary), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed
-    card = AlertCard.from_payload(payload["card"])
+    if isinstance(message, ClashAlert):
+        card = AlertCard.for_clashes(list(message.clashes))
+    else:
+        card = AlertCard.from_payload(message.card)
     embed = discord.Embed(title=card.title, url=safe_url(card.url), colour=card.colour)
     for name, value in card.fields:
         embed.add_field(name=name, value=value, inline=False)
@@ -91,7 +113,8 @@ class ReviewButton(
         bot: StancewatchBot = interaction.client
         store = bot.store
         payload = await store.run(store.outbox_payload, self.outbox_id)
-        ids = list(payload.get("card", {}).get("judgements", [])) if payload else []
+        message = from_payload(payload) if payload else None
+        ids = message.judgement_ids if isinstance(message, ClashAlert | LaidOutAlert) else []
         state: Review = "confirmed" if self.action == "confirm" else "dismissed"
         reviewer = f"{interaction.user.name} ({interaction.user.id})"
         for judgement_id in ids:
@@ -192,12 +215,18 @@ class Alerts(commands.Cog):
             send = getattr(channel, "send", None)
             if send is None:
                 return await self._undeliverable(channel_id, "the channel cannot hold messages")
-            extra = {"view": review_view(outbox_id)} if payload["kind"] == "clash" else {}
+            queued = from_payload(payload)
+            extra = {"view": review_view(outbox_id)} if isinstance(queued, ClashAlert | LaidOutAlert) else {}
             # The nonce makes a resend after a crash (sent, then killed before marking it delivered) return the
             # message already posted instead of a second one: Discord enforces it for a few minutes.
             nonce = f"stancewatch-{outbox_id}"
-            message = await send(embed=embed_for(payload), allowed_mentions=NO_MENTIONS, nonce=nonce, **extra)
-            return int(message.id)
+            posted = await send(embed=embed_for(queued), allowed_mentions=NO_MENTIONS, nonce=nonce, **extra)
+            return int(posted.id)
+        except MessageError as exc:  # no Discord request could carry it: failed for good, the rest go on
+            await self.bot.store.run(self.bot.store.mark_failed, outbox_id, str(exc))
+            await self.bot.store.commit()
+            log.error("Outbox message %s cannot be sent: %s", outbox_id, exc)
+            return UNDELIVERABLE
         except discord.Forbidden:
             return await self._undeliverable(channel_id, "the bot may not post there")
         except discord.NotFound:

@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from analysis.ask import MAX_QUESTION, AskResult, ask
+from cogs.cards import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link, plain
 from cogs.common import NO_MENTIONS, Interaction, UserError
-from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link, plain
-from pipeline.ask import MAX_QUESTION, AskResult, ask
 
 if TYPE_CHECKING:
     from bot import StancewatchBot

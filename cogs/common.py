@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from pipeline.alerts import clip
-from storage.records import Person
+from cogs.cards import clip
+from domain.records import Person
 
 if TYPE_CHECKING:
     from bot import StancewatchBot

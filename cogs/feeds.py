@@ -10,9 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.common import Interaction, UserError, admin_group, choices, reply_ephemeral, require_manage_server
-from pipeline.feeds import FeedError, probe_feed
-from pipeline.netguard import check_url
-from storage.records import Feed
+from domain.errors import FeedError
+from domain.records import Feed
+from ingest.articles import probe_feed
+from ingest.netguard import check_url
 
 if TYPE_CHECKING:
     from bot import StancewatchBot

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cards import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link
 from cogs.common import (
     NO_MENTIONS,
     Interaction,
@@ -26,9 +27,8 @@ from cogs.common import (
     require_manage_server,
 )
 from cogs.stances import slug
-from pipeline.alerts import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link
-from pipeline.timeline import PersonRecord, TimelineCache, person_record
-from storage.records import Person
+from domain.records import Person
+from drawing.timeline import PersonRecord, TimelineCache, person_record
 
 if TYPE_CHECKING:
     from bot import StancewatchBot

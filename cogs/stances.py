@@ -17,14 +17,14 @@ from cogs.common import (
     reply_ephemeral,
     require_manage_server,
 )
-from storage.records import Position, from_dict, to_dict
+from domain.records import Position, from_dict, to_dict
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^\w가-힣]+", "-", text.casefold()).strip("-")
+    return re.sub(r"\W+", "-", text.casefold()).strip("-")  # \w takes Hangul too
 
 
 class Stances(commands.Cog):

@@ -27,7 +27,7 @@ class Status(commands.Cog):
         uptime = datetime.now() - self.bot.started
         lines = [
             f"Model: {info.model_name} on {info.device}",
-            f"Judge profile: {self.bot.pipeline.judge.profile.name}",
+            f"Judge profile: {self.bot.analysis.judge.profile.name}",
             f"LLM queue depth: {self.bot.engine.queue_depth}",
             f"Articles waiting: {self.bot.watcher.queue_depth} ({self.bot.watcher.retrying} to retry)",
             f"Articles given up since start: {self.bot.watcher.failed} (archived as failed)",

@@ -17,7 +17,7 @@ from cogs.common import (
     require_manage_channels,
     require_manage_server,
 )
-from storage.records import Subscription
+from domain.records import Subscription
 
 if TYPE_CHECKING:
     from bot import StancewatchBot

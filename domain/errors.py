@@ -22,3 +22,7 @@ class StoreUnavailable(Unavailable, StorageError):
 
 class ModelUnavailable(Unavailable):
     """The model server could not be reached, timed out, or answered with a server error."""
+
+
+class FeedError(Exception):
+    """A feed or page could not be fetched or parsed; the message says why in one sentence."""

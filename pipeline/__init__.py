@@ -1,1 +1,2 @@
-"""The Discord-free core: fetching feeds and articles, and turning articles into judgements."""
+"""The walk of an article, end to end: the watcher schedules polls and workers (``watcher``), and each accepted item
+is fetched, analysed and committed with its outbox messages in one unit of work (``update``)."""

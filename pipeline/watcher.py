@@ -1,11 +1,11 @@
-"""Polls feeds, decides which items are new, and hands them to a bounded pool of workers.
+"""Polls feeds on their schedules and keeps a bounded pool of workers walking accepted items to the outbox.
 
-An item is new when neither its identity nor its canonical link was ever seen, so an
-edited item, a feed that changes all its guids, and one article reached through two
-feeds are each processed once. Accepting items is one store transaction: they are
-marked seen and written to the store's inbox together, and leave the inbox only when
-their report and outbox messages are committed. A crash therefore neither loses an
-item nor posts one twice, and a slow model call never stalls fetching.
+Accepting a poll's new items (:func:`ingest.intake.decide_intake` decides which) is one store transaction: they are
+marked seen and written to the store's inbox together, and leave the inbox only when their report and outbox
+messages are committed (:func:`pipeline.update.commit_article`). A crash therefore neither loses an item nor posts
+one twice, and a slow model call never stalls fetching. A worker survives any failure: an article that meets an
+unreachable store or model stays in the inbox and is retried with backoff; one that fails on its own content is
+retried a few times, then archived as failed.
 
 Scheduling is per feed: after a success the next poll is one interval away (with
 jitter, never sooner than the server's ``Cache-Control: max-age``, capped at an
@@ -27,25 +27,24 @@ import re
 import secrets
 import socket
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import aiohttp
-import trafilatura
 
-from domain.errors import StorageError, Unavailable
-from pipeline.alerts import route_notice, route_report
-from pipeline.encoding import decode_page
-from pipeline.feeds import FeedError, FeedItem, Fetched, fetch, link_identity, parse_feed
-from pipeline.process import ArticlePipeline, ArticleReport
+from analysis.article import ArticleAnalysis, ArticleReport
+from delivery.routing import route_notice
+from domain.errors import FeedError, StorageError, Unavailable
+from domain.records import Article, Feed, FeedItem
+from ingest.http import Fetched, fetch
+from ingest.intake import decide_intake
+from ingest.parse import parse_feed
+from pipeline.update import ItemTaken, Lease, update_item
 from settings import Settings
 from storage.interfaces import StanceStore
-from storage.records import Article, Feed
 
 log = logging.getLogger(__name__)
-SNIPPET_CHARS = 400
 MAX_AGE_CAP_S = 3600.0
 MAX_BACKOFF_S = 24 * 3600.0
 ADOPT_BATCH = 100
@@ -53,10 +52,6 @@ MAX_RETRY_S = 300.0
 
 ReportHandler = Callable[[FeedItem, ArticleReport], Awaitable[None]]
 NoticeHandler = Callable[[str, str], Awaitable[None]]
-
-
-class ItemTaken(Exception):
-    """Another process holds the item now (this one outlived its lease): its work here is dropped, not stored."""
 
 
 @dataclass(frozen=True)
@@ -96,24 +91,6 @@ class PollResult:
     paused_now: bool = False
 
 
-async def article_text(session: aiohttp.ClientSession, item: FeedItem, *, allow_private: bool) -> str:
-    """The feed's text, or the article page's main text when the feed carries only a snippet."""
-    if len(item.text) >= SNIPPET_CHARS or not item.url.startswith(("http://", "https://")):
-        return item.text
-    try:
-        page = await fetch(session, item.url, allow_private=allow_private)
-    except FeedError as exc:
-        log.info("Keeping the feed's text for %s: %s", item.url, exc)
-        return item.text
-    if page.status != 200:
-        return item.text
-    html = decode_page(page.body, page.headers.get("content-type", ""))
-    extracted = await asyncio.to_thread(trafilatura.extract, html, url=item.url, favor_recall=True)
-    if not extracted or len(extracted) <= len(item.text) or extracted.count("\ufffd") > len(extracted) // 100:
-        return item.text  # never a good teaser replaced by less, or by undecodable text
-    return extracted
-
-
 def retry_after(headers: dict[str, str], now: float) -> float:
     """Seconds a server asked us to wait (``Retry-After`` as seconds or an HTTP date), or 0."""
     raw = headers.get("retry-after", "").strip()
@@ -135,9 +112,9 @@ class FeedWatcher:
     def __init__(
         self,
         store: StanceStore,
-        pipeline: ArticlePipeline,
+        analysis: ArticleAnalysis,
         session: aiohttp.ClientSession,
-        on_report: ReportHandler,
+        on_report: ReportHandler | None,
         *,
         allow_private: bool,
         policy: WatchPolicy | None = None,
@@ -145,9 +122,10 @@ class FeedWatcher:
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
-        self.pipeline = pipeline
+        self.analysis = analysis
         self.session = session
         self.on_report = on_report
+        """Told of each committed article's report (the bot dispatches it); None: nobody listens."""
         self.on_notice = on_notice
         self.allow_private = allow_private
         self.policy = policy or WatchPolicy()
@@ -307,9 +285,14 @@ class FeedWatcher:
         self.store.done(item.identity)
 
     async def _process(self, item: FeedItem) -> None:
-        text = await article_text(self.session, item, allow_private=self.allow_private)
-        report = await self.pipeline.process(
-            dataclasses.replace(item, text=text), finish=functools.partial(self._finish, item)
+        lease = Lease(self.owner, self.policy.lease_s)
+        report = await update_item(
+            item,
+            store=self.store,
+            analysis=self.analysis,
+            session=self.session,
+            lease=lease,
+            allow_private=self.allow_private,
         )
         # The worker moves on while the commit runs, so that the commits of items finished
         # meanwhile share one write; the report is announced only once it is durable.
@@ -320,16 +303,10 @@ class FeedWatcher:
     async def _announce(self, item: FeedItem, report: ArticleReport) -> None:
         try:
             await self.store.commit()
-            await self.on_report(item, report)
+            if self.on_report is not None:
+                await self.on_report(item, report)
         except Exception:
             log.exception("Could not commit or announce %s; what was not written is redone after a restart", item.url)
-
-    def _finish(self, item: FeedItem, report: ArticleReport) -> None:
-        """In the article's transaction: only the item's holder queues its messages (raising rolls it all back)."""
-        if not self.store.take_item(item.identity, self.owner, self.policy.lease_s):
-            raise ItemTaken(item.identity)
-        route_report(self.store, item.feed_url, report)
-        self.store.done(item.identity)
 
     # -- polling ---------------------------------------------------------------------
 
@@ -416,29 +393,19 @@ class FeedWatcher:
         return PollResult(feed.url, new_items=len(accepted))
 
     def _accept(self, feed: Feed, items: list[FeedItem], first_fetch: bool) -> list[FeedItem]:
-        """On the store thread: pick the new items, mark them seen and queue them, in one transaction."""
-        links = Counter(item.url for item in items)
-        claimed: set[str] = set()
-        new: list[tuple[FeedItem, list[str]]] = []
-        for item in items:
-            keys = [item.identity]
-            if item.url and links[item.url] == 1 and item.url != feed.url:
-                keys.append(link_identity(item.url))
-            if any(k in claimed or self.store.seen(k) for k in keys):
-                continue
-            claimed.update(keys)
-            new.append((item, keys))
+        """On the store thread: decide the intake, then mark seen and queue, in one transaction."""
         limit = self.policy.initial_items if first_fetch else self.policy.max_new_per_poll
-        process = [item for item, _ in new[:limit]]
-        excess = len(new) - len(process)
-        if excess and not first_fetch:
-            log.warning("%s: %d new items over the cap of %d recorded as seen, not posted", feed.url, excess, limit)
-        self.store.mark_seen(k for _, keys in new for k in keys)
+        intake = decide_intake(items, feed.url, seen=self.store.seen, limit=limit)
+        if intake.excess and not first_fetch:
+            log.warning(
+                "%s: %d new items over the cap of %d recorded as seen, not posted", feed.url, intake.excess, limit
+            )
+        self.store.mark_seen(intake.seen)
         self.store.accept(  # oldest first, held by this process while it works through them
-            (dataclasses.asdict(item) for item in reversed(process)), self.owner, self.policy.lease_s
+            (dataclasses.asdict(item) for item in intake.queue), self.owner, self.policy.lease_s
         )
         self.store.save_feed(feed)
-        return list(reversed(process))
+        return intake.queue
 
     def _succeeded(self, feed: Feed, fetched: Fetched) -> Feed:
         delay = max(self.policy.interval_s * self._rng.uniform(0.9, 1.1), max_age(fetched.headers))

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from settings import is_database_url
 from storage.interfaces import StanceStore
-
-
-def is_database_url(location: str | Path) -> bool:
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def open_store(location: str | Path, *, seed: bool = True, read_only: bool = False) -> StanceStore:
@@ -22,6 +19,6 @@ def open_store(location: str | Path, *, seed: bool = True, read_only: bool = Fal
         from storage.postgres import PostgresStore  # psycopg is loaded only by those who use it
 
         return PostgresStore.open(location, seed=seed, read_only=read_only)
-    from storage.store import Store
+    from storage.files.store import Store
 
     return Store.open(Path(location), seed=seed, read_only=read_only)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from storage.records import RecordError
+from domain.records import RecordError
 
 EXPORT_FORMAT = "stancewatch-stances/1"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

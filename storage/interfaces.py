@@ -1,6 +1,6 @@
 """What the rest of Stancewatch needs from a store: four small repositories sharing one unit of work.
 
-Two backends implement :class:`StanceStore`: :class:`storage.store.Store` (TinyDB files, one
+Two backends implement :class:`StanceStore`: :class:`storage.files.store.Store` (TinyDB files, one
 process, the default) and :class:`storage.postgres.PostgresStore` (several processes). Code
 outside ``storage/`` names only these protocols and :func:`storage.open_store`.
 
@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from storage.records import (
+from domain.records import (
     Article,
     Feed,
     Judgement,

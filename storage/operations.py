@@ -17,10 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from storage.durable import atomic_write_text
-from storage.exchange import EXPORT_FORMAT, dump_export
-from storage.interfaces import Snapshot
-from storage.records import (
+from domain.records import (
     Feed,
     Judgement,
     Person,
@@ -33,6 +30,9 @@ from storage.records import (
     from_dict,
     to_dict,
 )
+from storage.atomic import atomic_write_text
+from storage.exchange import EXPORT_FORMAT, dump_export
+from storage.interfaces import Snapshot
 
 # The TinyDB hot file is rewritten on every commit, so its size is bounded by design (the README states these
 # limits); PostgreSQL keeps the same bounds so that a store can always be copied back to files.

@@ -12,7 +12,8 @@ import sys
 import discord
 import yarl
 
-import bot
+import app
+import cli
 from settings import Settings
 from tests.fakes import ClashingModel
 
@@ -25,5 +26,5 @@ if __name__ == "__main__":
     base = sys.argv[1]
     discord.http.Route.BASE = f"{base}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws{base[4:]}/gateway")
-    bot.load_backend = fake_backend  # type: ignore[assignment]
-    sys.exit(bot.main(["run"]))
+    app.load_backend = fake_backend  # type: ignore[assignment]
+    sys.exit(cli.main(["run"]))

@@ -20,11 +20,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from models.backend import LLM
-from models.judge import ClashJudge
-from models.weights import DEFAULT_MODEL, TINY_MODEL
+from analysis.article import ArticleAnalysis, ArticleReport
+from domain.records import FeedItem
+from llm.runtime.backend import LLM
+from llm.runtime.weights import DEFAULT_MODEL, TINY_MODEL
+from llm.tasks.judge import ClashJudge
+from pipeline.update import record_outcome
 from settings import Settings
-from storage.store import Store
+from storage.files.store import Store
 from tests.postgres import fresh_database, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +43,11 @@ TINY = {"MODEL_PATH": TINY_MODEL}
 
 MODEL_FIXTURES = frozenset({"engine", "default_engine", "server_url", "remote"})
 """Fixtures that load a model: a test using any of them is a ``model`` test."""
-MODEL_MODULES = ("test_build.py", "test_engine.py")
+LLAMA_MODULES = ("test_build.py", "test_engine.py")
 """Test modules that import llama.cpp themselves: not even collected where it is not installed."""
-collect_ignore = [] if importlib.util.find_spec("llama_cpp") else list(MODEL_MODULES)
+MODEL_MODULES = (*LLAMA_MODULES, "test_discord_e2e.py")
+"""Test modules whose every test runs a model (the whole bot, in process or as a child)."""
+collect_ignore = [] if importlib.util.find_spec("llama_cpp") else list(LLAMA_MODULES)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,7 +59,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def engine() -> Iterator[LLM]:
     """The tiny embedded model: fast, for the mechanics."""
-    from models.engine import LLMEngine
+    from llm.runtime.engine import LLMEngine
 
     loaded = LLMEngine.load(Settings(model_path=Path(TINY_MODEL)))
     yield loaded
@@ -64,7 +69,7 @@ def engine() -> Iterator[LLM]:
 @pytest.fixture(scope="session")
 def default_engine() -> Iterator[LLM]:
     """The default model, where the quality of its judgement is the point."""
-    from models.engine import LLMEngine
+    from llm.runtime.engine import LLMEngine
 
     loaded = LLMEngine.load(Settings(model_path=Path(DEFAULT_MODEL)))
     yield loaded
@@ -80,7 +85,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``python -m llama_cpp.server`` serving the embedded model (the remote backend's peer)."""
-    from models.locate import embedded_model_path
+    from llm.runtime.locate import embedded_model_path
 
     port = free_port()
     model = str(embedded_model_path())
@@ -102,6 +107,14 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.terminate()
     process.wait(timeout=30)
     log.close()
+
+
+async def analyse_and_record(analysis: ArticleAnalysis, item: FeedItem) -> ArticleReport:
+    """What the watcher's commit does with an article's outcome, less the inbox and the outbox."""
+    store = analysis.store
+    report = await store.run(record_outcome, store, await analysis.analyse(item))
+    await store.commit()
+    return report
 
 
 def judge_for(engine: LLM, alert_threshold: float | None = None) -> ClashJudge:

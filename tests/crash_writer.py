@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage.records import Article, Feed
-from storage.store import Store
+from domain.records import Article, Feed
+from storage.files.store import Store
 
 
 def main(data_dir: Path) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.backend import EngineInfo
-from models.prompts import Messages
+from llm.runtime.backend import EngineInfo, Messages
 
 ARTICLE = "Elon Musk's Twitter bought 10,000 GPUs for a generative AI project, weeks after the pause letter."
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
-from pipeline.alerts import TOTAL_LIMIT, AlertCard, Clash, review_field, route_report, safe_url
-from pipeline.process import ArticleReport
-from storage.records import Subscription, judgement_id
-from storage.store import Store
+from analysis.article import ArticleReport
+from cogs.cards import TOTAL_LIMIT, AlertCard, review_field, safe_url
+from delivery.messages import ClashAlert, from_payload
+from delivery.routing import route_report
+from domain.clash import Clash
+from domain.records import Subscription, judgement_id
+from storage.files.store import Store
 
 
 def clash(person: str = "elon-musk", question: str = "pause-frontier-ai", n: int = 0, conf: float = 0.9) -> Clash:
@@ -52,6 +56,13 @@ def test_one_card_lists_several_clashes_within_limits() -> None:
     assert AlertCard.from_payload(card.to_payload()) == card
 
 
+def card_of(payload: dict[str, Any]) -> AlertCard:
+    """The card the Discord layer lays out for a queued clash alert."""
+    message = from_payload(payload)
+    assert isinstance(message, ClashAlert)
+    return AlertCard.for_clashes(list(message.clashes))
+
+
 def test_routing_groups_by_person_and_respects_each_subscription(tmp_path: Path) -> None:
     store = Store.open(tmp_path, seed=False)
     store.add_subscription(Subscription(channel_id=1, guild_id=9))  # everything
@@ -61,7 +72,7 @@ def test_routing_groups_by_person_and_respects_each_subscription(tmp_path: Path)
     report = ArticleReport("https://news.example.com/gpus", "GPUs bought", "en", relevant=True)
     report.clashes = [clash(n=1), clash(n=2), clash("sam-altman", n=3, conf=0.97)]
     assert route_report(store, "https://feed", report) == 4
-    cards = sorted((channel, payload["card"]["title"]) for _, channel, payload in store.pending())
+    cards = sorted((channel, card_of(payload).title) for _, channel, payload in store.pending())
     altman = "Possible clash: Sam Altman on “Question pause-frontier-ai?”"
     assert cards == [
         (1, "2 possible clashes: Elon Musk on “Question pause-frontier-ai?”"),

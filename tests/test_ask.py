@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from models.backend import LLM
-from pipeline.answer_text import Cited, stance_sentences
-from pipeline.ask import Evidence, ask, decide, gather, rank_topics, statement_side, without_names
-from pipeline.ask_eval import evaluate_ask, load_ask_set, record_setup
-from pipeline.language import detect_language, korean_date, topic_particle
+from analysis.answer_text import Cited, stance_sentences
+from analysis.ask import Evidence, ask, decide, gather, rank_topics, statement_side, without_names
+from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
+from domain.language import detect_language, korean_date, topic_particle
+from domain.records import Article, Judgement, Person, Position, RecordError, Statement
+from llm.runtime.backend import LLM
+from storage.files.store import Store
 from storage.operations import load_starter_pack
-from storage.records import Article, Judgement, Person, Position, RecordError, Statement
-from storage.store import Store
 
 ASK_SET = Path(__file__).resolve().parents[1] / "evals" / "ask_questions.json"
 HELD_OUT = ASK_SET.with_name("ask_heldout.json")

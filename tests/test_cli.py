@@ -36,6 +36,7 @@ def korean_feed(base: str) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">{channel}</rss>'.encode()
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_scan_finds_musk_by_korean_alias_and_judges_the_pause_letter(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
@@ -69,6 +70,7 @@ async def test_scan_of_a_broken_redirect_is_one_sentence(feed_server: FeedServer
     assert code == 2 and out == "" and err.count("\n") == 1 and "not a valid URL" in err, err
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_scan_is_capped_like_the_watcher(feed_server: FeedServer, tmp_path: Path) -> None:
     """Once, one feed of 100,000 items made scan fetch 42,538 articles in 90 s."""
     off_topic = [(f"g{i}", f"Bicycle lanes {i}", "The council voted to add bicycle lanes downtown.") for i in range(25)]
@@ -79,6 +81,7 @@ async def test_scan_is_capped_like_the_watcher(feed_server: FeedServer, tmp_path
     assert len(out.strip().splitlines()) == 5 and "lists 25 items; scanning the first 5" in err
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_scan_with_a_stances_file(feed_server: FeedServer, tmp_path: Path) -> None:
     feed_server.routes["/ko.xml"] = Route(korean_feed(feed_server.base))
     stances = tmp_path / "stances.json"
@@ -99,6 +102,7 @@ async def test_scan_with_a_stances_file(feed_server: FeedServer, tmp_path: Path)
     assert article["people"] == ["Elon Musk"] and article["judgements"] == []  # no positions to judge against
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     code, out, err = await run_cli("demo", "--data-dir", str(tmp_path / "demo"))
     assert code == 0, err
@@ -121,6 +125,7 @@ async def test_timeline_draws_a_person_from_the_command_line(tmp_path: Path) -> 
     assert code == 2 and err.strip() == "timeline: name: no tracked person is called 'Nobody'"
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_eval_prints_the_metrics_line() -> None:
     code, out, err = await run_cli("eval", str(PAIRS), "--limit", "20")
     assert code == 0, err
@@ -130,6 +135,7 @@ async def test_eval_prints_the_metrics_line() -> None:
     assert "confusion" in out and "\r" not in out  # no progress bar when piped
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_eval_tune_writes_a_profile_that_eval_then_uses(tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.jsonl"
     lines = (ROOT / "evals" / "ai_policy_pairs.jsonl").read_text(encoding="utf-8").splitlines()
@@ -182,7 +188,7 @@ async def test_a_second_writer_is_refused_while_a_reader_may_run(tmp_path: Path)
     """Once, an import beside a running bot printed "Imported …" and the bot's next flush erased it."""
     data = tmp_path / "data"
     hold = (
-        "import sys, time, pathlib; from storage.store import Store; "
+        "import sys, time, pathlib; from storage.files.store import Store; "
         "Store.open(pathlib.Path(sys.argv[1])); print('open', flush=True); time.sleep(60)"
     )
     holder = await asyncio.create_subprocess_exec(
@@ -297,6 +303,7 @@ async def test_a_wrong_database_url_is_one_sentence() -> None:
     assert code == 2 and "Cannot connect to PostgreSQL database none on 127.0.0.1:1" in err and "secret" not in err
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_ask_prints_the_answer_then_its_numbered_sources(tmp_path: Path) -> None:
     env = {"DATA_DIR": str(tmp_path / "data")}
     code, out, err = await run_cli("ask", "Did Elon Musk support pausing AI development?", env=env)
@@ -312,6 +319,7 @@ async def test_ask_prints_the_answer_then_its_numbered_sources(tmp_path: Path) -
     assert code == 2 and err.strip() == "ask: question: give a question of 1 to 500 characters"
 
 
+@pytest.mark.model  # a child process runs the tiny model
 async def test_eval_ask_scores_the_set_on_a_throwaway_store(tmp_path: Path) -> None:
     data = tmp_path / "data"
     code, out, err = await run_cli("eval-ask", "evals/ask_questions.json", "--limit", "4", env={"DATA_DIR": str(data)})

@@ -11,6 +11,7 @@ import discord
 import pytest
 from discord import app_commands
 
+from analysis.article import ArticleReport
 from bot import StancewatchTree
 from cogs.alerts import Alerts
 from cogs.ask import Ask
@@ -18,13 +19,13 @@ from cogs.common import UserError
 from cogs.feeds import Feeds
 from cogs.stances import Stances
 from cogs.subscriptions import Subscriptions
-from models.backend import LLM
-from pipeline.alerts import Clash, route_notice, route_report
-from pipeline.feeds import FeedItem, make_session
-from pipeline.process import ArticleReport
+from delivery.routing import route_notice, route_report
+from domain.clash import Clash
+from domain.records import Article, Feed, FeedItem, Judgement, Position, Statement, Subscription
+from ingest.http import make_session
+from llm.runtime.backend import LLM
 from settings import Settings
-from storage.records import Article, Feed, Judgement, Position, Statement, Subscription
-from storage.store import Store
+from storage.files.store import Store
 from tests.conftest import FeedServer, Route, rss
 
 

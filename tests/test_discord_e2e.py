@@ -21,12 +21,12 @@ import yarl
 from PIL import Image
 
 from bot import StancewatchBot, running_bot
-from models.weights import TINY_MODEL
-from pipeline.alerts import AlertCard
-from pipeline.demo import ENGLISH_PAGE, ITEMS
-from pipeline.feeds import html_to_text
+from cli.demo import ENGLISH_PAGE, ITEMS
+from cogs.cards import AlertCard
+from domain.records import Article, Judgement, Subscription
+from ingest.parse import html_to_text
+from llm.runtime.weights import TINY_MODEL
 from settings import Secret, Settings
-from storage.records import Article, Judgement, Subscription
 from tests.conftest import FeedServer, Route, rss
 from tests.discord_emulator import ALERTS, FORBIDDEN, GUILD_ID, NEWSROOMS, Emulator, serve_emulator
 from tests.test_alerts import clash

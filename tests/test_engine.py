@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from models.engine import LLMCancelled, LLMEngine, Priority, _stop_when
-from models.extract import extract_statements, quote_in_article, sentence_with
-from models.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
-from models.summarize import chunks, summarize
-from models.weights import TINY_MODEL
+from domain.records import Person
+from llm.runtime.engine import LLMCancelled, LLMEngine, Priority, _stop_when
+from llm.runtime.weights import TINY_MODEL
+from llm.tasks.extract import extract_statements, quote_in_article, sentence_with
+from llm.tasks.prompts import JUDGE_LABELS, REASON_SCHEMA, judge_messages, reason_messages, summary_messages
+from llm.tasks.summarize import chunks, summarize
 from settings import Settings
-from storage.records import Person
 from tests.conftest import judge_for
 
 

@@ -7,12 +7,14 @@ import gzip
 import pytest
 
 from benchmarks.feed_conformance import CASES, Case, stancewatch_field
-from pipeline.dates import parse_date
-from pipeline.encoding import decode
-from pipeline.feeds import MAX_ITEMS, FeedError, canonical_link, fetch, make_session, parse_feed
-from pipeline.netguard import UnsafeURLError, check_url, is_public
-from pipeline.people import mentioned_people, sentences_naming
-from storage.records import Person
+from domain.errors import FeedError
+from domain.names import mentioned_people, sentences_naming
+from domain.records import Person
+from ingest.dates import parse_date
+from ingest.encoding import decode
+from ingest.http import fetch, make_session
+from ingest.netguard import UnsafeURLError, check_url, is_public
+from ingest.parse import MAX_ITEMS, canonical_link, parse_feed
 from tests.conftest import FeedServer, Route, rss
 
 

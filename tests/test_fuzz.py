@@ -14,10 +14,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.errors import StorageError
-from pipeline.feeds import FeedError, parse_feed
-from storage.records import RecordError
-from storage.store import Store
+from domain.errors import FeedError, StorageError
+from domain.records import RecordError
+from ingest.parse import parse_feed
+from storage.files.store import Store
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

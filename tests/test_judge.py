@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from models import weights
-from models.judge import Ruling, side_verdicts, sides
-from models.locate import ModelNotFoundError
-from models.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
-from pipeline.evaluation import Pair, Reading, fit_method, tuned_profile
-from storage.records import Question
+from analysis.judge_eval import Pair, Reading, fit_method, tuned_profile
+from domain.records import Question
+from llm.runtime import weights
+from llm.runtime.locate import ModelNotFoundError
+from llm.tasks.judge import Ruling, side_verdicts, sides
+from llm.tasks.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
 
 
 def test_side_readings_become_verdict_probabilities() -> None:

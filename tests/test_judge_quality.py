@@ -7,12 +7,13 @@ Korean and an English report, and stay quiet on a restatement of the letter.
 
 from __future__ import annotations
 
-from models.backend import LLM
-from pipeline.demo import ENGLISH_PAGE
-from pipeline.feeds import FeedItem, html_to_text
-from pipeline.process import ArticlePipeline
-from storage.store import Store
-from tests.conftest import KOREAN_ARTICLE, judge_for
+from analysis.article import ArticleAnalysis
+from cli.demo import ENGLISH_PAGE
+from domain.records import FeedItem
+from ingest.parse import html_to_text
+from llm.runtime.backend import LLM
+from storage.files.store import Store
+from tests.conftest import KOREAN_ARTICLE, analyse_and_record, judge_for
 
 PAUSE_LETTER = "musk-fli-pause-2023"
 
@@ -24,7 +25,9 @@ def item(slug: str, title: str, text: str) -> FeedItem:
 
 async def test_the_seed_clash_is_alerted_from_the_korean_article(store: Store, default_engine: LLM) -> None:
     title, _, body = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
-    report = await ArticlePipeline(default_engine, store, judge_for(default_engine)).process(item("ko", title, body))
+    report = await analyse_and_record(
+        ArticleAnalysis(default_engine, store, judge_for(default_engine)), item("ko", title, body)
+    )
     clashes = [c for c in report.clashes if c.position_id == PAUSE_LETTER]
     assert clashes, f"no alert on the pause letter; judgements: {report.judgements}"
     clash = clashes[0]
@@ -34,8 +37,9 @@ async def test_the_seed_clash_is_alerted_from_the_korean_article(store: Store, d
 
 async def test_the_seed_clash_is_alerted_from_the_english_article(store: Store, default_engine: LLM) -> None:
     text = html_to_text(ENGLISH_PAGE)
-    report = await ArticlePipeline(default_engine, store, judge_for(default_engine)).process(
-        item("en", "Twitter buys thousands of GPUs for in-house AI project", text)
+    report = await analyse_and_record(
+        ArticleAnalysis(default_engine, store, judge_for(default_engine)),
+        item("en", "Twitter buys thousands of GPUs for in-house AI project", text),
     )
     assert any(c.position_id == PAUSE_LETTER for c in report.clashes), report.judgements
 
@@ -46,8 +50,9 @@ async def test_a_restatement_of_the_pause_letter_is_not_alerted(store: Store, de
         "six months, as the open letter he signed in March asked. Musk said the pause was the right call and that "
         "he still supports it."
     )
-    report = await ArticlePipeline(default_engine, store, judge_for(default_engine)).process(
-        item("again", "Musk backs AI pause again", text)
+    report = await analyse_and_record(
+        ArticleAnalysis(default_engine, store, judge_for(default_engine)),
+        item("again", "Musk backs AI pause again", text),
     )
     assert report.judgements, "the restatement was never judged against the letter"
     assert not report.clashes, report.judgements

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.records import Feed, Subscription
-from storage.store import Store
+from domain.records import Feed, Subscription
+from storage.files.store import Store
 from tests.conftest import PYTHON, ROOT, FeedServer, Route, rss
 from tests.discord_emulator import ALERTS, GUILD_ID, Emulator, serve_emulator
 from tests.fakes import ARTICLE

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from domain.records import Feed, Subscription
 from storage.postgres import PostgresStore
-from storage.records import Feed, Subscription
 from tests.conftest import PYTHON, ROOT, FeedServer, Route, rss
 from tests.discord_emulator import Emulator, serve_emulator
 from tests.fakes import ARTICLE

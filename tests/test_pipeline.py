@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.backend import LLM
-from models.prompts import PROMPT_VERSION
-from pipeline.alerts import route_report
-from pipeline.feeds import FeedItem
-from pipeline.process import ArticlePipeline, best_question
-from storage.records import Subscription
-from storage.store import Store
-from tests.conftest import judge_for
+from analysis.article import ArticleAnalysis, best_question
+from delivery.routing import route_report
+from domain.records import FeedItem, Subscription
+from llm.runtime.backend import LLM
+from llm.tasks.prompts import PROMPT_VERSION
+from storage.files.store import Store
+from tests.conftest import analyse_and_record, judge_for
 
 GPU_ARTICLE = (
     "Elon Musk has bought roughly 10,000 GPUs for a generative AI project inside Twitter, weeks after he "
@@ -22,12 +21,12 @@ GPU_ARTICLE = (
 
 
 async def test_an_article_is_recorded_with_statements_judgements_and_proposals(store: Store, engine: LLM) -> None:
-    pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
+    pipeline = ArticleAnalysis(engine, store, judge_for(engine, 0.5))
     item = FeedItem(
         "link:https://news.example.com/gpus", "https://news.example.com/gpus", "Musk buys GPUs for Twitter AI",
         GPU_ARTICLE, "2023-04-11T09:00:00Z", "https://news.example.com/feed",
     )  # fmt: skip
-    report = await pipeline.process(item)
+    report = await analyse_and_record(pipeline, item)
     assert report.relevant and "Elon Musk" in report.people
     article = store.article(item.identity)
     assert article is not None and article.text == GPU_ARTICLE and article.summary == report.summary
@@ -50,9 +49,9 @@ def test_best_question_by_keywords(store: Store) -> None:
 async def test_summaries_reach_each_channel_in_its_language(store: Store, engine: LLM) -> None:
     store.add_subscription(Subscription(channel_id=1, guild_id=9, receive="summaries", language="en"))
     store.add_subscription(Subscription(channel_id=2, guild_id=9, receive="summaries", language="ko"))
-    pipeline = ArticlePipeline(engine, store, judge_for(engine, 0.5))
+    pipeline = ArticleAnalysis(engine, store, judge_for(engine, 0.5))
     item = FeedItem("link:g", "https://news.example.com/g", "Musk buys GPUs", GPU_ARTICLE, "", "https://feed")
-    report = await pipeline.process(item)
+    report = await analyse_and_record(pipeline, item)
     assert set(report.translations) <= {"ko"}
     route_report(store, item.feed_url, report)
     summaries = {channel: payload["summary"] for _, channel, payload in store.pending()}
@@ -84,8 +83,8 @@ class PromptRecorder:
 
 async def test_a_huge_title_reaches_no_prompt_whole(store: Store, engine: LLM) -> None:
     recorder = PromptRecorder(engine)
-    pipeline = ArticlePipeline(recorder, store, judge_for(engine, 0.5))  # type: ignore[arg-type]
+    pipeline = ArticleAnalysis(recorder, store, judge_for(engine, 0.5))  # type: ignore[arg-type]
     title = "Elon Musk AI pause GPUs " * 40_000  # about 1 MB
     item = FeedItem("link:huge", "https://news.example.com/huge", title, GPU_ARTICLE, "", "https://feed")
-    report = await pipeline.process(item)
+    report = await analyse_and_record(pipeline, item)
     assert report.relevant and recorder.largest < 20_000, recorder.largest

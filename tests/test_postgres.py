@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from domain.errors import StorageError
+from domain.records import Article, Feed
 from storage import open_store
 from storage.postgres import PostgresStore, describe_url, migrations
-from storage.records import Article, Feed
 
 
 def test_migrations_are_applied_once_and_recorded(database_url: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.relevance import Decision, RelevanceConfig, is_relevant, prefilter
+from analysis.relevance import Decision, RelevanceConfig, is_relevant, prefilter
 
 
 class NoModel:

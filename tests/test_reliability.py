@@ -18,16 +18,17 @@ import psycopg
 import pytest
 from aiohttp import web
 
+from analysis.article import ArticleAnalysis, ArticleOutcome, ArticleReport
 from domain.errors import ModelUnavailable
-from models.backend import LLM
-from pipeline.feeds import FeedItem, make_session, parse_feed
-from pipeline.process import ArticlePipeline, ArticleReport
+from domain.records import Article, Feed, FeedItem, Subscription
+from ingest.http import make_session
+from ingest.parse import parse_feed
+from llm.runtime.backend import LLM
 from pipeline.watcher import FeedWatcher, WatchPolicy
 from storage import open_store
+from storage.files.store import Store
 from storage.interfaces import StanceStore
-from storage.records import Feed, Subscription
-from storage.store import Store
-from tests.conftest import FeedServer, Route, judge_for, rss
+from tests.conftest import FeedServer, Route, analyse_and_record, judge_for, rss
 
 LONG = "Lawmakers debated AI safety rules at length. " * 12
 LINKLESS_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -49,7 +50,7 @@ async def test_an_item_without_a_link_is_processed_and_the_store_still_opens(eng
     store = Store.open(data)
     [item] = parse_feed(LINKLESS_ATOM, "https://feeds.example.org/wire.atom")
     assert item.url == "" and item.identity
-    await ArticlePipeline(engine, store, judge_for(engine)).process(item)
+    await analyse_and_record(ArticleAnalysis(engine, store, judge_for(engine)), item)
     await store.commit()
     store.close()
     for location in (data, data / "backups" / "last-good"):  # the store and its last good copy both load
@@ -81,25 +82,23 @@ def test_a_last_good_copy_is_only_a_store_that_loads(tmp_path: Path) -> None:
 
 @dataclass
 class StorePipeline:
-    """The pipeline's store traffic without the model: reads, then the article's transaction, as production does.
+    """The analysis's store traffic without the model; the watcher then commits as production does.
 
-    ``before_record`` runs once before the first write: the place where a database restart hurts most.
+    ``before_record`` runs once, just before the commit: the place where a database restart hurts most.
     """
 
     store: StanceStore
     before_record: Callable[[], None] | None = None
     processed: list[str] = field(default_factory=list)
 
-    async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+    async def analyse(self, item: FeedItem) -> ArticleOutcome:
         await self.store.run(self.store.people)
         if self.before_record is not None:
             hook, self.before_record = self.before_record, None
             hook()
-        report = ArticleReport(item.url, item.title, "en", relevant=True, summary=f"Summary of {item.title}.")
-        if finish is not None:
-            await self.store.run(finish, report)
         self.processed.append(item.title)
-        return report
+        report = ArticleReport(item.url, item.title, "en", relevant=True, summary=f"Summary of {item.title}.")
+        return ArticleOutcome(report, Article(item.identity, item.url, feed=item.feed_url, title=item.title))
 
 
 def watcher_for(
@@ -148,7 +147,7 @@ async def test_connections_cut_mid_article_keep_the_article_and_the_worker(
         watcher = watcher_for(store, pipeline, session, dataclasses.replace(FAST_RETRY, max_attempts=1))
         await watcher.poll_all()
         await asyncio.wait_for(watcher.drain(), 60)
-        assert pipeline.processed == ["First"]
+        assert set(pipeline.processed) == {"First"}  # analysed again after the failed commit: nothing was written
         assert "recorded as failed" not in caplog.text and "kept in the inbox" in caplog.text
         assert await store.run(store.inbox) == []
         assert [p["summary"] for _, _, p in await store.run(store.pending)] == ["Summary of First."]
@@ -156,7 +155,9 @@ async def test_connections_cut_mid_article_keep_the_article_and_the_worker(
         feed_server.routes["/a"] = Route(rss(("n2", "Second", LONG), ("n1", "First", LONG)))
         await watcher.poll_all()
         await asyncio.wait_for(watcher.drain(), 60)
-        assert pipeline.processed == ["First", "Second"]
+        assert pipeline.processed[-1] == "Second"
+        summaries = [p["summary"] for _, _, p in await store.run(store.pending)]
+        assert summaries == ["Summary of First.", "Summary of Second."]  # each exactly once
         await watcher.stop()
     finally:
         store.close()
@@ -191,7 +192,7 @@ async def test_an_article_that_keeps_failing_on_its_content_is_recorded_as_faile
     store = Store.open(tmp_path / "data", seed=False)
 
     class Broken(StorePipeline):
-        async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+        async def analyse(self, item: FeedItem) -> ArticleOutcome:
             self.processed.append(item.title)
             raise ValueError("the model's reply broke the parser")
 
@@ -258,7 +259,7 @@ async def test_a_model_server_restart_keeps_the_article_in_flight(
     server_url: str, tmp_path: Path, feed_server: FeedServer, session: aiohttp.ClientSession
 ) -> None:
     """Before: 'dropped from the queue', marked seen, no report, even after a restart."""
-    from models.remote import RemoteEngine
+    from llm.runtime.remote import RemoteEngine
     from settings import Settings
 
     proxy = FlakyProxy(server_url)
@@ -269,8 +270,8 @@ async def test_a_model_server_restart_keeps_the_article_in_flight(
         feed_server.routes["/a"] = Route(rss(("n1", "Elon Musk buys GPUs for AI", LONG)))
         url = feed_server.url("/a")
         store.save_feed(Feed(url=url, key=url, body_hash="old"))
-        pipeline = ArticlePipeline(engine, store, judge_for(engine))
-        watcher = watcher_for(store, pipeline, session)
+        analysis = ArticleAnalysis(engine, store, judge_for(engine))
+        watcher = watcher_for(store, analysis, session)
         proxy.refuse_after = proxy.requests  # the server goes down before the article's first model call
         await watcher.poll_all()
         await asyncio.wait_for(proxy.outage.wait(), 30)
@@ -291,7 +292,7 @@ async def test_a_model_server_restart_keeps_the_article_in_flight(
 
 
 async def test_transient_model_errors_are_named_as_such() -> None:
-    from models.remote import RemoteEngine
+    from llm.runtime.remote import RemoteEngine
 
     engine = RemoteEngine.__new__(RemoteEngine)
     async with aiohttp.ClientSession() as client:

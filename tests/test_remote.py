@@ -7,15 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from models.backend import Priority
-from models.prompts import REASON_SCHEMA, RELEVANCE_LABELS, reason_messages, relevance_messages
-from models.remote import PriorityGate, RemoteEngine, first_token_probabilities
-from pipeline.feeds import FeedItem
-from pipeline.process import ArticlePipeline
+from analysis.article import ArticleAnalysis
+from domain.records import FeedItem, Question
+from llm.runtime.backend import Priority
+from llm.runtime.remote import PriorityGate, RemoteEngine, first_token_probabilities
+from llm.tasks.prompts import REASON_SCHEMA, RELEVANCE_LABELS, reason_messages, relevance_messages
 from settings import ConfigError, Settings
-from storage.records import Question
-from storage.store import Store
-from tests.conftest import free_port, judge_for
+from storage.files.store import Store
+from tests.conftest import analyse_and_record, free_port, judge_for
 from tests.test_pipeline import GPU_ARTICLE
 
 
@@ -54,9 +53,9 @@ async def test_schema_output_and_labels_through_the_server(remote: RemoteEngine)
 
 
 async def test_the_pipeline_runs_on_the_remote_backend(remote: RemoteEngine, store: Store) -> None:
-    pipeline = ArticlePipeline(remote, store, judge_for(remote, 0.5))
+    pipeline = ArticleAnalysis(remote, store, judge_for(remote, 0.5))
     item = FeedItem("link:gpus", "https://news.example.com/gpus", "Musk buys GPUs", GPU_ARTICLE, "", "https://feed")
-    report = await pipeline.process(item)
+    report = await analyse_and_record(pipeline, item)
     assert report.relevant and report.summary and report.judgements
     assert all(j.model == remote.info.model_name for j in store.judgements("elon-musk"))
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import RedactSecrets
-from pipeline.relevance import RelevanceConfig
+from analysis.relevance import RelevanceConfig
+from cli import RedactSecrets
 from pipeline.watcher import WatchPolicy
 from settings import ConfigError, Settings
 

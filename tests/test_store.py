@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis.article import rank_positions
 from domain.errors import StorageError
-from pipeline.process import rank_positions
-from storage.durable import DurableJSONStorage
-from storage.exchange import MAX_IMPORT_BYTES, dump_export, read_import, record_line, with_line
-from storage.identities import IdentityLog
-from storage.journal import Journal
-from storage.operations import HOT_LIMITS, load_starter_pack
-from storage.records import (
+from domain.records import (
     Article,
     Feed,
     Judgement,
@@ -30,7 +25,12 @@ from storage.records import (
     from_dict,
     judgement_id,
 )
-from storage.store import Store
+from storage.exchange import MAX_IMPORT_BYTES, dump_export, read_import, record_line, with_line
+from storage.files.durable import DurableJSONStorage
+from storage.files.identities import IdentityLog
+from storage.files.journal import Journal
+from storage.files.store import Store
+from storage.operations import HOT_LIMITS, load_starter_pack
 
 POSITION = {
     "id": "p", "person": "elon-musk", "question": "pause-frontier-ai", "stance": "favor", "claim": "c",

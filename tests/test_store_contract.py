@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.records import Article, Feed, Judgement, Person, Position, RecordError, Statement, Subscription
 from storage import open_store
 from storage.interfaces import StanceStore
 from storage.operations import HOT_LIMITS
-from storage.records import Article, Feed, Judgement, Person, Position, RecordError, Statement, Subscription
 
 Location = str | Path
 

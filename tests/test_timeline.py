@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cogs.people import People
-from pipeline.timeline import (
+from domain.records import Article, Judgement, Position, Review, Statement
+from drawing.timeline import (
     BACKGROUND,
     COLOURS,
     HEIGHT,
@@ -24,8 +25,7 @@ from pipeline.timeline import (
     font_path,
     render,
 )
-from storage.records import Article, Judgement, Position, Review, Statement
-from storage.store import Store
+from storage.files.store import Store
 from tests.test_cogs import fake_bot, interaction
 
 GPUS = "Twitter bought 10,000 GPUs for a generative AI project"

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
-from models.judge import ClashJudge
-from models.profile import neutral_profile
-from pipeline.feeds import FeedItem, make_session
-from pipeline.process import ArticlePipeline, ArticleReport
-from pipeline.relevance import RelevanceConfig
+from analysis.article import ArticleAnalysis, ArticleReport
+from analysis.relevance import RelevanceConfig
+from delivery.messages import ClashAlert, from_payload
+from domain.records import Feed, FeedItem, Subscription
+from ingest.http import make_session
+from llm.tasks.judge import ClashJudge
+from llm.tasks.profile import neutral_profile
 from pipeline.watcher import FeedWatcher, WatchPolicy
-from storage.records import Feed, Subscription
-from storage.store import Store
+from storage.files.store import Store
 from tests.conftest import FeedServer, Route, rss
 from tests.fakes import ARTICLE, ClashingModel
 
@@ -46,7 +47,7 @@ async def test_a_claimed_alert_is_never_persisted_without_its_message(
     items = [(f"g{i}", f"Musk buys GPUs {i}", ARTICLE) for i in range(articles)]
     feed_server.routes["/feed"] = Route(rss(*items))
     model = ClashingModel()
-    pipeline = ArticlePipeline(model, store, ClashJudge(model, neutral_profile("", "fake"), alert_threshold=0.3),  # type: ignore[arg-type]
+    pipeline = ArticleAnalysis(model, store, ClashJudge(model, neutral_profile("", "fake"), alert_threshold=0.3),  # type: ignore[arg-type]
                                relevance=RelevanceConfig(model=False))  # fmt: skip
 
     async def on_report(item: FeedItem, report: ArticleReport) -> None:
@@ -71,5 +72,7 @@ def claims_and_messages(hot_file: Path) -> tuple[set[str], set[str]]:
     """The alert claims and the judgements that queued clash messages carry, as the file on disk holds them."""
     hot = json.loads(hot_file.read_text(encoding="utf-8"))
     claimed = {row["id"] for row in hot.get("alerted", {}).values()}
-    cards = [m["payload"]["card"] for m in hot.get("outbox", {}).values() if m["payload"]["kind"] == "clash"]
-    return claimed, {judgement for card in cards for judgement in card["judgements"]}
+    alerts = [from_payload(m["payload"]) for m in hot.get("outbox", {}).values() if m["payload"]["kind"] == "clash"]
+    return claimed, {
+        judgement for alert in alerts if isinstance(alert, ClashAlert) for judgement in alert.judgement_ids
+    }

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 
+from app import open_app
 from bot import EXTENSIONS, StancewatchBot
 from cogs.translator import KoreanTranslator
 from settings import Settings
-from storage.store import Store
+from storage.files.store import Store
 from tests.fakes import ClashingModel
 
 
@@ -21,12 +21,11 @@ from tests.fakes import ClashingModel
 async def bot(tmp_path: Path) -> AsyncIterator[StancewatchBot]:
     """The bot with every extension loaded, never connected: its command tree is what Discord would receive."""
     store = Store.open(tmp_path / "data")
-    async with aiohttp.ClientSession() as session:
-        engine = ClashingModel()
-        async with StancewatchBot(Settings(), store=store, engine=engine, session=session) as loaded:  # type: ignore[arg-type]
-            for extension in EXTENSIONS:
-                await loaded.load_extension(extension)
-            yield loaded
+    engine = ClashingModel()
+    async with open_app(Settings(), store=store, engine=engine) as app, StancewatchBot(app) as loaded:  # type: ignore[arg-type]
+        for extension in EXTENSIONS:
+            await loaded.load_extension(extension)
+        yield loaded
     store.close()
 
 

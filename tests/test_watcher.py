@@ -13,7 +13,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pipeline.alerts import Clash
-from pipeline.feeds import FeedItem, make_session
-from pipeline.process import ArticleReport
+from analysis.article import ArticleOutcome, ArticleReport
+from domain.clash import Clash
+from domain.records import Article, Feed, FeedItem, Subscription
+from ingest.http import make_session
 from pipeline.watcher import FeedWatcher, WatchPolicy
-from storage.records import Feed, Subscription
-from storage.store import Store
+from storage.files.store import Store
 from tests.conftest import FeedServer, Route, rss
 
 LONG = "Lawmakers debated AI safety rules at length. " * 12  # over the snippet limit: no page fetch
@@ -40,16 +40,14 @@ class RecordingPipeline:
     clash_titles: set[str] = field(default_factory=set)
     gate: asyncio.Event | None = None
 
-    async def process(self, item: FeedItem, finish: Callable[[ArticleReport], None] | None = None) -> ArticleReport:
+    async def analyse(self, item: FeedItem) -> ArticleOutcome:
         if self.gate is not None:
             await self.gate.wait()
         self.items.append(item)
         report = ArticleReport(item.url, item.title, "en", relevant=True, summary=f"Summary of {item.title}.")
         if item.title in self.clash_titles:
             report.clashes.append(clash_for(item))
-        if finish is not None:
-            finish(report)
-        return report
+        return ArticleOutcome(report, Article(item.identity, item.url, feed=item.feed_url, title=item.title))
 
     @property
     def titles(self) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 SMOKE = """
 from llama_cpp import Llama
-from models.locate import embedded_model_path
+from llm.runtime.locate import embedded_model_path
 llama = Llama(model_path=str(embedded_model_path()), n_ctx=256, n_threads=1, verbose=False)
 out = llama.create_completion("Hello", max_tokens=4, temperature=0.0)
 print("generated", len(out["choices"][0]["text"]), "characters")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain.records import Article, Judgement, Review, Statement, validate
 from storage.files.state import FileState
-from storage.records import Article, Judgement, Review, Statement, validate
 
 
 class FileArchive(FileState):

@@ -8,9 +8,9 @@ from typing import Any
 
 from tinydb import Query
 
+from domain.records import Subscription
 from storage.files.state import FileState
 from storage.operations import shard_of
-from storage.records import Subscription
 
 
 class FileDelivery(FileState):

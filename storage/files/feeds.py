@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from domain.records import Feed
 from storage.files.state import FileState
-from storage.records import Feed
 
 
 class FileFeeds(FileState):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain.records import Person, Position, PositionStatus, Question
 from storage.files.state import FileState
-from storage.records import Person, Position, PositionStatus, Question
 
 
 class FileStances(FileState):

@@ -1,4 +1,4 @@
-"""What every area of the file store reads and writes: loaded by :class:`storage.store.Store`, guarded by one lock."""
+"""What every area of the file store reads and writes: loaded by :class:`storage.files.store.Store`, one lock."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import threading
 
 from tinydb import TinyDB
 
-from storage.archive import ArticleArchive
-from storage.identities import IdentityLog
-from storage.inbox import Inbox
-from storage.records import Feed, Person, Position, Question, Subscription
-from storage.tables import IndexedTable
+from domain.records import Feed, Person, Position, Question, Subscription
+from storage.files.identities import IdentityLog
+from storage.files.inbox import Inbox
+from storage.files.month_archive import ArticleArchive
+from storage.files.tables import IndexedTable
 
 
 class FileState:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from psycopg.types.json import Jsonb
 
+from domain.records import Article, Judgement, Review, Statement, to_stored
 from storage.postgres.connection import PostgresConnection
-from storage.records import Article, Judgement, Review, Statement, to_stored
 
 
 class PostgresArchive(PostgresConnection):

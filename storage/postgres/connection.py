@@ -29,7 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from domain.errors import StorageError, StoreUnavailable
-from storage.records import from_dict
+from domain.records import from_dict
 
 Query = LiteralString | sql.SQL | sql.Composed
 P = ParamSpec("P")
@@ -54,7 +54,7 @@ def describe_url(url: str) -> str:
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("storage").joinpath("sql")
+    folder = resources.files("storage.postgres").joinpath("sql")
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION.match(entry.name)

@@ -8,8 +8,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from domain.records import Subscription, to_stored
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
-from storage.records import Subscription, to_stored
 
 
 class PostgresDelivery(PostgresConnection):

@@ -7,8 +7,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from domain.records import Feed, to_stored
 from storage.postgres.connection import PostgresConnection
-from storage.records import Feed, to_stored
 
 
 class PostgresFeeds(PostgresConnection):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
+from domain.records import Person, Position, PositionStatus, Question, to_stored
 from storage.postgres.connection import PostgresConnection
-from storage.records import Person, Position, PositionStatus, Question, to_stored
 
 
 class PostgresStances(PostgresConnection):

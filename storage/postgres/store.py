@@ -6,6 +6,7 @@ import time
 
 from psycopg.types.json import Jsonb
 
+from domain.records import Article, Feed, Statement, Subscription, from_dict, to_dict
 from storage.interfaces import Snapshot
 from storage.operations import StoreOperations, load_starter_pack
 from storage.postgres.archive import PostgresArchive
@@ -13,7 +14,6 @@ from storage.postgres.connection import LOCK_SEED
 from storage.postgres.delivery import PostgresDelivery
 from storage.postgres.feeds import PostgresFeeds
 from storage.postgres.stances import PostgresStances
-from storage.records import Article, Feed, Statement, Subscription, from_dict, to_dict
 
 OUTBOX_KEEP_S = 7 * 86400
 

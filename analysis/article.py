@@ -1,0 +1,271 @@
+"""The analysis of one article: relevance, summary, who said what, and a judgement for every candidate pair.
+
+It decides and returns an :class:`ArticleOutcome`; it writes nothing (``pipeline.update`` does, in one unit of work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from analysis.relevance import RelevanceConfig, is_relevant
+from delivery.routing import subscription_wants
+from domain.clash import Clash
+from domain.language import detect_language
+from domain.names import mentioned_people
+from domain.records import Article, FeedItem, Judgement, Person, Position, Question, validate
+from domain.records import Statement as StatementRecord
+from domain.words import topic_words
+from llm.runtime.backend import LLM
+from llm.tasks.extract import ExtractedStatement, extract_statements
+from llm.tasks.judge import ClashJudge
+from llm.tasks.prompts import PROMPT_VERSION
+from llm.tasks.summarize import summarize
+from storage.interfaces import StanceStore
+
+log = logging.getLogger(__name__)
+CANDIDATES_PER_STATEMENT = 3
+TITLE_TOKENS = 96
+"""A title is a line, not a document: a hostile feed's 1 MB title reaches no prompt whole."""
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass
+class ArticleReport:
+    url: str
+    title: str
+    language: str
+    relevant: bool
+    summary: str = ""
+    translations: dict[str, str] = field(default_factory=dict)
+    """Summaries in the other languages that subscribed channels read, by language code."""
+    people: list[str] = field(default_factory=list)
+    statements: list[dict[str, str]] = field(default_factory=list)
+    judgements: list[dict[str, Any]] = field(default_factory=list)
+    clashes: list[Clash] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["clashes"]
+        return data
+
+
+def rank_positions(
+    statement: str, positions: list[Position], questions: dict[str, Question], person: Person | None = None
+) -> list[Position]:
+    """Positions sharing topic words or question keywords with the statement, best match first.
+
+    The person's own names do not count (every statement and claim about them names
+    them). A position that shares nothing is about another question: it is never
+    sent to the judge.
+    """
+    names = set().union(*(topic_words(n) for n in person.names())) if person else set()
+    words = topic_words(statement) - names
+    lowered = statement.casefold()
+
+    def score(pos: Position) -> int:
+        question = questions.get(pos.question)
+        keywords = question.keywords if question else []
+        overlap = len(words & (topic_words(pos.claim) | topic_words(question.text if question else "")))
+        return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered)
+
+    scored = [(score(pos), pos) for pos in positions]
+    return [pos for s, pos in sorted(scored, key=lambda sp: -sp[0]) if s > 0]
+
+
+@dataclass
+class ArticleOutcome:
+    """What the analysis of one article decided, with nothing of it written yet.
+
+    :func:`pipeline.update.commit_article` writes it whole, in one unit of work: the article, its statements and
+    judgements, the proposals not stored yet, the clashes whose alert it claims first, and their messages.
+    """
+
+    report: ArticleReport
+    article: Article
+    statements: list[StatementRecord] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)
+    proposals: list[Position] = field(default_factory=list)
+    """Statements on a known question, as positions a moderator may confirm (``/manage-stances confirm``)."""
+
+
+class ArticleAnalysis:
+    """Relevance, summary, who said what, and a judgement for every candidate pair; it reads the store, never writes.
+
+    Used alike by the bot (through the watcher), ``scan`` and ``demo``; it knows nothing of Discord.
+    """
+
+    def __init__(
+        self, engine: LLM, store: StanceStore, judge: ClashJudge, *, relevance: RelevanceConfig | None = None
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.judge = judge
+        self.relevance = relevance or RelevanceConfig()
+
+    async def analyse(self, item: FeedItem) -> ArticleOutcome:
+        """Run the article through the model; the outcome says what to record and whom to alert."""
+        text = f"{item.title}\n{item.text}"
+        people = mentioned_people(text, await self.store.run(self.store.people))
+        language = detect_language(text)
+        report = ArticleReport(item.url, item.title, language, relevant=False, people=[p.name for p in people])
+        title = self.engine.truncate(item.title, TITLE_TOKENS)  # article bodies are cut where they are used
+        report.relevant = await is_relevant(
+            self.engine, title, item.text, names_tracked_person=bool(people), config=self.relevance
+        )
+        questions = {q.id: q for q in await self.store.run(self.store.questions)}
+        statements: list[ExtractedStatement] = []
+        judgements: list[Judgement] = []
+        if report.relevant:
+            report.summary = await summarize(self.engine, title, item.text, language)
+            for other in await self.store.run(self._summary_languages, item.feed_url):
+                if other != language:
+                    translated = await summarize(self.engine, title, item.text, other)
+                    if detect_language(translated) == other:  # a small model may answer in the wrong language
+                        report.translations[other] = translated
+            statements = await extract_statements(self.engine, title, item.text, people)
+            judgements = await self._judge_all(report, item, statements, people, questions)
+        return self._outcome(item, report, judgements, statements, questions)
+
+    async def _judge_all(
+        self,
+        report: ArticleReport,
+        item: FeedItem,
+        statements: list[ExtractedStatement],
+        people: list[Person],
+        questions: dict[str, Question],
+    ) -> list[Judgement]:
+        names = {p.id: p.name for p in people}
+        by_id = {p.id: p for p in people}
+        judgements: list[Judgement] = []
+        for statement in statements:
+            report.statements.append(
+                {"person": names[statement.person], "text": statement.text, "origin": statement.origin}
+            )
+            positions = await self.store.run(self.store.positions, statement.person)
+            ranked = rank_positions(statement.text, positions, questions, by_id.get(statement.person))
+            for position in ranked[:CANDIDATES_PER_STATEMENT]:
+                judgements.append(await self._judge(report, item, statement, position, questions, names))
+        return judgements
+
+    async def _judge(
+        self,
+        report: ArticleReport,
+        item: FeedItem,
+        statement: ExtractedStatement,
+        position: Position,
+        questions: dict[str, Question],
+        names: dict[str, str],
+    ) -> Judgement:
+        """The judgement record, with its line in the report and, above the alert threshold, its clash candidate."""
+        question = questions.get(position.question)
+        result = await self.judge.judge(position.claim, statement.text, question=question, stance=position.stance)
+        record = Judgement(
+            position=position.id,
+            person=statement.person,
+            statement=statement.text,
+            verdict=result.verdict,
+            confidence=round(result.confidence, 4),
+            reason=result.reason,
+            article=item.url,
+            probabilities={k: round(v, 4) for k, v in result.probabilities.items()},
+            model=self.engine.info.model_name,
+            prompt_version=PROMPT_VERSION,
+            profile=self.judge.profile.name,
+            subtype=result.subtype,
+            severity=result.severity,
+            judged_at=_now(),
+        )
+        person = names[statement.person]
+        report.judgements.append(
+            {
+                "person": person,
+                "position": position.claim,
+                "position_id": position.id,
+                "statement": record.statement,
+                "verdict": record.verdict,
+                "confidence": record.confidence,
+                "reason": record.reason,
+            }
+        )
+        if self.judge.is_alert(result):
+            report.clashes.append(Clash.of(record, person, position, question, item, quote=statement.quote))
+        return record
+
+    def _summary_languages(self, feed_url: str) -> set[str]:
+        """The languages of the channels that will receive this article's summary."""
+        return {s.language for s in self.store.subscriptions() if subscription_wants(s, feed_url=feed_url)}
+
+    def _outcome(
+        self,
+        item: FeedItem,
+        report: ArticleReport,
+        judgements: list[Judgement],
+        statements: list[ExtractedStatement],
+        questions: dict[str, Question],
+    ) -> ArticleOutcome:
+        """The records the article leads to, each validated now, so that nothing is written that would not load."""
+        date = item.published[:10] or _now()[:10]
+        stored = [
+            StatementRecord(
+                id=hashlib.sha256(f"{s.person}\n{s.text}\n{item.url}".encode()).hexdigest()[:16],
+                person=s.person,
+                text=s.text,
+                article=item.url,
+                quote=s.quote,
+                date=date,
+                kind="did" if s.kind == "did" else "said",
+                question=best_question(s.text, questions),
+            )
+            for s in statements
+        ]
+        article = Article(
+            identity=item.identity,
+            url=item.url,
+            feed=item.feed_url,
+            title=item.title,
+            language=report.language,
+            published=item.published,
+            fetched=_now(),
+            relevant=report.relevant,
+            summary=report.summary,
+            people=report.people,
+            text=item.text,
+        )
+        proposals = [self._proposal(item, s) for s in stored if s.question]
+        for record in (article, *judgements, *stored, *proposals):
+            validate(record)
+        return ArticleOutcome(report, article, stored, judgements, proposals)
+
+    def _proposal(self, item: FeedItem, statement: StatementRecord) -> Position:
+        return Position(
+            id=f"proposed-{statement.id}",
+            person=statement.person,
+            question=statement.question,
+            stance="mixed",  # the moderator who confirms it says which way it goes
+            claim=statement.text,
+            source_url=item.url if item.url.startswith(("http://", "https://")) else "",
+            date=statement.date,
+            quote=statement.quote,
+            outlet=urlsplit(item.url).hostname or urlsplit(item.feed_url).hostname or "",
+            published=item.published,
+            origin=f"extracted by {self.engine.info.model_name} with prompts {PROMPT_VERSION}",
+            status="proposed",
+            article=item.identity,
+            feed=item.feed_url,
+        )
+
+
+def best_question(text: str, questions: dict[str, Question]) -> str:
+    """The question whose keywords the text names most, or "" when it names none."""
+    lowered = text.casefold()
+    hits = {q.id: sum(1 for k in q.keywords if k.casefold() in lowered) for q in questions.values()}
+    best = max(hits, key=lambda q: hits[q], default="")
+    return best if best and hits[best] > 0 else ""

@@ -1,0 +1,229 @@
+"""Score the clash judge on labelled statement pairs, and fit a model's judge profile on the tune split.
+
+The pairs are JSON lines in the political-inconsistency benchmark's format (``id``, ``text1``, ``text2``,
+``label``). A pair that also carries ``question`` (with optional ``supports`` / ``opposes``) and a ``stance``
+is judged the way the bot judges a stored position: by the stance method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from domain.records import Question, RecordError
+from llm.tasks.judge import ClashJudge, Method, Ruling
+from llm.tasks.profile import JudgeProfile
+from llm.tasks.prompts import JUDGE_LABELS
+
+ALERT_PRECISION_TARGET = 0.9
+FALSE_ALERT_TARGET = 0.05
+_WEIGHT_GRID = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
+_THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    earlier: str
+    later: str
+    label: str
+    question: Question | None = None
+    stance: str = ""
+
+
+def in_split(pair: Pair, split: str) -> bool:
+    """The fixed split: even-numbered ids tune, odd-numbered ids are held out."""
+    if split == "all":
+        return True
+    number = pair.id.rsplit("-", 1)[-1]
+    even = number.isdigit() and int(number) % 2 == 0
+    return even if split == "tune" else not even
+
+
+def load_pairs(path: Path, limit: int | None = None, split: str = "all") -> list[Pair]:
+    pairs: list[Pair] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                question = None
+                if row.get("question"):
+                    text = str(row["question"])
+                    question = Question(text, text, supports=row.get("supports", ""), opposes=row.get("opposes", ""))
+                pair = Pair(
+                    str(row.get("id", number)),
+                    row["text1"],
+                    row["text2"],
+                    row["label"],
+                    question,
+                    row.get("stance", ""),
+                )
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                raise RecordError(f"{path}:{number}", f"not a pair with text1, text2 and label ({exc})") from None
+            if pair.label not in JUDGE_LABELS:
+                raise RecordError(f"{path}:{number}.label", f"must be one of {', '.join(JUDGE_LABELS)}")
+            if not in_split(pair, split):
+                continue
+            pairs.append(pair)
+            if limit is not None and len(pairs) >= limit:
+                break
+    return pairs
+
+
+@dataclass(frozen=True)
+class Metrics:
+    n: int
+    accuracy: float
+    per_class: dict[str, tuple[float, float, float]]  # precision, recall, F1
+    confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
+    alert_precision: float
+    alert_recall: float
+    false_alert_rate: float
+
+    @property
+    def macro_f1(self) -> float:
+        return sum(f for _, _, f in self.per_class.values()) / len(self.per_class)
+
+
+def score(gold: list[str], predicted: list[str], alerted: list[bool]) -> Metrics:
+    confusion = {g: {p: 0 for p in JUDGE_LABELS} for g in JUDGE_LABELS}
+    for g, p in zip(gold, predicted, strict=True):
+        confusion[g][p] += 1
+    per_class = {}
+    for label in JUDGE_LABELS:
+        tp = confusion[label][label]
+        fp = sum(confusion[g][label] for g in JUDGE_LABELS if g != label)
+        fn = sum(confusion[label][p] for p in JUDGE_LABELS if p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = (precision, recall, f1)
+    true_alerts = sum(1 for g, a in zip(gold, alerted, strict=True) if a and g == "inconsistent")
+    n_alerts = sum(alerted)
+    n_clashes = sum(1 for g in gold if g == "inconsistent")
+    n_other = len(gold) - n_clashes
+    return Metrics(
+        n=len(gold),
+        accuracy=sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / len(gold) if gold else 0.0,
+        per_class=per_class,
+        confusion=confusion,
+        alert_precision=true_alerts / n_alerts if n_alerts else 0.0,
+        alert_recall=true_alerts / n_clashes if n_clashes else 0.0,
+        false_alert_rate=(n_alerts - true_alerts) / n_other if n_other else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model said about one pair, before any profile turns it into a verdict."""
+
+    pair: Pair
+    ruling: Ruling
+
+
+async def read_pairs(judge: ClashJudge, pairs: list[Pair], out: TextIO) -> tuple[list[Reading], float]:
+    """The model's reading of every pair (the costly part), and the seconds it took a pair."""
+    readings = []
+    started = time.perf_counter()
+    show_progress = out.isatty()
+    for done, pair in enumerate(pairs, start=1):
+        ruling = await judge.judge(pair.earlier, pair.later, question=pair.question, stance=pair.stance, explain=False)
+        readings.append(Reading(pair, ruling))
+        if show_progress:
+            out.write(f"\r[{'#' * (30 * done // len(pairs)):<30}] {done}/{len(pairs)}")
+            out.flush()
+    if show_progress:
+        out.write("\n")
+    return readings, (time.perf_counter() - started) / max(len(pairs), 1)
+
+
+def score_readings(judge: ClashJudge, readings: list[Reading]) -> Metrics:
+    """Verdicts and alerts as the judge's profile and threshold decide them."""
+    gold: list[str] = []
+    predicted: list[str] = []
+    alerted: list[bool] = []
+    for reading in readings:
+        ruling = reading.ruling
+        verdict = judge.decide(ruling.method, ruling.probabilities)
+        decided = replace(ruling, verdict=verdict, confidence=ruling.probabilities[verdict])
+        gold.append(reading.pair.label)
+        predicted.append(verdict)
+        alerted.append(judge.is_alert(decided))
+    return score(gold, predicted, alerted)
+
+
+async def evaluate(judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.stdout) -> Metrics:
+    readings, seconds = await read_pairs(judge, list(pairs), out)
+    metrics = score_readings(judge, readings)
+    print_report(metrics, seconds, judge, out)
+    return metrics
+
+
+def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float], float]:
+    """Class weights for macro-F1, then the alert threshold with the best recall that meets the precision and
+    false-alert targets, the highest of equals (the bot must not spam). Where no threshold meets both, the best
+    recall with at most 5 % false alerts; failing that, the best precision.
+    """
+    chosen = [r for r in readings if r.ruling.method == method]
+    gold = [r.pair.label for r in chosen]
+    probs = [r.ruling.probabilities for r in chosen]
+
+    def verdicts(weights: dict[str, float]) -> list[str]:
+        return [max(JUDGE_LABELS, key=lambda label: p[label] * weights[label]) for p in probs]
+
+    best_weights, best_f1 = {"consistent": 1.0, "unrelated": 1.0, "inconsistent": 1.0}, -1.0
+    for consistent, unrelated in itertools.product(_WEIGHT_GRID, repeat=2):
+        weights = {"consistent": consistent, "unrelated": unrelated, "inconsistent": 1.0}
+        predicted = verdicts(weights)
+        f1 = score(gold, predicted, [False] * len(gold)).macro_f1
+        if f1 > best_f1 + 1e-9:
+            best_weights, best_f1 = weights, f1
+    predicted = verdicts(best_weights)
+    candidates = []
+    for threshold in _THRESHOLD_GRID:
+        alerted = [v == "inconsistent" and p[v] >= threshold for v, p in zip(predicted, probs, strict=True)]
+        m = score(gold, predicted, alerted)
+        quiet = m.false_alert_rate <= FALSE_ALERT_TARGET and m.alert_recall > 0
+        meets = quiet and m.alert_precision >= ALERT_PRECISION_TARGET
+        candidates.append((meets, quiet, m.alert_recall if quiet else m.alert_precision, threshold))
+    return best_weights, max(candidates)[3]
+
+
+def tuned_profile(base: JudgeProfile, readings: list[Reading], source: str) -> JudgeProfile:
+    """``base`` with the weights and threshold of every method the readings used refitted."""
+    profile = base
+    for method in sorted({r.ruling.method for r in readings}):
+        weights, threshold = fit_method(readings, method)
+        label = f"{source} (tune split, {sum(1 for r in readings if r.ruling.method == method)} pairs)"
+        if method == "stance":
+            profile = replace(profile, stance_weights=weights, stance_threshold=threshold)
+        else:
+            profile = replace(profile, pair_weights=weights, pair_threshold=threshold)
+        profile = replace(profile, tuned_on={**profile.tuned_on, method: label})
+    return profile
+
+
+def print_report(m: Metrics, seconds_per_pair: float, judge: ClashJudge, out: TextIO) -> None:
+    out.write(f"{'class':<14}{'precision':>10}{'recall':>10}{'f1':>10}\n")
+    for label, (p, r, f) in m.per_class.items():
+        out.write(f"{label:<14}{p:>10.3f}{r:>10.3f}{f:>10.3f}\n")
+    out.write("confusion (rows gold, columns predicted):\n")
+    out.write(f"{'':<14}" + "".join(f"{label:>14}" for label in JUDGE_LABELS) + "\n")
+    for gold_label, row in m.confusion.items():
+        out.write(f"{gold_label:<14}" + "".join(f"{row[p]:>14}" for p in JUDGE_LABELS) + "\n")
+    thresholds = f"pair {judge.threshold('pair'):.2f}, stance {judge.threshold('stance'):.2f}"
+    out.write(f"profile={judge.profile.name} alert_thresholds=({thresholds})\n")
+    out.write(f"seconds_per_pair={seconds_per_pair:.3f}\n")
+    out.write(
+        f"alert_precision={m.alert_precision:.3f} alert_recall={m.alert_recall:.3f} "
+        f"false_alert_rate={m.false_alert_rate:.3f}\n"
+    )
+    out.write(f"accuracy={m.accuracy:.3f} macro_f1={m.macro_f1:.3f} n={m.n}\n")

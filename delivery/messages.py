@@ -1,0 +1,113 @@
+"""The messages the outbox carries: a small union of frozen dataclasses, stored as JSON with a kind and a version.
+
+The core queues *what* to say (a clash alert with its clashes, a summary, a paused feed); the Discord layer decides
+how it looks when it is sent (``cogs/cards.py``). Rows queued by an earlier release (version 1: a clash alert laid
+out as a card, a notice as title and text) are read as they were written, so an upgrade loses nothing queued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from domain.clash import Clash
+
+VERSION = 2
+MAX_CLASHES_PER_ALERT = 6
+"""One alert lists at most this many of a person's clashes in one article (the rest are in the archive)."""
+
+
+@dataclass(frozen=True)
+class ClashAlert:
+    """One person's clashes in one article; moderators review them together."""
+
+    clashes: tuple[Clash, ...]
+    kind: ClassVar[str] = "clash"
+
+    @property
+    def judgement_ids(self) -> list[str]:
+        return [c.judgement_id for c in self.clashes]
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """A relevant article's summary, in the receiving channel's language."""
+
+    title: str
+    url: str
+    summary: str
+    kind: ClassVar[str] = "summary"
+
+
+@dataclass(frozen=True)
+class FeedPaused:
+    """A feed stopped being polled after failing again and again; a moderator may resume it."""
+
+    feed_url: str
+    reason: str
+    kind: ClassVar[str] = "feed_paused"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A titled text (version 1 rows; nothing queues new ones)."""
+
+    title: str
+    text: str
+    kind: ClassVar[str] = "notice"
+
+
+@dataclass(frozen=True)
+class LaidOutAlert:
+    """A clash alert queued by version 1, already laid out as a card (the card's fields, as stored)."""
+
+    card: dict[str, Any]
+    kind: ClassVar[str] = "clash"
+
+    @property
+    def judgement_ids(self) -> list[str]:
+        return [str(j) for j in self.card.get("judgements", [])]
+
+
+Message = ClashAlert | ArticleSummary | FeedPaused | Notice | LaidOutAlert
+
+
+class MessageError(ValueError):
+    """An outbox row that is no message this release knows."""
+
+
+def to_payload(message: ClashAlert | ArticleSummary | FeedPaused) -> dict[str, Any]:
+    """The JSON object an outbox row stores."""
+    fields = dataclasses.asdict(message)
+    if isinstance(message, ClashAlert):
+        fields["clashes"] = [dataclasses.asdict(c) for c in message.clashes]
+    return {"kind": message.kind, "version": VERSION, **fields}
+
+
+def from_payload(payload: dict[str, Any]) -> Message:
+    """The message an outbox row holds, whichever release queued it; :class:`MessageError` when none."""
+    kind, version = payload.get("kind"), payload.get("version", 1)
+    try:
+        if version == 1:
+            return _version_1(kind, payload)
+        body = {k: v for k, v in payload.items() if k not in {"kind", "version"}}
+        if kind == "clash":
+            return ClashAlert(tuple(Clash(**c) for c in body["clashes"]))
+        if kind == "summary":
+            return ArticleSummary(**body)
+        if kind == "feed_paused":
+            return FeedPaused(**body)
+    except (KeyError, TypeError) as exc:
+        raise MessageError(f"an outbox {kind!r} message of version {version} is malformed ({exc})") from None
+    raise MessageError(f"no outbox message of kind {kind!r}, version {version}")
+
+
+def _version_1(kind: object, payload: dict[str, Any]) -> Message:
+    if kind == "clash":
+        return LaidOutAlert(dict(payload["card"]))
+    if kind == "summary":
+        return ArticleSummary(payload["title"], payload["url"], payload["summary"])
+    if kind == "notice":
+        return Notice(payload["title"], payload["text"])
+    raise MessageError(f"no outbox message of kind {kind!r}, version 1")

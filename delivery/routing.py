@@ -1,0 +1,88 @@
+"""Who receives what: subscriptions matched against an article's outcome, queued as typed outbox messages.
+
+Runs on the store thread inside the unit of work that finishes an article (or records a feed's failure), so a
+message is queued exactly once, together with what it reports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from delivery.messages import MAX_CLASHES_PER_ALERT, ArticleSummary, ClashAlert, FeedPaused, to_payload
+from domain.clash import Clash
+from domain.records import Subscription
+
+if TYPE_CHECKING:
+    from analysis.article import ArticleReport
+    from storage.interfaces import DeliveryRepository
+
+
+def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None = None) -> bool:
+    """Whether a subscription receives this clash (or, with ``clash=None``, this article's summary)."""
+    if sub.paused_reason:
+        return False
+    if clash is None:
+        return (
+            sub.receive in {"summaries", "both"}
+            and sub.target_kind in {"all", "feed"}
+            and (sub.target_kind == "all" or sub.target == feed_url)
+        )
+    if sub.receive not in {"clashes", "both"} or clash.confidence < sub.min_confidence:
+        return False
+    return {
+        "all": True,
+        "person": sub.target == clash.person_id,
+        "question": sub.target == clash.question_id,
+        "feed": sub.target == feed_url,
+    }[sub.target_kind]
+
+
+def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport) -> int:
+    """Write a report's clash alerts and summary to the outbox of each channel that wants them.
+
+    Runs on the store thread in the same transaction that finishes the article, so a
+    message is queued exactly once. Returns the number of messages queued.
+    """
+    subs = store.subscriptions()
+    guild_of = {s.channel_id: s.guild_id for s in subs}
+    queued = 0
+    for channel_id in sorted(guild_of):
+        mine = [s for s in subs if s.channel_id == channel_id]
+        wanted = [c for c in report.clashes if any(subscription_wants(s, feed_url=feed_url, clash=c) for s in mine)]
+        by_person: dict[str, list[Clash]] = {}
+        for clash in wanted:
+            by_person.setdefault(clash.person_id, []).append(clash)
+        for clashes in by_person.values():  # one alert a person an article, listing every clash
+            alert = ClashAlert(tuple(clashes[:MAX_CLASHES_PER_ALERT]))
+            store.enqueue(channel_id, to_payload(alert), guild_of[channel_id])
+            queued += 1
+    if report.relevant and report.summary:
+        for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
+            language = next(
+                s.language for s in subs if s.channel_id == channel_id and subscription_wants(s, feed_url=feed_url)
+            )
+            summary = report.translations.get(language) or _untranslated(report, language)
+            message = ArticleSummary(report.title, report.url, summary)
+            store.enqueue(channel_id, to_payload(message), guild_of[channel_id])
+            queued += 1
+    return queued
+
+
+def _untranslated(report: ArticleReport, language: str) -> str:
+    if language == report.language:
+        return report.summary
+    name = {"en": "English", "ko": "Korean"}.get(language, language)
+    return f"{report.summary}\n\n(The model could not write this summary in {name}.)"
+
+
+def route_notice(store: DeliveryRepository, feed_url: str, reason: str) -> int:
+    """Tell every channel that follows a feed (directly or through "everything") that it was paused."""
+    channels = {
+        s.channel_id: s.guild_id
+        for s in store.subscriptions()
+        if not s.paused_reason and (s.target_kind == "all" or (s.target_kind == "feed" and s.target == feed_url))
+    }
+    payload = to_payload(FeedPaused(feed_url, reason))
+    for channel_id in sorted(channels):
+        store.enqueue(channel_id, payload, channels[channel_id])
+    return len(channels)

@@ -1,0 +1,329 @@
+"""The records Stancewatch remembers, with validation at the boundary.
+
+Records are plain frozen dataclasses; :func:`from_dict` checks every field so that a
+bad import or a hand-edited file fails with the record and field named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import re
+import types
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+from domain.language import has_hangul
+
+Stance = Literal["favor", "against", "mixed"]
+Verdict = Literal["consistent", "unrelated", "inconsistent"]
+DatePrecision = Literal["day", "month", "year"]
+Review = Literal["unreviewed", "confirmed", "dismissed"]
+Subtype = Literal["", "surface contradiction", "factual inconsistency", "indirect inconsistency"]
+Severity = Literal["", "no flip", "half flip", "full flop"]
+PositionStatus = Literal["active", "proposed", "superseded", "retracted"]
+Receive = Literal["clashes", "summaries", "both"]
+TargetKind = Literal["all", "person", "question", "feed"]
+
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class RecordError(ValueError):
+    """A record failed validation; ``where`` names the record and field."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    role: str = ""
+    wikidata: str = ""
+
+    def names(self) -> list[str]:
+        """The canonical name first, then every alias, without duplicates."""
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+    def name_in(self, language: str) -> str:
+        """The name as readers of ``language`` know it: for Korean the first Hangul alias (the full name comes
+        first in the starter pack), else the canonical name."""
+        if language == "ko":
+            return next((a for a in self.aliases if has_hangul(a)), self.name)
+        return self.name
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    keywords: list[str] = field(default_factory=list)
+    supports: str = ""
+    """What a person says or does that backs a yes answer ("calls to pause …"); read by the judge."""
+    opposes: str = ""
+    """What a person says or does that works against a yes answer ("builds, trains or buys compute for …")."""
+    translations: dict[str, str] = field(default_factory=dict)
+    """The question in other languages, by language code (``{"ko": "…"}``): how channels in them see it."""
+
+
+@dataclass(frozen=True)
+class Position:
+    id: str
+    person: str
+    question: str
+    stance: Stance
+    claim: str
+    source_url: str
+    date: str
+    date_precision: DatePrecision = "day"
+    quote: str = ""
+    outlet: str = ""
+    published: str = ""
+    """When the source was published, kept apart from ``date`` (when the event happened)."""
+    published_precision: DatePrecision = "day"
+    origin: str = "curated"
+    """curated, imported, or ``extracted by <model> with prompts <version>``."""
+    status: PositionStatus = "active"
+    article: str = ""
+    """The identity of the feed item it was extracted from; the source when the item had no web link."""
+    feed: str = ""
+    """The feed that item came from (extracted positions only)."""
+
+    def source(self) -> str:
+        """Where it was said or done, for people to read: the link, or else the feed and the item's identity."""
+        if self.source_url:
+            return self.source_url
+        return f"{self.article} in {self.feed}" if self.feed else self.article
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What an article attributes to a person: something said or done, with the article's words."""
+
+    id: str
+    person: str
+    text: str
+    article: str
+    quote: str = ""
+    date: str = ""
+    kind: Literal["said", "did"] = "said"
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    position: str
+    person: str
+    statement: str
+    verdict: Verdict
+    confidence: float
+    reason: str
+    article: str = ""
+    probabilities: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+    prompt_version: str = ""
+    profile: str = ""
+    subtype: Subtype = ""
+    severity: Severity = ""
+    review: Review = "unreviewed"
+    reviewed_by: str = ""
+    judged_at: str = ""
+
+    @property
+    def id(self) -> str:
+        return judgement_id(self.position, self.statement)
+
+
+def judgement_id(position: str, statement: str) -> str:
+    """One id per (position, statement) pair: the unit that is alerted once and reviewed."""
+    return f"{position}:{hashlib.sha256(statement.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class Article:
+    """A processed article; ``text`` is its body, dropped after the retention period."""
+
+    identity: str
+    url: str
+    feed: str = ""
+    title: str = ""
+    language: str = "en"
+    published: str = ""
+    fetched: str = ""
+    relevant: bool = False
+    summary: str = ""
+    people: list[str] = field(default_factory=list)
+    text: str = ""
+    state: Literal["processed", "failed"] = "processed"
+    error: str = ""
+    """Why processing was given up (``state="failed"``): the last error, for operators."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    channel_id: int
+    guild_id: int
+    target_kind: TargetKind = "all"
+    target: str = ""
+    receive: Receive = "clashes"
+    min_confidence: float = 0.0
+    language: Literal["en", "ko"] = "en"
+    paused_reason: str = ""
+
+    def key(self) -> tuple[int, str, str]:
+        return (self.channel_id, self.target_kind, self.target)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A watched feed and its polling state; ``key`` stays the same when a 301 moves ``url``."""
+
+    url: str
+    added_by: int = 0
+    key: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    last_fetch: str = ""
+    last_error: str = ""
+    failures: int = 0
+    paused: bool = False
+    next_poll: float = 0.0
+
+    @property
+    def scope(self) -> str:
+        return self.key or self.url
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An item of a feed as accepted into the inbox: ``url`` is "" when the item has no usable web link."""
+
+    identity: str
+    url: str
+    title: str
+    text: str
+    published: str
+    feed_url: str
+
+
+R = TypeVar("R")
+
+
+def from_dict(cls: type[R], data: Any, where: str) -> R:
+    """Build ``cls`` from ``data``, raising :class:`RecordError` naming ``where`` and the field."""
+    if not isinstance(data, dict):
+        raise RecordError(where, f"expected an object, got {type(data).__name__}")
+    hints, fields = _schema(cls)  # type: ignore[arg-type]
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise RecordError(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in data:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise RecordError(f"{where}.{name}", "is required")
+            continue
+        values[name] = _check(data[name], hints[name], f"{where}.{name}")
+    record = cls(**values)
+    _check_semantics(record, where)
+    return record
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Type hints and fields of a record class, computed once (``get_type_hints`` is slow)."""
+    return get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def validate(record: R, where: str = "") -> R:
+    """``record`` itself when it passes the rules :func:`from_dict` applies at load, else :class:`RecordError`.
+
+    Every write path of both backends calls this (through :func:`to_stored`), so a record that would not load
+    is never stored: one set of rules, checked on the way in as on the way out.
+    """
+    from_dict(type(record), to_dict(record), where or _describe(record))
+    return record
+
+
+def to_stored(record: Any) -> dict[str, Any]:
+    """The record as a backend stores it, after :func:`validate`."""
+    return to_dict(validate(record))
+
+
+def _describe(record: Any) -> str:
+    key = getattr(record, "id", None) or getattr(record, "identity", None) or getattr(record, "url", "")
+    return f"{type(record).__name__.lower()} {key!r}"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check(value: Any, hint: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        if value not in get_args(hint):
+            allowed = ", ".join(str(a) for a in get_args(hint))
+            raise RecordError(where, f"must be one of {allowed}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RecordError(where, "must be a list of strings")
+        for index, item in enumerate(value):
+            _check(item, str, f"{where}[{index}]")
+        return list(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise RecordError(where, "must be an object")
+        _, item = get_args(hint)
+        return {_check(k, str, f"{where} key"): _check(v, item, f"{where}.{k}") for k, v in value.items()}
+    if origin is types.UnionType:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RecordError(where, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RecordError(where, f"must be a whole number, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise RecordError(where, f"must be true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise RecordError(where, f"must be text, got {type(value).__name__}")
+        if _SURROGATE.search(value):
+            raise RecordError(where, "holds a lone surrogate (\\ud800-\\udfff), which is not text")
+        return value
+    return value
+
+
+def _check_semantics(record: Any, where: str) -> None:
+    if isinstance(record, Person | Question | Position | Statement) and not record.id.strip():
+        raise RecordError(f"{where}.id", "must not be empty")
+    if isinstance(record, Person) and not record.name.strip():
+        raise RecordError(f"{where}.name", "must not be empty")
+    if isinstance(record, Position):
+        if not _DATE.match(record.date):
+            raise RecordError(f"{where}.date", f"must be YYYY, YYYY-MM or YYYY-MM-DD, got {record.date!r}")
+        if not record.source_url.startswith(("http://", "https://")) and not (
+            record.source_url == "" and record.article.strip()
+        ):
+            raise RecordError(f"{where}.source_url", "must be an http(s) URL (or empty, with the article named)")
+        if not record.claim.strip():
+            raise RecordError(f"{where}.claim", "must not be empty")
+    if isinstance(record, Judgement | Subscription):
+        value = record.confidence if isinstance(record, Judgement) else record.min_confidence
+        if not 0.0 <= value <= 1.0:
+            raise RecordError(where, f"confidence must be between 0 and 1, got {value}")

@@ -1,0 +1,184 @@
+"""The clash judge: is a later statement consistent with, unrelated to, or inconsistent with a position?
+
+Two methods, both reading the model's probabilities for label words (no sampling) and dividing out the model's
+bias on content-free input (contextual calibration):
+
+- **stance** (a position with a stored question and a favor/against stance): does the new statement or action show
+  the person on the position's side of that question, and does it show them on the other side? Each question
+  describes both sides ("calls to pause …" / "builds, trains or buys compute for …"), so an action counts as
+  evidence about the value the position states: buying GPUs for a new model is on the other side of "pause
+  frontier AI development". Two yes/no readings, P(same side) and P(other side), give
+  inconsistent = P(other), consistent = P(same) * (1 - P(other)), unrelated = (1 - P(same)) * (1 - P(other)):
+  a report that shows both sides (news juxtaposes the pledge and the purchase) reads as a clash.
+  On the AI-policy evaluation set this scored macro-F1 0.80 against 0.72 for counting "both sides" as consistent.
+- **pair** (no question: the public benchmark, or a position without a stance): the three verdict words for the
+  bare pair.
+
+The class weights and the alert threshold come from the model file's :class:`JudgeProfile`. Confidence is the
+calibrated probability of the verdict. Which pairs reach the judge at all is decided before, by
+:func:`topic_words` overlap and question keywords (see the pipeline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
+from llm.runtime.backend import LLM, Priority
+from llm.tasks.profile import JudgeProfile, find_profile
+from llm.tasks.prompts import (
+    JUDGE_LABELS,
+    JUDGE_SYSTEM,
+    REASON_SCHEMA,
+    SEVERITY_LABELS,
+    SEVERITY_NAMES,
+    SEVERITY_SYSTEM,
+    SIDE_LABELS,
+    SUBTYPE_LABELS,
+    SUBTYPE_NAMES,
+    SUBTYPE_SYSTEM,
+    Messages,
+    pair_messages,
+    reason_messages,
+    side_messages,
+)
+from settings import Settings
+
+Method = Literal["stance", "pair"]
+_CONTENT_FREE = "N/A"
+TEXT_TOKENS = 300
+"""A position or statement is a sentence or two; anything longer is cut before it reaches a prompt."""
+
+
+@dataclass(frozen=True)
+class Ruling:
+    verdict: Verdict
+    confidence: float
+    probabilities: dict[str, float]
+    reason: str
+    method: Method = "pair"
+    subtype: Subtype = ""
+    severity: Severity = ""
+
+
+def sides(question: Question) -> tuple[str, str]:
+    """What backs a yes answer and what works against it; generic wording for a question that describes neither."""
+    supports = question.supports or f"argues or acts for a yes answer to the question '{question.text}'"
+    opposes = question.opposes or f"argues or acts for a no answer to the question '{question.text}'"
+    return supports, opposes
+
+
+def side_verdicts(same: float, other: float) -> dict[str, float]:
+    """P(same side) and P(other side) as verdict probabilities (they sum to one)."""
+    return {"consistent": same * (1 - other), "unrelated": (1 - same) * (1 - other), "inconsistent": other}
+
+
+class ClashJudge:
+    def __init__(self, engine: LLM, profile: JudgeProfile, *, alert_threshold: float | None = None) -> None:
+        """``alert_threshold`` (``ALERT_THRESHOLD``) overrides the profile's when given."""
+        self.engine = engine
+        self.profile = profile
+        self.alert_threshold = alert_threshold
+        self._bias: dict[tuple[str, ...], dict[str, float]] = {}
+
+    @classmethod
+    def for_engine(cls, engine: LLM, settings: Settings) -> ClashJudge:
+        """The judge with the profile of the loaded model: the data directory's profiles first, then shipped ones."""
+        info = engine.info
+        profile = find_profile(info.sha256, info.model_name, [settings.data_dir / "profiles"])
+        return cls(engine, profile, alert_threshold=settings.alert_threshold)
+
+    async def _calibrated(
+        self, key: tuple[str, ...], messages: Messages, content_free: Messages, labels: tuple[str, ...]
+    ) -> dict[str, float]:
+        """Label probabilities divided by the model's bias on content-free input (cached per ``key``), normalised."""
+        if key not in self._bias:
+            self._bias[key] = await self.engine.label_probabilities(content_free, labels)
+        raw = await self.engine.label_probabilities(messages, labels, priority=Priority.BACKGROUND)
+        weights = {label: raw[label] / max(self._bias[key][label], 1e-9) for label in labels}
+        total = sum(weights.values())
+        return {label: w / total for label, w in weights.items()}
+
+    async def pair_probabilities(
+        self, system: str, labels: tuple[str, ...], position: str, statement: str
+    ) -> dict[str, float]:
+        content_free = pair_messages(system, _CONTENT_FREE, _CONTENT_FREE)
+        return await self._calibrated((system,), pair_messages(system, position, statement), content_free, labels)
+
+    async def side_probability(self, description: str, statement: str) -> float:
+        """P(yes): the statement shows the person doing what ``description`` says."""
+        probs = await self.engine.label_probabilities(side_messages(description, statement), SIDE_LABELS)
+        return probs["yes"]
+
+    async def probabilities(
+        self, position: str, statement: str, *, question: Question | None = None, stance: str = ""
+    ) -> tuple[Method, dict[str, float]]:
+        if question is not None and stance in ("favor", "against"):
+            supports, opposes = sides(question)
+            same, other = (supports, opposes) if stance == "favor" else (opposes, supports)
+            p_same = await self.side_probability(same, statement)
+            p_other = await self.side_probability(other, statement)
+            return "stance", side_verdicts(p_same, p_other)
+        return "pair", await self.pair_probabilities(JUDGE_SYSTEM, JUDGE_LABELS, position, statement)
+
+    def decide(self, method: Method, probs: dict[str, float]) -> Verdict:
+        return max(VERDICTS, key=lambda label: probs[label] * self.profile.weights(method)[label])
+
+    async def describe_clash(self, position: str, statement: str) -> tuple[Subtype, Severity]:
+        """How an inconsistency is inconsistent (the benchmark's subtypes) and how far it flips."""
+        kind = await self.pair_probabilities(SUBTYPE_SYSTEM, SUBTYPE_LABELS, position, statement)
+        flip = await self.pair_probabilities(SEVERITY_SYSTEM, SEVERITY_LABELS, position, statement)
+        subtype = SUBTYPE_NAMES[max(kind, key=lambda k: kind[k])]
+        severity = SEVERITY_NAMES[max(("half", "full"), key=lambda k: flip[k])]  # an inconsistency is never "no flip"
+        return subtype, severity  # type: ignore[return-value]
+
+    async def judge(
+        self,
+        position: str,
+        statement: str,
+        *,
+        question: Question | None = None,
+        stance: str = "",
+        explain: bool = True,
+    ) -> Ruling:
+        position = self.engine.truncate(position, TEXT_TOKENS)
+        statement = self.engine.truncate(statement, TEXT_TOKENS)
+        method, probs = await self.probabilities(position, statement, question=question, stance=stance)
+        verdict = self.decide(method, probs)
+        ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method)
+        if explain and self.is_alert(ruling):
+            if method == "stance" and question is not None:
+                reason = side_reason(question, stance, probs)
+            else:
+                reason = await self.explain(position, statement) or ruling.reason
+            subtype, severity = await self.describe_clash(position, statement)
+            return replace(ruling, reason=reason, subtype=subtype, severity=severity)
+        return ruling
+
+    def threshold(self, method: Method) -> float:
+        return self.profile.threshold(method) if self.alert_threshold is None else self.alert_threshold
+
+    def is_alert(self, ruling: Ruling) -> bool:
+        return ruling.verdict == "inconsistent" and ruling.confidence >= self.threshold(ruling.method)
+
+    async def explain(self, position: str, statement: str) -> str | None:
+        reply = await self.engine.chat_json(reason_messages(position, statement), REASON_SCHEMA, max_tokens=80)
+        reason = str(reply.get("reason", "")).strip() if reply else ""
+        return reason or None
+
+
+def side_reason(question: Question, stance: str, probs: dict[str, float]) -> str:
+    """What the model read, in words: the new statement on the other side of the position's question."""
+    supports, opposes = sides(question)
+    same, other = (supports, opposes) if stance == "favor" else (opposes, supports)
+    return (
+        f"The model reads the new statement as: the person {other} (probability {probs['inconsistent']:.2f}); "
+        f"the earlier position is on the other side of “{question.text}”: the person {same}."
+    )
+
+
+def _describe(method: Method, probs: dict[str, float]) -> str:
+    ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+    how = "reading of the statement against both sides of the question" if method == "stance" else "label probabilities"
+    return f"Model {how}: " + ", ".join(f"{label} {p:.2f}" for label, p in ranked) + "."

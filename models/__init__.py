@@ -1,1 +1,0 @@
-"""The local LLM: one engine, the prompts, and the tasks built on them."""

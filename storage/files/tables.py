@@ -1,0 +1,76 @@
+"""A TinyDB table mirrored in memory and indexed by key.
+
+TinyDB answers a lookup by scanning every document through its query objects, and
+rebuilds the table on each write (measured: 16 ms a lookup at 2,000 records). Here
+records are validated at load and at every write (one rule set,
+:func:`domain.records.validate`), read from a dict, and written through TinyDB by
+document id, so lookups cost a dict access and the file format stays TinyDB's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+from tinydb import TinyDB
+
+from domain.records import from_dict, to_stored
+
+R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
+
+
+class IndexedTable(Generic[K, R]):
+    def __init__(self, db: TinyDB, name: str, cls: type[R], key: Callable[[R], K]) -> None:
+        self.name = name
+        self._table = db.table(name)
+        self._key = key
+        self._records: dict[K, R] = {}
+        self._doc_ids: dict[K, int] = {}
+        for doc in self._table.all():
+            record = from_dict(cls, dict(doc), f"{name} document {doc.doc_id}")
+            self._records[key(record)] = record
+            self._doc_ids[key(record)] = doc.doc_id
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, key: K) -> bool:
+        return key in self._records
+
+    def get(self, key: K) -> R | None:
+        return self._records.get(key)
+
+    def all(self) -> list[R]:
+        return list(self._records.values())
+
+    def put(self, record: R) -> bool:
+        """Insert or replace by key; True when the key is new."""
+        document = to_stored(record)  # validated before anything changes: a record that would not load is refused
+        key = self._key(record)
+        self._records[key] = record
+        doc_id = self._doc_ids.get(key)
+        if doc_id is None:
+            self._doc_ids[key] = self._table.insert(document)
+            return True
+        self._table.update(document, doc_ids=[doc_id])
+        return False
+
+    def put_many(self, records: Iterable[R]) -> None:
+        """Insert or replace many records with two table writes instead of one each."""
+        batch = {self._key(r): r for r in records}
+        documents = [to_stored(r) for r in batch.values()]  # all validated before the first change
+        replaced = [self._doc_ids.pop(k) for k in batch if k in self._doc_ids]
+        if replaced:
+            self._table.remove(doc_ids=replaced)
+        ids = self._table.insert_multiple(documents)
+        self._records.update(batch)
+        self._doc_ids.update(zip(batch, ids, strict=True))
+
+    def remove(self, key: K) -> bool:
+        doc_id = self._doc_ids.pop(key, None)
+        if doc_id is None:
+            return False
+        del self._records[key]
+        self._table.remove(doc_ids=[doc_id])
+        return True
