@@ -12,6 +12,7 @@ from domain.records import Person
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
+    from storage.interfaces import StanceStore
 
     Interaction = discord.Interaction[StancewatchBot]
 else:
@@ -20,8 +21,12 @@ else:
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
-class UserError(Exception):
-    """A refusal worth one ephemeral sentence to the user; never logged as a failure."""
+class UserError(app_commands.AppCommandError):
+    """A refusal worth one ephemeral sentence to the user; never logged as a failure.
+
+    An :class:`~discord.app_commands.AppCommandError`, so that one raised while an argument is transformed reaches
+    the tree's error handler as it is, not wrapped as a ``TransformerError``.
+    """
 
 
 def admin_group(name: str, description: str) -> app_commands.Group:
@@ -37,16 +42,40 @@ def admin_group(name: str, description: str) -> app_commands.Group:
     )
 
 
-async def known_person(bot: StancewatchBot, name: str, *, hint: str = "") -> Person:
-    """The tracked person a name or alias means, or a refusal naming what was typed (``hint``: what to do)."""
-    found = await bot.store.run(bot.store.find_person, name)
+async def tracked_person(store: StanceStore, name: str) -> Person:
+    """The tracked person a name, alias or id means, or a refusal repeating what was typed."""
+    found = await store.run(store.find_person, name)
     if found is None:
-        raise UserError(f"I know no person called {name!r}{hint}.")
+        raise UserError(f"I know no person called {name!r}.")
     return found
 
 
+class PersonTransformer(app_commands.Transformer):
+    """A tracked person, typed as a name, an alias or an id: the one lookup and the one autocomplete for people."""
+
+    @property
+    def max_value(self) -> int:
+        return 100  # characters: no name is longer, and a refusal repeats what was typed
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any) -> Person:
+        return await tracked_person(interaction.client.store, str(value))
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[Any], value: str
+    ) -> list[app_commands.Choice[str]]:
+        store = interaction.client.store
+        return choices([(p.name, p.id) for p in await store.run(store.people)], str(value))
+
+
+TrackedPerson = app_commands.Transform[Person, PersonTransformer]
+"""A command parameter that is a tracked person (resolved, or refused in one sentence, before the command runs)."""
+
+manage_server = app_commands.checks.has_permissions(manage_guild=True)
+"""Checked when the command runs, not only through ``default_permissions``, which server admins can override."""
+
+
 def require_manage_server(interaction: discord.Interaction[Any]) -> None:
-    """Enforced in code, not only through ``default_permissions``, which server admins can override."""
+    """For a check that depends on an argument (another channel): checks that do not are :data:`manage_server`."""
     if interaction.guild is None or not interaction.permissions.manage_guild:
         raise UserError("You need the Manage Server permission to do that.")
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.common import Interaction, UserError, admin_group, choices, reply_ephemeral, require_manage_server
+from cogs.common import Interaction, UserError, admin_group, choices, manage_server, reply_ephemeral
 from domain.errors import FeedError
 from domain.records import Feed
 from ingest.articles import probe_feed
@@ -30,9 +30,9 @@ class Feeds(commands.Cog):
         self.bot = bot
 
     @manage.command(name="add", description="Watch an RSS, Atom or JSON feed.")
+    @manage_server
     @app_commands.describe(url="The feed's address (http or https)")
     async def feed_add(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
-        require_manage_server(interaction)
         url = url.strip()
         check_url(url, allow_private=self.bot.settings.allow_private_feeds)
         store = self.bot.store
@@ -50,13 +50,13 @@ class Feeds(commands.Cog):
         )
 
     @manage.command(name="remove", description="Stop watching a feed.")
+    @manage_server
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_remove(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
         if not await store.run(store.remove_feed, url.strip()):
             raise UserError(f"{url} is not watched.")
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, f"Stopped watching {url}.")
 
     @feed.command(name="list", description="List watched feeds with their state.")
@@ -70,15 +70,15 @@ class Feeds(commands.Cog):
         await reply_ephemeral(interaction, "\n".join(lines) or NO_FEEDS)
 
     @manage.command(name="resume", description="Resume a feed that was paused after repeated failures.")
+    @manage_server
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_resume(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
         feed = await store.run(store.feed, url.strip())
         if feed is None:
             raise UserError(f"{url} is not watched.")
         await store.run(store.save_feed, dataclasses.replace(feed, paused=False, failures=0, next_poll=0.0))
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, f"Resumed {url}.")
 
     @feed.command(name="status", description="Each feed's last fetch, last error, next poll and state.")

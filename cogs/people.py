@@ -19,12 +19,11 @@ from cogs.cards import DESCRIPTION_LIMIT, FIELD_LIMIT, clip, link
 from cogs.common import (
     NO_MENTIONS,
     Interaction,
+    TrackedPerson,
     UserError,
     admin_group,
-    choices,
-    known_person,
+    manage_server,
     reply_ephemeral,
-    require_manage_server,
 )
 from cogs.stances import slug
 from domain.records import Person
@@ -69,12 +68,11 @@ class People(commands.Cog):
 
     @person.command(name="show", description="A person's stances, clashes and timeline.")
     @app_commands.describe(person="A tracked person (autocompletes)")
-    async def person_show(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
+    async def person_show(self, interaction: Interaction, person: TrackedPerson) -> None:
         store = self.bot.store
-        found = await known_person(self.bot, person)
         await interaction.response.defer(thinking=True)  # the picture may take a moment: acknowledge first
         language = await self._language(interaction)
-        record = await store.run(person_record, store, found.id, language)
+        record = await store.run(person_record, store, person.id, language)
         picture = await asyncio.to_thread(self.timelines.get, record.timeline)
         await interaction.followup.send(
             embed=person_embed(record),
@@ -91,6 +89,7 @@ class People(commands.Cog):
         return "ko" if str(interaction.locale).startswith("ko") else "en"
 
     @people.command(name="add", description="Track a person, with aliases separated by commas.")
+    @manage_server
     @app_commands.describe(name="The person's full name", aliases="Other names, in any language, separated by commas")
     async def people_add(
         self,
@@ -98,7 +97,6 @@ class People(commands.Cog):
         name: app_commands.Range[str, 1, 100],
         aliases: app_commands.Range[str, 0, 500] = "",
     ) -> None:
-        require_manage_server(interaction)
         name = name.strip()
         if not name:
             raise UserError("Give the person's name.")
@@ -122,27 +120,21 @@ class People(commands.Cog):
         store.add_person(person)
 
     @people.command(name="aliases", description="Add names a tracked person is known by.")
+    @manage_server
     @app_commands.describe(person="A tracked person (autocompletes)", aliases="Names separated by commas")
     async def people_aliases(
         self,
         interaction: Interaction,
-        person: app_commands.Range[str, 1, 100],
+        person: TrackedPerson,
         aliases: app_commands.Range[str, 0, 500],
     ) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
-        found = await known_person(self.bot, person, hint="; add them with /manage-people add")
-        added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in found.names()]
+        added = [a.strip() for a in aliases.split(",") if a.strip() and a.strip() not in person.names()]
         if not added:
-            raise UserError(f"{found.name} is already known by those names.")
-        await store.run(store.add_person, dataclasses.replace(found, aliases=[*found.aliases, *added]))
+            raise UserError(f"{person.name} is already known by those names.")
+        await store.run(store.add_person, dataclasses.replace(person, aliases=[*person.aliases, *added]))
         await store.commit()
-        await reply_ephemeral(interaction, f"{found.name} is now also known as {', '.join(added)}.")
-
-    @person_show.autocomplete("person")
-    @people_aliases.autocomplete("person")
-    async def person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
+        await reply_ephemeral(interaction, f"{person.name} is now also known as {', '.join(added)}.")
 
 
 async def setup(bot: StancewatchBot) -> None:

@@ -10,12 +10,12 @@ from discord.ext import commands
 
 from cogs.common import (
     Interaction,
+    TrackedPerson,
     UserError,
     admin_group,
     choices,
-    known_person,
+    manage_server,
     reply_ephemeral,
-    require_manage_server,
 )
 from domain.records import Position, from_dict, to_dict
 
@@ -36,23 +36,22 @@ class Stances(commands.Cog):
 
     @stance.command(name="list", description="List a person's stored positions.")
     @app_commands.describe(person="A tracked person (autocompletes)")
-    async def stance_list(self, interaction: Interaction, person: app_commands.Range[str, 1, 100]) -> None:
+    async def stance_list(self, interaction: Interaction, person: TrackedPerson) -> None:
         store = self.bot.store
-        found = await known_person(self.bot, person)
-        positions = await store.run(store.positions, found.id)
-        proposed = await store.run(store.positions, found.id, status="proposed")
+        positions = await store.run(store.positions, person.id)
+        proposed = await store.run(store.positions, person.id, status="proposed")
         lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source()}>" for p in positions]
         if proposed:
             lines.append("Proposed from articles (moderators: /manage-stances confirm, or /manage-stances remove):")
             lines += [f"`{p.id}` {p.date} {p.claim} <{p.source()}>" for p in proposed]
-        await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {found.name}.")[:2000])
+        await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {person.name}.")[:2000])
 
     @manage.command(name="confirm", description="Confirm a position the bot proposed from an article.")
+    @manage_server
     @app_commands.describe(position_id="the proposed position's id", stance="which way the position goes")
     async def stance_confirm(
         self, interaction: Interaction, position_id: str, stance: Literal["favor", "against", "mixed"]
     ) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
         confirmed = await store.run(store.confirm_position, position_id.strip(), stance, str(interaction.user.id))
         if confirmed is None:
@@ -66,6 +65,7 @@ class Stances(commands.Cog):
         return choices([(f"{p.claim[:80]}", p.id) for p in proposed], current)
 
     @manage.command(name="add", description="Store a position a person took.")
+    @manage_server
     @app_commands.rename(date_="date")
     @app_commands.describe(
         person="A tracked person (autocompletes)",
@@ -78,20 +78,18 @@ class Stances(commands.Cog):
     async def stance_add(
         self,
         interaction: Interaction,
-        person: str,
+        person: TrackedPerson,
         question: str,
         stance: Literal["favor", "against", "mixed"],
         claim: str,
         source_url: str,
         date_: str,
     ) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
-        found = await known_person(self.bot, person, hint="; add them with /manage-people add")
         precision = {4: "year", 7: "month"}.get(len(date_), "day")
         position = Position(
-            id=f"{found.id}-{slug(question)[:24]}-{date_}",
-            person=found.id,
+            id=f"{person.id}-{slug(question)[:24]}-{date_}",
+            person=person.id,
             question=question,
             stance=stance,
             claim=claim.strip(),
@@ -102,26 +100,21 @@ class Stances(commands.Cog):
         )
         from_dict(Position, to_dict(position), "position")  # validates every field, with a clear message
         await store.run(store.add_position, position)
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, f"Stored `{position.id}`.")
-
-    @stance_add.autocomplete("person")
-    @stance_list.autocomplete("person")
-    async def person_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([(p.name, p.id) for p in await self.bot.store.run(self.bot.store.people)], current)
 
     @stance_add.autocomplete("question")
     async def question_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices([(q.text, q.id) for q in await self.bot.store.run(self.bot.store.questions)], current)
 
     @manage.command(name="remove", description="Remove a stored or proposed position by id.")
+    @manage_server
     @app_commands.describe(position_id="The position's id, as /stance list shows it")
     async def stance_remove(self, interaction: Interaction, position_id: app_commands.Range[str, 1, 100]) -> None:
-        require_manage_server(interaction)
         store = self.bot.store
         if not await store.run(store.remove_position, position_id):
             raise UserError(f"No position has the id {position_id!r}.")
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, f"Removed `{position_id}`.")
 
 

@@ -12,10 +12,10 @@ from cogs.common import (
     Interaction,
     UserError,
     choices,
-    known_person,
     reply_ephemeral,
     require_manage_channels,
     require_manage_server,
+    tracked_person,
 )
 from domain.records import Subscription
 
@@ -70,7 +70,7 @@ class Subscriptions(commands.Cog):
         sub = Subscription(channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale)
         store = self.bot.store
         is_new = await store.run(store.add_subscription, sub)
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, ("Subscribed " if is_new else "Updated ") + describe(sub))
 
     async def _validated_target(self, kind: str, target: str) -> str:
@@ -80,7 +80,7 @@ class Subscriptions(commands.Cog):
         if not target:
             raise UserError(f"Name the {kind} to follow.")
         if kind == "person":
-            return (await known_person(self.bot, target, hint="; see /stance list")).id
+            return (await tracked_person(store, target)).id
         if kind == "question":
             if await store.run(store.question, target) is None:
                 raise UserError(f"I know no question {target!r}.")
@@ -99,15 +99,15 @@ class Subscriptions(commands.Cog):
     @app_commands.command(description="Stop one of this channel's subscriptions.")
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
+    @app_commands.checks.has_permissions(manage_channels=True)
     @app_commands.describe(subscription="One of this channel's subscriptions (autocompletes)")
     async def unsubscribe(self, interaction: Interaction, subscription: app_commands.Range[str, 1, 200]) -> None:
-        require_manage_channels(interaction)
         kind, _, target = subscription.partition(":")
         store = self.bot.store
         removed = await store.run(store.remove_subscription, interaction.channel_id or 0, kind, target)
         if not removed:
             raise UserError("This channel has no such subscription; see /subscriptions.")
-        await store.run(store.flush)
+        await store.commit()
         await reply_ephemeral(interaction, "Unsubscribed.")
 
     @unsubscribe.autocomplete("subscription")

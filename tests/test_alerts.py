@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,23 @@ def test_a_card_of_text_without_spaces_stays_within_discord_s_limit_after_its_re
     card = AlertCard.for_clashes(unspaced)
     name, value = review_field("dismissed", "m" * 40)
     assert size(card) + len(name) + len(value) <= TOTAL_LIMIT
+
+
+def test_every_message_kind_becomes_an_embed_within_discords_limits() -> None:
+    from cogs.alerts import embed_for
+    from delivery.messages import ArticleSummary, FeedPaused, LaidOutAlert, Notice
+
+    hostile = "**bold** [link](https://phish.example) @everyone"
+    messages = [
+        ClashAlert((clash(n=1),)),
+        LaidOutAlert(AlertCard.for_clashes([clash(n=2)]).to_payload()),
+        ArticleSummary(hostile, "https://news.example.com/a", hostile * 300),
+        FeedPaused(f"https://feeds.example.org/{hostile}", hostile),
+        Notice(hostile, hostile),
+    ]
+    for message in messages:
+        embed = embed_for(message).to_dict()
+        text = " ".join(str(embed.get(k, "")) for k in ("title", "description"))
+        unescaped = re.search(r"(?<!\\)\*(?<!\\)\*|(?<!\\)\]\(", text)  # ** or ]( without a backslash
+        assert unescaped is None, (type(message).__name__, text)
+        assert len(str(embed.get("description", ""))) <= 4096 and len(str(embed.get("title", ""))) <= 256

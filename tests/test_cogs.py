@@ -15,8 +15,9 @@ from analysis.article import ArticleReport
 from bot import StancewatchTree
 from cogs.alerts import Alerts
 from cogs.ask import Ask
-from cogs.common import UserError
+from cogs.common import PersonTransformer, UserError
 from cogs.feeds import Feeds
+from cogs.people import People
 from cogs.stances import Stances
 from cogs.subscriptions import Subscriptions
 from delivery.routing import route_notice, route_report
@@ -73,6 +74,12 @@ def interaction(*, manage_guild: bool = False, manage_channels: bool = False, ch
     )
 
 
+async def run_checks(command: app_commands.Command[Any, Any, Any], inter: Any) -> None:
+    """The command's checks, as the tree runs them before its callback (raising the first that fails)."""
+    for check in command.checks:
+        await discord.utils.maybe_coroutine(check, inter)
+
+
 def fake_bot(store: Store, engine: Any = None) -> Any:
     return SimpleNamespace(store=store, engine=engine, settings=Settings(), started=datetime.now())
 
@@ -110,8 +117,8 @@ async def test_feed_add_checks_the_feed_before_watching_it(store: Store, feed_se
         bot = fake_bot(store)
         bot.settings, bot.session = Settings(allow_private_feeds=True), session
         cog = Feeds(bot)
-        with pytest.raises(UserError, match="Manage Server"):
-            await cog.feed_add.callback(cog, interaction(), feed_server.url("/rss"))  # type: ignore[arg-type]
+        with pytest.raises(app_commands.MissingPermissions, match="Manage Server"):
+            await run_checks(cog.feed_add, interaction())  # the tree runs them before the callback
         page = interaction(manage_guild=True)
         with pytest.raises(
             UserError, match=r"Not added: .*/page is an HTML page, not a feed\. It links a feed at .*/rss"
@@ -292,7 +299,10 @@ async def test_bad_input_gets_one_ephemeral_sentence_and_changes_nothing(
     inter = interaction(manage_guild=True, manage_channels=True)
     inter.guild = SimpleNamespace(id=1, get_channel=lambda _id: None)
     callback = getattr(cog, command)
+    inter.client = cog.bot
     try:
+        if isinstance(kwargs.get("person"), str):  # what the tree does first: the PersonTransformer resolves it
+            kwargs = {**kwargs, "person": await PersonTransformer().transform(inter, kwargs["person"])}
         await callback.callback(cog, inter, **kwargs)
     except Exception as exc:  # what the tree-level handler receives
         error = app_commands.CommandInvokeError(callback, exc)
@@ -364,6 +374,21 @@ async def test_a_message_discord_rejects_is_failed_and_the_channel_goes_on(store
     assert cog._retry is None
 
 
+@pytest.mark.parametrize(
+    ("group", "refused"),
+    [("manage-people", "Manage Server"), ("manage-stances", "Manage Server"), ("manage-feeds", "Manage Server")],
+)
+async def test_every_admin_command_checks_its_permission_when_it_runs(group: str, refused: str) -> None:
+    """Not only ``default_permissions`` (server admins can override those): each command carries its check."""
+    cogs = {"manage-people": People, "manage-stances": Stances, "manage-feeds": Feeds}
+    [found] = [g for g in cogs[group].__cog_app_commands__ if g.name == group]
+    assert isinstance(found, app_commands.Group) and found.commands
+    for command in found.commands:
+        assert isinstance(command, app_commands.Command) and command.checks, command.qualified_name
+        with pytest.raises(app_commands.MissingPermissions, match=refused):
+            await run_checks(command, interaction())
+
+
 async def test_stance_confirm_activates_a_proposal(store: Store) -> None:
     proposal = Position(
         "proposed-1", "elon-musk", "pause-frontier-ai", "mixed", "Musk bought GPUs.", "https://e.com/a", "2023-04",
@@ -371,8 +396,8 @@ async def test_stance_confirm_activates_a_proposal(store: Store) -> None:
     )  # fmt: skip
     store.add_position(proposal)
     cog = Stances(fake_bot(store))
-    with pytest.raises(UserError, match="Manage Server"):
-        await cog.stance_confirm.callback(cog, interaction(), "proposed-1", "against")  # type: ignore[arg-type]
+    with pytest.raises(app_commands.MissingPermissions, match="Manage Server"):
+        await run_checks(cog.stance_confirm, interaction())
     moderator = interaction(manage_guild=True)
     await cog.stance_confirm.callback(cog, moderator, "proposed-1", "against")  # type: ignore[arg-type]
     confirmed = store.position("proposed-1")

@@ -366,3 +366,35 @@ def test_a_position_from_an_item_without_a_link_names_the_item_instead(seeded: S
         assert again.export_data()["positions"]  # export reads it back through the same rules
     finally:
         again.close()
+
+
+# -- the outbox carries typed messages; rows queued by the previous release still read ------------
+
+
+def test_outbox_rows_of_both_releases_read_as_typed_messages(empty: StanceStore) -> None:
+    from delivery.messages import (
+        ArticleSummary,
+        ClashAlert,
+        FeedPaused,
+        LaidOutAlert,
+        Notice,
+        from_payload,
+        to_payload,
+    )
+    from tests.test_alerts import clash
+
+    card = {"title": "t", "url": "https://news.example.com/a", "colour": 1, "fields": [], "footer": "f"}
+    rows = [
+        {"kind": "clash", "card": {**card, "judgements": ["p:1"]}},  # version 1: laid out when queued
+        {"kind": "notice", "title": "Feed paused", "text": "Stancewatch stopped polling https://x because y."},
+        {"kind": "summary", "title": "T", "url": "https://news.example.com/a", "summary": "S"},
+        to_payload(ClashAlert((clash(n=1), clash(n=2)))),
+        to_payload(ArticleSummary("T", "https://news.example.com/a", "S")),
+        to_payload(FeedPaused("https://feeds.example.org/a", "it failed 10 times")),
+    ]
+    for row in rows:
+        asyncio.run(empty.run(empty.enqueue, 1, row, 9))
+    read = [from_payload(payload) for _, _, payload in asyncio.run(empty.run(empty.pending))]
+    assert [type(m) for m in read] == [LaidOutAlert, Notice, ArticleSummary, ClashAlert, ArticleSummary, FeedPaused]
+    assert read[0].judgement_ids == ["p:1"]  # type: ignore[union-attr]
+    assert read[3] == ClashAlert((clash(n=1), clash(n=2)))

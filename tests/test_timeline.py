@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from cogs.common import PersonTransformer, UserError, tracked_person
 from cogs.people import People
 from domain.records import Article, Judgement, Position, Review, Statement
 from drawing.timeline import (
@@ -167,7 +168,8 @@ def test_two_hundred_markers_render_at_the_same_size(store: Store) -> None:
 async def test_person_show_answers_with_the_picture_attached(record: Store, tmp_path: Path) -> None:
     cog = People(fake_bot(record))
     inter = interaction()
-    await cog.person_show.callback(cog, inter, person="머스크")  # type: ignore[arg-type]
+    musk = await tracked_person(record, "머스크")  # what the PersonTransformer hands the command
+    await cog.person_show.callback(cog, inter, person=musk)
     assert inter.response.deferred
     [sent] = inter.followup.sent
     embed, attached = sent.kwargs["embed"], sent.kwargs["file"]
@@ -177,11 +179,12 @@ async def test_person_show_answers_with_the_picture_attached(record: Store, tmp_
     assert fields["Should frontier AI development be paused?"].startswith("in favour, 2023-03-22")
     assert fields["Record"].startswith("3 statements judged · 2 clashes alerted · 1 confirmed · 1 dismissed")
     again = interaction()
-    await cog.person_show.callback(cog, again, person="Elon Musk")  # type: ignore[arg-type]
+    await cog.person_show.callback(cog, again, person=musk)
     assert cog.timelines.renders == 1  # nothing changed: the cached picture
 
 
 async def test_person_show_refuses_an_unknown_person(record: Store) -> None:
-    cog = People(fake_bot(record))
-    with pytest.raises(Exception, match="I know no person called 'Nobody'"):
-        await cog.person_show.callback(cog, interaction(), person="Nobody")  # type: ignore[arg-type]
+    inter = interaction()
+    inter.client = fake_bot(record)
+    with pytest.raises(UserError, match="I know no person called 'Nobody'"):
+        await PersonTransformer().transform(inter, "Nobody")  # before /person show runs
