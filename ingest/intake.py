@@ -25,6 +25,8 @@ class Intake:
     """Every identity and link identity of the new items, to mark seen (the excess over the cap included)."""
     queue: list[FeedItem]
     """The new items to analyse, oldest first."""
+    keys: dict[str, list[str]]
+    """Each queued item's identities (its own, and its link's when it has one), by item identity."""
     excess: int
     """New items over the cap: recorded as seen, never posted."""
 
@@ -42,5 +44,10 @@ def decide_intake(items: list[FeedItem], feed_url: str, *, seen: Callable[[str],
             continue
         claimed.update(keys)
         new.append((item, keys))
-    chosen = [item for item, _ in new[:limit]]
-    return Intake([k for _, keys in new for k in keys], list(reversed(chosen)), len(new) - len(chosen))
+    chosen = new[:limit]
+    return Intake(
+        seen=[k for _, keys in new for k in keys],
+        queue=[item for item, _ in reversed(chosen)],
+        keys={item.identity: keys for item, keys in chosen},
+        excess=len(new) - len(chosen),
+    )

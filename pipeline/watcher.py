@@ -400,12 +400,15 @@ class FeedWatcher:
             log.warning(
                 "%s: %d new items over the cap of %d recorded as seen, not posted", feed.url, intake.excess, limit
             )
-        self.store.mark_seen(intake.seen)
+        fresh = self.store.mark_seen(intake.seen)
+        # Only what this transaction marked first is its to queue: another feed, or another process, polling the same
+        # article at the same moment marked it already (on PostgreSQL the unique key decides, not this check).
+        queue = [item for item in intake.queue if set(intake.keys[item.identity]) <= fresh]
         self.store.accept(  # oldest first, held by this process while it works through them
-            (dataclasses.asdict(item) for item in intake.queue), self.owner, self.policy.lease_s
+            (dataclasses.asdict(item) for item in queue), self.owner, self.policy.lease_s
         )
         self.store.save_feed(feed)
-        return intake.queue
+        return queue
 
     def _succeeded(self, feed: Feed, fetched: Fetched) -> Feed:
         delay = max(self.policy.interval_s * self._rng.uniform(0.9, 1.1), max_age(fetched.headers))

@@ -299,3 +299,32 @@ async def test_transient_model_errors_are_named_as_such() -> None:
         RemoteEngine.__init__(engine, client, "http://127.0.0.1:9/v1", "m", 1)  # port 9 (discard): refused
         with pytest.raises(ModelUnavailable):
             await engine.chat([{"role": "user", "content": "hi"}], max_tokens=1)
+
+
+# -- item 4: the same article in two feeds is queued once, whoever polls them --------------------
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_one_article_in_two_feeds_is_queued_once_on_postgresql(
+    database_url: str, feed_server: FeedServer, session: aiohttp.ClientSession, processes: int
+) -> None:
+    """Before: check-then-insert, so concurrent polls of two feeds queued 88 to 98 of 100 shared articles twice."""
+    articles = [(f"g{i}", f"Shared story {i}", LONG, f"https://news.example.com/story/{i}") for i in range(40)]
+    stores = [open_store(database_url, seed=False) for _ in range(processes)]
+    try:
+        urls = []
+        for name in ("a", "b"):
+            feed_server.routes[f"/{name}"] = Route(rss(*[(f"{name}-{g}", t, d, link) for g, t, d, link in articles]))
+            urls.append(feed_server.url(f"/{name}"))
+            await stores[0].run(stores[0].save_feed, Feed(url=urls[-1], key=urls[-1], body_hash="old"))
+        policy = dataclasses.replace(FAST_RETRY, max_new_per_poll=100)
+        watchers = [watcher_for(s, StorePipeline(s), session, policy) for s in stores]
+        for watcher in watchers:
+            watcher._ensure_workers = lambda: None  # type: ignore[method-assign]  # count the queue, do not drain it
+        polls = [w.poll(url) for w in watchers for url in urls] * 2
+        await asyncio.gather(*polls)
+        queued = [row["url"] for row in await stores[0].run(stores[0].inbox)]
+        assert sorted(queued) == sorted(link for *_, link in articles)  # each shared article exactly once
+    finally:
+        for store in stores:
+            store.close()

@@ -49,10 +49,12 @@ class FileFeeds(FileState):
     def seen(self, identity: str) -> bool:
         return identity in self._seen
 
-    def mark_seen(self, identities: Iterable[str]) -> None:
-        """Remember identities; they are kept a year, so that old items are never posted again."""
+    def mark_seen(self, identities: Iterable[str]) -> set[str]:
+        """Remember identities (kept a year, so that old items are never posted again); returns those not seen yet."""
         with self._lock:
-            self._seen.add(identities)
+            fresh = {i for i in identities if i not in self._seen}
+            self._seen.add(fresh)
+            return fresh
 
     def accept(self, items: Iterable[dict[str, Any]], owner: str = "", lease_s: float = 0.0) -> None:
         """Queue items for processing, held by ``owner`` for ``lease_s``; kept until :meth:`done`, across restarts."""

@@ -45,11 +45,15 @@ class PostgresFeeds(PostgresConnection):
     def seen(self, identity: str) -> bool:
         return self._one("SELECT 1 FROM seen WHERE identity = %s", (identity,)) is not None
 
-    def mark_seen(self, identities: Iterable[str]) -> None:
-        self._many(
-            "INSERT INTO seen (identity, day) VALUES (%s, current_date) ON CONFLICT DO NOTHING",
-            ((i,) for i in dict.fromkeys(identities)),
+    def mark_seen(self, identities: Iterable[str]) -> set[str]:
+        """Remember identities; returns those this call marked first. The database decides: of two transactions
+        marking the same identity at once, the second waits for the first and marks nothing."""
+        rows = self._rows(
+            "INSERT INTO seen (identity, day) SELECT unnest(%s::text[]), current_date"
+            " ON CONFLICT DO NOTHING RETURNING identity",
+            (list(dict.fromkeys(identities)),),
         )
+        return {identity for (identity,) in rows}
 
     def accept(self, items: Iterable[dict[str, Any]], owner: str = "", lease_s: float = 0.0) -> None:
         """Queue items, held by ``owner`` for ``lease_s`` (none: free for any process to take)."""
