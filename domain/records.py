@@ -245,19 +245,38 @@ def to_dict(record: Any) -> dict[str, Any]:
     return dataclasses.asdict(record)
 
 
+_UNSTORABLE = "\x00"
+"""NUL: PostgreSQL stores it in neither ``text`` nor ``jsonb``; removed where text enters either backend."""
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` (JSON-shaped: dicts, lists, text, numbers) with every NUL removed from its keys and text."""
+    if isinstance(value, str):
+        return value.replace(_UNSTORABLE, "")
+    if isinstance(value, dict):
+        return {storable_json(k): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+def storable(record: R, where: str = "") -> R:
+    """The record as both backends store it: NUL removed from its text, then checked by the load rules.
+
+    Every write path of both backends goes through here, so a record that would not load is never stored and the
+    two backends hold the same text. Raises :class:`RecordError` naming the record and field.
+    """
+    data = storable_json(to_dict(record))
+    return from_dict(type(record), data, where or _describe(record))
+
+
 def validate(record: R, where: str = "") -> R:
     """``record`` itself when it passes the rules :func:`from_dict` applies at load, else :class:`RecordError`.
 
-    Every write path of both backends calls this (through :func:`to_stored`), so a record that would not load
-    is never stored: one set of rules, checked on the way in as on the way out.
+    Used to decide a whole unit of work is valid before any of it is written (files have no rollback).
     """
-    from_dict(type(record), to_dict(record), where or _describe(record))
+    storable(record, where)
     return record
-
-
-def to_stored(record: Any) -> dict[str, Any]:
-    """The record as a backend stores it, after :func:`validate`."""
-    return to_dict(validate(record))
 
 
 def _describe(record: Any) -> str:

@@ -18,7 +18,7 @@ import feedparser_rs
 from lxml import html as lxml_html
 
 from domain.errors import FeedError
-from domain.records import FeedItem
+from domain.records import FeedItem, storable_json
 from ingest.dates import parse_date
 from ingest.encoding import to_utf8_xml
 
@@ -94,7 +94,8 @@ def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str
         else:
             identity = "hash:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
         published = parse_date(str(entry.get("published") or entry.get("updated") or entry.get("created") or ""))
-        items.append(FeedItem(identity, link, title, text, published, feed_url))  # no link: the item says so
+        fields = (identity, link, title, text, published, feed_url)  # no link: the item says so
+        items.append(FeedItem(*storable_json(fields)))  # a feed's NUL (A&#0;B) would refuse the item on PostgreSQL
     return items
 
 

@@ -328,3 +328,23 @@ async def test_one_article_in_two_feeds_is_queued_once_on_postgresql(
     finally:
         for store in stores:
             store.close()
+
+
+async def test_a_nul_in_a_feed_item_blocks_nothing_on_postgresql(
+    database_url: str, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """Before: ``<title>A&#0;B</title>`` failed every poll, and the normal item beside it was never taken."""
+    store = open_store(database_url, seed=False)
+    try:
+        feed_server.routes["/nul"] = Route(rss(("n1", "A&#0;B", LONG), ("n2", "Normal", LONG)))
+        url = feed_server.url("/nul")
+        await store.run(store.save_feed, Feed(url=url, key=url, body_hash="old"))
+        watcher = watcher_for(store, StorePipeline(store), session)
+        [result] = await watcher.poll_all()
+        await asyncio.wait_for(watcher.drain(), 60)
+        assert result.error == "" and result.new_items == 2
+        titles = sorted(title for (title,) in store._rows("SELECT data->>'title' FROM articles"))
+        assert titles == ["AB", "Normal"]
+        await watcher.stop()
+    finally:
+        store.close()

@@ -398,3 +398,46 @@ def test_outbox_rows_of_both_releases_read_as_typed_messages(empty: StanceStore)
     assert [type(m) for m in read] == [LaidOutAlert, Notice, ArticleSummary, ClashAlert, ArticleSummary, FeedPaused]
     assert read[0].judgement_ids == ["p:1"]  # type: ignore[union-attr]
     assert read[3] == ClashAlert((clash(n=1), clash(n=2)))
+
+
+# -- hostile text: both backends hold the same (issue 22, item 5) --------------------------------
+
+HOSTILE = ["A\x00B", "\x00", "tab\tand\nline", "👩‍🔬 emoji", "RTL \u202e txt", "ESC\x1b[2J", "'; DROP TABLE people; --"]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["nul-inside", "nul-only", "whitespace", "emoji", "rtl", "esc", "sql"])
+def test_both_backends_store_the_same_hostile_text(seeded: StanceStore, location: Location, text: str) -> None:
+    """Before: one NUL made PostgreSQL refuse the whole transaction (a feed failed every poll; an import erred)."""
+    expected = text.replace("\x00", "")
+    position_ = position("hostile", claim=f"claim {text}", quote=text)
+    seeded.add_position(position_)
+    seeded.record_article(Article(f"id {text}", "https://news.example.com/a", title=text, text=text), [])
+    seeded.mark_seen([f"guid:{text}"])
+    seeded.accept(
+        [{"identity": f"item {text}", "url": "", "title": text, "text": text, "published": "", "feed_url": ""}]
+    )
+    seeded.enqueue(1, {"kind": "summary", "version": 2, "title": text, "url": "", "summary": text})
+    asyncio.run(seeded.commit())
+    again = reopened(seeded, location)
+    try:
+        stored = again.position("hostile")
+        assert stored is not None and stored.quote == expected and stored.claim == f"claim {expected}"
+        article = again.article(f"id {expected}")
+        assert article is not None and article.title == expected and article.text == expected
+        assert again.seen(f"guid:{expected}")
+        assert [i["title"] for i in again.inbox()] == [expected]
+        assert [p["summary"] for _, _, p in again.pending()] == [expected]
+    finally:
+        again.close()
+
+
+def test_an_import_with_a_nul_is_stored_without_it(empty: StanceStore, location: Location) -> None:
+    data = {"people": [{"id": "p1", "name": "Ada\x00 Lovelace"}], "questions": [], "positions": []}
+    assert empty.import_data(data)["people"] == 1
+    empty.flush()
+    again = reopened(empty, location)
+    try:
+        found = again.person("p1")
+        assert found is not None and found.name == "Ada Lovelace"
+    finally:
+        again.close()

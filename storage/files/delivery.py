@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb import Query
 
-from domain.records import Subscription
+from domain.records import Subscription, storable_json
 from storage.files.state import FileState
 from storage.operations import shard_of
 
@@ -45,7 +45,7 @@ class FileDelivery(FileState):
                 {
                     "channel_id": channel_id,
                     "guild_id": guild_id,
-                    "payload": payload,
+                    "payload": storable_json(payload),
                     "message_id": 0,
                     "queued": time.time(),
                 }

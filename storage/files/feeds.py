@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from domain.records import Feed
+from domain.records import Feed, storable_json
 from storage.files.state import FileState
 
 
@@ -52,14 +52,14 @@ class FileFeeds(FileState):
     def mark_seen(self, identities: Iterable[str]) -> set[str]:
         """Remember identities (kept a year, so that old items are never posted again); returns those not seen yet."""
         with self._lock:
-            fresh = {i for i in identities if i not in self._seen}
+            fresh = {i for i in storable_json(list(identities)) if i not in self._seen}
             self._seen.add(fresh)
             return fresh
 
     def accept(self, items: Iterable[dict[str, Any]], owner: str = "", lease_s: float = 0.0) -> None:
         """Queue items for processing, held by ``owner`` for ``lease_s``; kept until :meth:`done`, across restarts."""
         with self._lock:
-            items = list(items)
+            items = [storable_json(i) for i in items]
             self._inbox.add(items)
             if owner:
                 self._item_leases.update((i["identity"], (owner, time.time() + lease_s)) for i in items)

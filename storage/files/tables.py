@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 from tinydb import TinyDB
 
-from domain.records import from_dict, to_stored
+from domain.records import from_dict, storable, to_dict
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
@@ -46,7 +46,8 @@ class IndexedTable(Generic[K, R]):
 
     def put(self, record: R) -> bool:
         """Insert or replace by key; True when the key is new."""
-        document = to_stored(record)  # validated before anything changes: a record that would not load is refused
+        record = storable(record)  # checked before anything changes: a record that would not load is refused
+        document = to_dict(record)
         key = self._key(record)
         self._records[key] = record
         doc_id = self._doc_ids.get(key)
@@ -58,8 +59,8 @@ class IndexedTable(Generic[K, R]):
 
     def put_many(self, records: Iterable[R]) -> None:
         """Insert or replace many records with two table writes instead of one each."""
-        batch = {self._key(r): r for r in records}
-        documents = [to_stored(r) for r in batch.values()]  # all validated before the first change
+        batch = {self._key(r): r for r in map(storable, records)}  # all checked before the first change
+        documents = [to_dict(r) for r in batch.values()]
         replaced = [self._doc_ids.pop(k) for k in batch if k in self._doc_ids]
         if replaced:
             self._table.remove(doc_ids=replaced)

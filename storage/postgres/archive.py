@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Article, Judgement, Review, Statement, to_stored
+from domain.records import Article, Judgement, Review, Statement, storable, to_dict
 from storage.postgres.connection import PostgresConnection
 
 
@@ -23,21 +23,21 @@ class PostgresArchive(PostgresConnection):
         self._many(
             "INSERT INTO articles (identity, fetched, data) VALUES (%s, %s, %s) ON CONFLICT (identity)"
             " DO UPDATE SET fetched = EXCLUDED.fetched, data = EXCLUDED.data",
-            ((a.identity, a.fetched, Jsonb(to_stored(a))) for a in articles),
+            ((a.identity, a.fetched, Jsonb(to_dict(a))) for a in map(storable, articles)),
         )
 
     def _put_statements(self, statements: list[Statement]) -> None:
         self._many(
             "INSERT INTO statements (id, person, date, data) VALUES (%s, %s, %s, %s) ON CONFLICT (id)"
             " DO UPDATE SET person = EXCLUDED.person, date = EXCLUDED.date, data = EXCLUDED.data",
-            ((s.id, s.person, s.date, Jsonb(to_stored(s))) for s in statements),
+            ((s.id, s.person, s.date, Jsonb(to_dict(s))) for s in map(storable, statements)),
         )
 
     def _add_judgements(self, judgements: list[Judgement]) -> None:
         self._many(
             "INSERT INTO judgements (id, person, judged_at, data) VALUES (%s, %s, %s, %s) ON CONFLICT (id)"
             " DO UPDATE SET person = EXCLUDED.person, judged_at = EXCLUDED.judged_at, data = EXCLUDED.data",
-            ((j.id, j.person, j.judged_at, Jsonb(to_stored(j))) for j in judgements),
+            ((j.id, j.person, j.judged_at, Jsonb(to_dict(j))) for j in map(storable, judgements)),
         )
 
     def article(self, identity: str) -> Article | None:

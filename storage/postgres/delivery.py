@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Subscription, to_stored
+from domain.records import Subscription, storable, storable_json, to_dict
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
 
 
@@ -23,11 +23,12 @@ class PostgresDelivery(PostgresConnection):
 
     def add_subscription(self, sub: Subscription) -> bool:
         """Add or update a subscription; True when it is new."""
+        sub = storable(sub)
         row = self._one(
             "INSERT INTO subscriptions (channel_id, target_kind, target, data) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (channel_id, target_kind, target) DO UPDATE SET data = EXCLUDED.data"
             " RETURNING xmax = 0",
-            (*sub.key(), Jsonb(to_stored(sub))),
+            (*sub.key(), Jsonb(to_dict(sub))),
         )
         return bool(row and row[0])
 
@@ -51,7 +52,7 @@ class PostgresDelivery(PostgresConnection):
         """Queue a message and wake every process (NOTIFY is sent when the transaction commits)."""
         row = self._one(
             "INSERT INTO outbox (channel_id, guild_id, payload, queued) VALUES (%s, %s, %s, %s) RETURNING id",
-            (channel_id, guild_id, Jsonb(payload), time.time()),
+            (channel_id, guild_id, Jsonb(storable_json(payload)), time.time()),
         )
         self._exec("SELECT pg_notify(%s, 'outbox')", (NOTIFY_CHANNEL,))
         assert row is not None

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Feed, to_stored
+from domain.records import Feed, storable, storable_json, to_dict
 from storage.postgres.connection import PostgresConnection
 
 
@@ -20,11 +20,12 @@ class PostgresFeeds(PostgresConnection):
 
     def save_feed(self, feed: Feed) -> None:
         """Store a feed's state; saving it after a poll also ends the poller's lease."""
+        feed = storable(feed)
         self._exec(
             "INSERT INTO feeds (url, next_poll, paused, data) VALUES (%s, %s, %s, %s) ON CONFLICT (url) DO UPDATE"
             " SET next_poll = EXCLUDED.next_poll, paused = EXCLUDED.paused, data = EXCLUDED.data,"
             " lease_owner = NULL, lease_until = NULL",
-            (feed.url, feed.next_poll, feed.paused, Jsonb(to_stored(feed))),
+            (feed.url, feed.next_poll, feed.paused, Jsonb(to_dict(feed))),
         )
 
     def _delete_feed(self, url: str) -> bool:
@@ -51,7 +52,7 @@ class PostgresFeeds(PostgresConnection):
         rows = self._rows(
             "INSERT INTO seen (identity, day) SELECT unnest(%s::text[]), current_date"
             " ON CONFLICT DO NOTHING RETURNING identity",
-            (list(dict.fromkeys(identities)),),
+            (storable_json(list(dict.fromkeys(identities))),),
         )
         return {identity for (identity,) in rows}
 
@@ -61,7 +62,7 @@ class PostgresFeeds(PostgresConnection):
             "INSERT INTO inbox (identity, item, lease_owner, lease_until) VALUES (%s, %s, %s,"
             " CASE WHEN %s::text <> '' THEN now() + make_interval(secs => %s) END)"
             " ON CONFLICT (identity) DO UPDATE SET item = EXCLUDED.item",
-            ((item["identity"], Jsonb(item), owner or None, owner, lease_s) for item in items),
+            ((item["identity"], Jsonb(item), owner or None, owner, lease_s) for item in map(storable_json, items)),
         )
 
     def take_inbox(self, owner: str, lease_s: float, limit: int = 100) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Person, Position, PositionStatus, Question, to_stored
+from domain.records import Person, Position, PositionStatus, Question, storable, to_dict
 from storage.postgres.connection import PostgresConnection
 
 
@@ -16,9 +16,10 @@ class PostgresStances(PostgresConnection):
         return self._record(Person, "SELECT data FROM people WHERE id = %s", (person_id,))
 
     def add_person(self, person: Person) -> None:
+        person = storable(person)
         self._exec(
             "INSERT INTO people (id, data) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
-            (person.id, Jsonb(to_stored(person))),
+            (person.id, Jsonb(to_dict(person))),
         )
 
     def questions(self) -> list[Question]:
@@ -30,7 +31,7 @@ class PostgresStances(PostgresConnection):
     def _put_questions(self, questions: list[Question]) -> None:
         self._many(
             "INSERT INTO questions (id, data) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
-            ((q.id, Jsonb(to_stored(q))) for q in questions),
+            ((q.id, Jsonb(to_dict(q))) for q in map(storable, questions)),
         )
 
     def positions(self, person: str | None = None, *, status: PositionStatus | None = "active") -> list[Position]:
@@ -48,7 +49,7 @@ class PostgresStances(PostgresConnection):
         self._many(
             "INSERT INTO positions (id, person, status, data) VALUES (%s, %s, %s, %s) ON CONFLICT (id)"
             " DO UPDATE SET person = EXCLUDED.person, status = EXCLUDED.status, data = EXCLUDED.data",
-            ((p.id, p.person, p.status, Jsonb(to_stored(p))) for p in positions),
+            ((p.id, p.person, p.status, Jsonb(to_dict(p))) for p in map(storable, positions)),
         )
 
     def remove_position(self, position_id: str) -> bool:
