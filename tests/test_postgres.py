@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -139,3 +140,45 @@ async def test_a_message_queued_by_one_process_wakes_another(database_url: str) 
     finally:
         waiting.close()
         queuing.close()
+
+
+# -- a database Stancewatch cannot use is one sentence, whatever is wrong with it (issue 22, item 6) ----------
+
+
+def test_read_only_commands_on_a_database_no_bot_has_opened_say_what_to_do(database_url: str) -> None:
+    """Before: ``stances export``, ``ask`` and ``timeline`` failed with ``UndefinedTable``."""
+    with pytest.raises(StorageError, match="holds no Stancewatch tables yet: start the bot"):
+        open_store(database_url, read_only=True)
+
+
+def test_a_partial_schema_is_named(database_url: str) -> None:
+    open_store(database_url, seed=False).close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE judgements")
+    with pytest.raises(StorageError, match="lacks the tables judgements although its migrations are recorded"):
+        open_store(database_url)
+
+
+def test_another_tools_schema_migrations_table_is_named(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE schema_migrations (id text PRIMARY KEY, applied timestamptz)")
+        conn.execute("INSERT INTO schema_migrations VALUES ('20240101_init', now())")
+    with pytest.raises(StorageError, match="schema_migrations table of another tool"):
+        open_store(database_url)
+
+
+def test_a_role_without_create_is_told_what_to_grant(database_url: str) -> None:
+    role = f"reader_{abs(hash(database_url)) % 10**8}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {role}")
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}")
+    parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"))
+    try:
+        with pytest.raises(StorageError, match="may not create tables; grant it CREATE"):
+            open_store(url)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")

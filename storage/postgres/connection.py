@@ -39,6 +39,10 @@ _MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
 LOCK_MIGRATE = 0x53570001  # advisory lock keys: one process migrates, one seeds
 LOCK_SEED = 0x53570002
 NOTIFY_CHANNEL = "stancewatch"
+TABLES = (
+    "people", "questions", "positions", "feeds", "seen", "inbox", "subscriptions", "alerted", "outbox", "articles",
+    "statements", "judgements",
+)  # fmt: skip
 log = logging.getLogger(__name__)
 
 
@@ -81,10 +85,46 @@ class PostgresConnection:
         self._local = threading.local()
         self._listener: psycopg.AsyncConnection[Any] | None = None
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
-        if not read_only:
-            self._migrate()
+        try:
+            if not read_only:
+                self._migrate()
+            self._check_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_schema(self) -> None:
+        """Refuse, in one sentence each, a database this release cannot use: never a raw ``UndefinedTable`` later."""
+        where = describe_url(self.url)
+        rows = self._rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        present = {name for (name,) in rows}
+        if "schema_migrations" not in present:
+            raise StorageError(
+                f"{where} holds no Stancewatch tables yet: start the bot (or `bot.py stances import`) once "
+                "to create them."
+            )
+        missing = sorted(set(TABLES) - present)
+        if missing:
+            raise StorageError(
+                f"{where} lacks the tables {', '.join(missing)} although its migrations are recorded: "
+                "restore it from a backup, or use an empty database."
+            )
 
     def _migrate(self) -> None:
+        try:
+            self._apply_migrations()
+        except psycopg.errors.InsufficientPrivilege:
+            raise StorageError(
+                f"{describe_url(self.url)}: the role may not create tables; grant it CREATE on the schema "
+                "(or run Stancewatch once as the database's owner)."
+            ) from None
+        except (psycopg.errors.UndefinedColumn, psycopg.errors.DatatypeMismatch, psycopg.errors.NotNullViolation):
+            raise StorageError(
+                f"{describe_url(self.url)} holds a schema_migrations table of another tool; "
+                "give Stancewatch a database (or a schema, through search_path) of its own."
+            ) from None
+
+    def _apply_migrations(self) -> None:
         with self._atomic() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_MIGRATE,))
             conn.execute(
@@ -92,6 +132,8 @@ class PostgresConnection:
                 " (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             applied = {version for (version,) in conn.execute("SELECT version FROM schema_migrations")}
+            if not all(isinstance(v, int) for v in applied):
+                raise psycopg.errors.DatatypeMismatch("schema_migrations.version is not a number")
             known = migrations()
             newest = max((v for v, _, _ in known), default=0)
             if applied and max(applied) > newest:
