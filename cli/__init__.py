@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ from domain.records import RecordError
 from drawing.timeline import FontMissingError
 from llm.runtime.locate import ModelNotFoundError
 from llm.tasks.profile import ProfileError
-from settings import ConfigError, Settings
+from settings import ConfigError, Settings, redact, url_secrets
 
 log = logging.getLogger("stancewatch")
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -37,7 +38,7 @@ USER_ERRORS = (
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces the bot token anywhere in a log record, in case a library ever prints it."""
+    """Replaces every secret (tokens, the database password) anywhere in a log record, tracebacks included."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
@@ -45,17 +46,18 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(s in message for s in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "********")
-            record.msg, record.args = message, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if any(s in message or s in (record.exc_text or "") for s in self.secrets):
+            record.msg, record.args = redact(message, self.secrets), None
+            record.exc_text = redact(record.exc_text or "", self.secrets) or None
         return True
 
 
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets([settings.discord_token.value, settings.llm_api_key.value]))
+    handler.addFilter(RedactSecrets(settings.secrets()))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
 
 
@@ -70,14 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command: Command = args.func
+    secrets = url_secrets(os.environ.get("DATABASE_URL", ""))  # until the settings are read, and if they cannot be
     try:
         settings = Settings.from_env()
+        secrets = settings.secrets()
         setup_logging(settings)
         return command(settings, args)
     except USER_ERRORS as exc:
-        print(f"{args.command}: {exc}", file=sys.stderr)
+        print(redact(f"{args.command}: {exc}", secrets), file=sys.stderr)
         return 2
     except Exception as exc:  # a defect, not bad input: still one sentence, with the traceback in the debug log
         log.debug("Unexpected error in %s", args.command, exc_info=True)
-        print(f"{args.command}: unexpected {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG shows where).", file=sys.stderr)
+        message = f"{args.command}: unexpected {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG shows where)."
+        print(redact(message, secrets), file=sys.stderr)
         return 2

@@ -7,9 +7,32 @@ they never show up in a ``repr`` or a log line by accident.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password in a URL, as written and percent-decoded, longest first; found even in a URL too malformed to
+    parse (the text between the scheme's ``:`` and the last ``@``), since such a URL is the one errors repeat."""
+    _, scheme, rest = url.partition("://")
+    if not scheme or "@" not in rest:
+        return []
+    _, colon, password = rest.rpartition("@")[0].partition(":")
+    if not colon or not password:
+        return []
+    pieces = [p for p in re.split(r"[/?#@:\[\]]", password) if len(p) >= 4]  # what a parser may echo of it
+    return sorted({password, unquote(password, errors="replace"), *pieces}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by asterisks (errors and log lines pass through here before anyone sees
+    them)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "********")
+    return text
 
 
 def is_database_url(location: str | Path) -> bool:
@@ -76,6 +99,10 @@ class Settings:
     def store_location(self) -> str | Path:
         """Where the store is: the PostgreSQL URL when one is set, else the data directory."""
         return self.database_url.value or self.data_dir
+
+    def secrets(self) -> list[str]:
+        """Every secret these settings hold, for :func:`redact`: the tokens and the database password."""
+        return [self.discord_token.value, self.llm_api_key.value, *url_secrets(self.database_url.value)]
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:

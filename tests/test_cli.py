@@ -337,3 +337,25 @@ async def test_eval_ask_scores_the_set_on_a_throwaway_store(tmp_path: Path) -> N
     assert (
         code == 2 and err.strip() == f"eval-ask: {broken}: not an /ask question set (an object with a questions list)"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bot:S3cr%zzPW@127.0.0.1/test",  # a percent sign that encodes nothing
+        "postgresql://bot:S3cr/etPW@127.0.0.1/test",  # a slash ends the host part early
+        "postgresql://bot:S3cr#etPW@127.0.0.1/test",  # a hash starts a fragment
+        "postgresql://bot:S3cr?etPW@127.0.0.1:99999/test",  # a port out of range
+        "postgresql://bot:S3cretPW@[::1/test",  # an unclosed bracket
+        "postgresql://bot:S3cretPW@127.0.0.1:9/test",  # well formed, nobody listening
+    ],
+)
+async def test_a_database_password_never_reaches_any_output(url: str) -> None:
+    """Before: a malformed DATABASE_URL printed its password, in every command and in compose's health check."""
+    for level in ("INFO", "DEBUG"):
+        code, out, err = await run_cli(
+            "stances", "export", "/tmp/x.json", env={"DATABASE_URL": url, "LOG_LEVEL": level}
+        )
+        assert code == 2 and len(err.strip().splitlines()) >= 1
+        for fragment in ("S3cr", "etPW", "zzPW"):
+            assert fragment not in out + err, (url, level, out + err)

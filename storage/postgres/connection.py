@@ -30,6 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from domain.errors import StorageError, StoreUnavailable
 from domain.records import from_dict
+from settings import redact, url_secrets
 
 Query = LiteralString | sql.SQL | sql.Composed
 P = ParamSpec("P")
@@ -80,7 +81,7 @@ class PostgresConnection:
             psycopg.connect(url, connect_timeout=10, **options).close()  # type: ignore[arg-type]
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(f"Cannot connect to {describe_url(url)}: {reason}.") from None
+            raise StorageError(f"Cannot connect to {describe_url(url)}: {redact(reason, url_secrets(url))}.") from None
         self._pool = ConnectionPool(url, min_size=1, max_size=workers, kwargs=options, open=True, name="stancewatch")
         self._local = threading.local()
         self._listener: psycopg.AsyncConnection[Any] | None = None
@@ -173,6 +174,7 @@ class PostgresConnection:
             # The server went away (restart, AdminShutdown, a cut connection): nothing was committed, and the
             # pool replaces the broken connection, so the same call can simply be made again later.
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = redact(reason, url_secrets(self.url))
             raise StoreUnavailable(f"{self.describe()} could not be reached: {reason}.") from exc
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
