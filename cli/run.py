@@ -7,6 +7,9 @@ import asyncio
 import sys
 from typing import Any
 
+import aiohttp
+import discord
+
 from bot import running_bot
 from settings import Settings
 
@@ -32,10 +35,19 @@ async def _run_bot(settings: Settings, *, sync_only: bool) -> int:
         )
         return 2
     async with running_bot(settings) as bot:
-        if sync_only:
-            await bot.login(settings.discord_token.value)
-            synced = await bot.tree.sync()
-            print(f"Registered {len(synced)} global commands.")
-        else:
-            await bot.start(settings.discord_token.value)
+        try:
+            if sync_only:
+                await bot.login(settings.discord_token.value)
+                synced = await bot.tree.sync()
+                print(f"Registered {len(synced)} global commands.")
+            else:
+                await bot.start(settings.discord_token.value)
+        except aiohttp.ClientConnectorError as exc:  # DNS, refused, no route: the network, not the bot
+            print(f"Discord could not be reached ({exc.host}: {exc.os_error}); check the network.", file=sys.stderr)
+            return 2
+        except discord.LoginFailure:
+            print(
+                "Discord refused DISCORD_TOKEN: copy the bot's token again from the Developer Portal.", file=sys.stderr
+            )
+            return 2
     return 0

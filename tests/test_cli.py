@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -201,6 +202,7 @@ async def test_a_second_writer_is_refused_while_a_reader_may_run(tmp_path: Path)
         code, out, err = await run_cli("stances", "import", str(people), env={"DATA_DIR": str(data)})
         assert code == 2 and "Imported" not in out
         assert err.count("\n") == 1 and f"in use by process {holder.pid}" in err and "Traceback" not in err
+        assert "/manage-stances and /manage-people" in err  # the commands that write, not the read-only ones
         code, out, err = await run_cli("stances", "export", str(tmp_path / "out.json"), env={"DATA_DIR": str(data)})
         assert code == 0, err
     finally:
@@ -359,3 +361,36 @@ async def test_a_database_password_never_reaches_any_output(url: str) -> None:
         assert code == 2 and len(err.strip().splitlines()) >= 1
         for fragment in ("S3cr", "etPW", "zzPW"):
             assert fragment not in out + err, (url, level, out + err)
+
+
+async def test_a_schema_version_written_as_text_is_one_sentence(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "stancewatch.json").write_text('{"_meta": {"schema": {"version": "2"}}, "people": {}}', encoding="utf-8")
+    code, _, err = await run_cli("stances", "export", str(tmp_path / "out.json"), env={"DATA_DIR": str(data)})
+    assert code == 2 and "schema version '2' is not a whole number" in err and "unexpected" not in err
+
+
+async def test_an_unreachable_discord_is_one_sentence() -> None:
+    """The real bot, its Discord on a host that does not resolve (the fake model: no weights needed)."""
+    env = {**os.environ, "DISCORD_TOKEN": "a.b.c", "LOG_LEVEL": "CRITICAL", "DATA_DIR": tempfile.mkdtemp()}
+    child = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "tests.bot_child", "http://discord.invalid", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(child.communicate(), 120)
+    lines = err.decode().strip().splitlines()
+    assert child.returncode == 2 and lines and "Discord could not be reached" in lines[-1], err.decode()
+    assert "unexpected" not in err.decode()
+
+
+def test_compose_refuses_to_start_without_a_database_password() -> None:
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    assert "POSTGRES_PASSWORD:-" not in compose and compose.count("${POSTGRES_PASSWORD:?") == 2
+
+
+def test_the_docker_image_leaves_secrets_out() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for pattern in (".env", ".env.*", "secrets/", ".pgpass", "*.pem", "*.key", "id_rsa*", "id_ed25519*"):
+        assert pattern in ignored, pattern
+    assert "!.env.example" in ignored

@@ -56,6 +56,11 @@ class DurableJSONStorage(Storage):
                 if not ((doc_id.isdigit() or table == _META_TABLE) and isinstance(document, dict)):
                     raise StorageError(f"{self.path}: table {table!r} document {doc_id!r} is not a numbered object.")
         version = data.get(_META_TABLE, {}).get("schema", {}).get("version", SCHEMA_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise StorageError(
+                f"{self.path}: its schema version {version!r} is not a whole number from 1; "
+                "restore the file from a backup, or set it to the number it was written with."
+            )
         if version > SCHEMA_VERSION:
             raise StorageError(
                 f"{self.path} was written by a newer Stancewatch (schema {version}, this one reads {SCHEMA_VERSION})."

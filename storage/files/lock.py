@@ -41,7 +41,7 @@ class DataDirLock:
             os.close(fd)
             raise StorageError(
                 f"{self.path.parent} is in use by {holder}: stop it first (to change stances while the bot runs, "
-                "use its /stance and /person commands)."
+                "use its /manage-stances and /manage-people commands)."
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} ({' '.join(os.path.basename(a) for a in sys.argv[:3])})\n".encode(), 0)

@@ -28,7 +28,11 @@ DATA_FILES = (HOT_FILE, "articles.json", "identities.log", "inbox.log", "archive
 
 
 def schema_version(data: dict[str, Any]) -> int:
-    return int(data.get("_meta", {}).get("schema", {}).get("version", 1))
+    """The schema version the hot file records (1 when none); ValueError when it records no whole number."""
+    version = data.get("_meta", {}).get("schema", {}).get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"schema version {version!r} is not a whole number")
+    return version
 
 
 def last_backup(data_dir: Path) -> Path | None:
