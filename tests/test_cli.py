@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
+import signal
 import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -394,3 +396,60 @@ def test_the_docker_image_leaves_secrets_out() -> None:
     for pattern in (".env", ".env.*", "secrets/", ".pgpass", "*.pem", "*.key", "id_rsa*", "id_ed25519*"):
         assert pattern in ignored, pattern
     assert "!.env.example" in ignored
+
+
+def big_store(data: Path, articles: int = 3000) -> None:
+    """A file store large enough that copying it takes a moment to interrupt."""
+    from domain.records import Article, Judgement
+    from storage.files.store import Store
+
+    store = Store.open(data)
+    for i in range(articles):
+        article = Article(f"link:https://news.example.com/{i}", f"https://news.example.com/{i}", text="x " * 200)
+        judgement = Judgement(
+            "musk-pause", "elon-musk", f"statement {i}", "unrelated", 0.5, "r", judged_at="2026-11-01"
+        )
+        store.record_article(dataclasses.replace(article, fetched="2026-11-01T00:00:00Z"), [judgement])
+    store.close()
+
+
+def staged(folder: Path) -> list[Path]:
+    """The staging folders ``store copy --to folder/copy`` writes before the copy is whole."""
+    return [p for p in folder.iterdir() if p.name.startswith(".copy.copying-")]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "killed"])
+async def test_an_interrupted_copy_to_a_directory_leaves_no_store_that_opens(tmp_path: Path, how: str) -> None:
+    """Before: a Ctrl-C flushed 2,104 of 5,000 articles into a folder that then opened as a normal store."""
+    big_store(tmp_path / "data")
+    target = tmp_path / "copy"
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "LOG_LEVEL": "WARNING"}
+    child = await asyncio.create_subprocess_exec(
+        PYTHON, "bot.py", "store", "copy", "--to", str(target), cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    while not [p for p in staged(tmp_path) if (p / "COPY-IN-PROGRESS").exists()]:
+        assert child.returncode is None, "the copy ended before it could be interrupted"
+        await asyncio.sleep(0.01)
+    child.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
+    _, err = await child.communicate()
+    assert not target.exists()
+    if how == "ctrl-c":
+        assert child.returncode == 2 and err.decode().strip() == (
+            "store: interrupted; nothing was copied (the partial copy was removed)."
+        )
+        assert not staged(tmp_path)
+        return
+    [staging] = staged(tmp_path)
+    code, _, err2 = await run_cli("stances", "export", str(tmp_path / "x.json"), env={"DATA_DIR": str(staging)})
+    assert code == 2 and "holds a copy that never finished" in err2
+
+
+async def test_copying_onto_a_file_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "file.json").write_text("{}", encoding="utf-8")
+    env = {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": ""}
+    code, _, err = await run_cli("store", "copy", "--to", str(tmp_path / "file.json"), env=env)
+    assert (
+        code == 2
+        and err.strip() == f"store: {tmp_path / 'file.json'} is a file; name a new or empty directory to copy into."
+    )

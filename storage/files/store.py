@@ -102,6 +102,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
 
     def _load(self, data_dir: Path, identity_days: int) -> None:
         _refuse_a_lost_hot_file(data_dir)
+        _refuse_an_interrupted_copy(data_dir)
         if not self.read_only:
             migrate(data_dir)
         try:
@@ -301,6 +302,17 @@ def _load_problem(hot: Path) -> str:
     except (StorageError, RecordError) as exc:
         return str(exc)
     return ""
+
+
+COPYING = "COPY-IN-PROGRESS"
+"""A marker ``store copy`` writes first and removes last: a directory holding it is no store to open."""
+
+
+def _refuse_an_interrupted_copy(data_dir: Path) -> None:
+    if (data_dir / COPYING).exists():
+        raise StorageError(
+            f"{data_dir} holds a copy that never finished (it was interrupted); delete the folder and copy again."
+        )
 
 
 def _refuse_a_lost_hot_file(data_dir: Path) -> None:
