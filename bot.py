@@ -96,7 +96,7 @@ class StancewatchBot(commands.AutoShardedBot):
         await self.watcher.start()
         # One sweeper: each feed carries its own jittered next-poll time, so polls spread over the interval.
         self.scheduler.add_job(
-            self.watcher.poll_due,
+            self.watcher.sweep,
             "interval",
             seconds=self.settings.feed_sweep_seconds,
             jitter=5,

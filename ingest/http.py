@@ -6,6 +6,7 @@ make sense are told apart.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -17,6 +18,7 @@ from ingest.netguard import GuardedResolver, UnsafeURLError, check_url
 USER_AGENT = "Stancewatch/0.1 (+AI-policy stance monitor)"
 MAX_REDIRECTS = 10
 MAX_BODY_BYTES = 10 * 1024 * 1024
+DEADLINE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,24 @@ async def fetch(
     allow_private: bool,
     headers: dict[str, str] | None = None,
     max_bytes: int = MAX_BODY_BYTES,
+    deadline_s: float = DEADLINE_S,
 ) -> Fetched:
     """GET ``url`` following at most 10 redirects, checking every hop; raise :class:`FeedError` on failure.
 
-    Only a chain of permanent redirects from the start moves a feed (``moved_to``): a
-    temporary redirect anywhere before a permanent one means the old URL stays right.
+    ``deadline_s`` bounds the whole fetch, every hop and the body together: a server that answers each request
+    just before its own time-out cannot hold a poll for minutes. Only a chain of permanent redirects from the start
+    moves a feed (``moved_to``): a temporary redirect anywhere before a permanent one means the old URL stays right.
     """
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await _follow(session, url, allow_private=allow_private, headers=headers, max_bytes=max_bytes)
+    except TimeoutError:
+        raise FeedError(f"{url} took longer than {deadline_s:.0f} s (redirects and body together).") from None
+
+
+async def _follow(
+    session: aiohttp.ClientSession, url: str, *, allow_private: bool, headers: dict[str, str] | None, max_bytes: int
+) -> Fetched:
     current, moved_to, permanent = url, "", True
     for _ in range(MAX_REDIRECTS + 1):
         try:

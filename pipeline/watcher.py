@@ -68,6 +68,8 @@ class WatchPolicy:
     """How long a process holds a feed it polls or an item it processes; another takes them over after that."""
     retry_s: float = 2.0
     """The first wait before an article is tried again; each further try waits twice as long (capped)."""
+    poll_deadline_s: float = 60.0
+    """The most one poll may take, every redirect hop and the body together."""
     max_attempts: int = 3
     """Tries before an article that fails on its own content is recorded as failed; transient failures never count."""
 
@@ -136,6 +138,8 @@ class FeedWatcher:
         self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self._queued: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
+        self._polling: dict[str, asyncio.Task[PollResult]] = {}
+        """Polls the scheduler's sweeps started and that have not finished, by feed URL."""
         self._stopping = False
         self._retrying: dict[str, asyncio.Task[None]] = {}
         """Items waiting to be tried again, by identity; they stay in the store's inbox meanwhile."""
@@ -195,9 +199,10 @@ class FeedWatcher:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in [*self._workers, *self._retrying.values()]:
+        tasks = [*self._workers, *self._retrying.values(), *self._polling.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, *self._retrying.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
         self._retrying.clear()
         self._parser.shutdown(wait=False)
@@ -322,6 +327,28 @@ class FeedWatcher:
             await self.store.run(self.store.lease_feeds, self.owner, moment, self.policy.lease_s)
         )
 
+    async def sweep(self, now: float | None = None) -> int:
+        """Start a poll of every due feed not being polled already, and return at once: how many started.
+
+        The scheduler's job. One slow feed never holds a sweep, so the next sweep polls every other feed on time.
+        """
+        if await self.adopt():
+            self._ensure_workers()
+        moment = time.time() if now is None else now
+        due = await self.store.run(self.store.lease_feeds, self.owner, moment, self.policy.lease_s)
+        fresh = [feed for feed in due if feed.url not in self._polling]
+        for feed in fresh:
+            task = asyncio.create_task(self._poll_bounded(feed), name=f"poll {feed.url[:80]}")
+            self._polling[feed.url] = task
+            task.add_done_callback(functools.partial(self._polled, feed.url))
+        self.last_poll = time.time()
+        return len(fresh)
+
+    def _polled(self, url: str, task: asyncio.Task[PollResult]) -> None:
+        self._polling.pop(url, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Polling %s failed", url, exc_info=task.exception())
+
     async def poll_all(self) -> list[PollResult]:
         """Poll every unpaused feed now, whatever its schedule."""
         return await self._poll_many([f for f in await self.store.run(self.store.feeds) if not f.paused])
@@ -358,7 +385,13 @@ class FeedWatcher:
             headers["If-None-Match"] = feed.etag
         if feed.last_modified:
             headers["If-Modified-Since"] = feed.last_modified
-        fetched = await fetch(self.session, feed.url, allow_private=self.allow_private, headers=headers)
+        fetched = await fetch(
+            self.session,
+            feed.url,
+            allow_private=self.allow_private,
+            headers=headers,
+            deadline_s=self.policy.poll_deadline_s,
+        )
         if fetched.status in {429, 503}:
             wait = retry_after(fetched.headers, time.time())
             return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status} (busy).", wait)

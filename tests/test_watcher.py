@@ -8,12 +8,13 @@ case polls a healthy control feed beside the one under test and checks it kept g
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import itertools
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -517,3 +518,43 @@ async def test_korean_article_pages_are_decoded_by_their_charset(rig: Rig, codec
     await rig.poll()
     [text] = [i.text for i in rig.pipeline.items if i.title == "머스크"]
     assert "트위터가 GPU 약 1만 개를 구입했다" in text and "\ufffd" not in text
+
+
+# -- item 11 of issue 22: one slow feed holds nothing ---------------------------------------------
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until ``condition()`` holds (a hang guard, never a timing assertion)."""
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def test_a_poll_has_one_deadline_for_every_hop_and_the_body(rig: Rig) -> None:
+    """Before: ten hops answered just inside each request's time-out kept one poll busy for over two minutes."""
+    for hop in range(10):
+        rig.server.routes[f"/hop{hop}"] = Route(b"", status=302, headers={"Location": f"/hop{hop + 1}"}, delay=0.4)
+    url = rig.add("/hop0", Route(b"", status=302, headers={"Location": "/hop1"}, delay=0.4))
+    rig.policy = dataclasses.replace(rig.policy, poll_deadline_s=1.0)
+    errors = await rig.poll()
+    assert errors[url] == f"{url} took longer than 1 s (redirects and body together)."
+    assert rig.server.hits.get("/hop5", 0) == 0  # given up long before the chain's end
+    await control_kept_going(rig)
+
+
+async def test_a_sweep_never_waits_for_a_slow_feed(rig: Rig) -> None:
+    slow = rig.add("/slow", Route(rss(("s1", "Slow one", LONG)), delay=30))
+    watcher = rig.watcher()
+    assert await watcher.sweep(now=float("inf")) == 2  # the control feed and the slow one, started, not awaited
+    control = rig.server.url("/control")
+    await until(lambda: rig.server.hits.get("/control", 0) == 1 and control not in watcher._polling)
+    rig.server.routes["/control"] = Route(rss(("c2", "Control two", LONG), ("c1", "Control one", LONG)))
+    known = rig.store.feed(control)
+    assert known is not None
+    rig.store.save_feed(dataclasses.replace(known, next_poll=0))
+    assert await watcher.sweep() == 1  # the control feed again; the slow one is still in flight
+    await until(lambda: "Control two" in rig.pipeline.titles)
+    assert rig.server.hits["/slow"] == 1 and slow in watcher._polling
+    await watcher.stop()
