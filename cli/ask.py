@@ -8,6 +8,7 @@ from typing import Any
 
 from analysis.ask import MAX_QUESTION, ask
 from app import open_app
+from cli.terminal import printable
 from domain.records import RecordError
 from settings import Settings
 
@@ -28,10 +29,10 @@ async def _ask(settings: Settings, question: str) -> int:
         raise RecordError("question", f"give a question of 1 to {MAX_QUESTION} characters")
     async with open_app(settings, read_only=True) as app:
         result = await ask(app.store, app.engine, question)
-    print(result.text)
+    print(printable(result.text))
     if result.reading is not None:
         sure = max(result.reading, 1 - result.reading)
         print(f"(stance {result.stance}: the model read which way the question points with probability {sure:.2f})")
     for source in result.sources:
-        print(f"[{source.number}] {source.person}, {source.date}: {source.claim} <{source.url}>")
+        print(printable(f"[{source.number}] {source.person}, {source.date}: {source.claim} <{source.url}>"))
     return 0

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from analysis.article import ArticleReport
 from app import open_app
+from cli.terminal import printable
 from cogs.cards import AlertCard
 from domain.records import Feed, FeedItem
 from drawing.timeline import build_timeline, render
@@ -113,22 +114,29 @@ async def start_sample_server() -> tuple[web.AppRunner, str]:
 
 
 def print_report(report: ArticleReport) -> None:
-    print(f"\n=== {report.title}\n    {report.url}")
-    print(f"    language={report.language} relevant={report.relevant} people={', '.join(report.people) or '-'}")
+    """What the model made of one article, as the operator reads it (untrusted text made printable)."""
+    print(printable(report_text(report)))
+
+
+def report_text(report: ArticleReport) -> str:
+    lines: list[str] = []
+    lines.append(f"\n=== {report.title}\n    {report.url}")
+    lines.append(f"    language={report.language} relevant={report.relevant} people={', '.join(report.people) or '-'}")
     if not report.relevant:
-        print("    (not about AI policy: skipped without summarizing)")
-        return
-    print(f"    summary: {report.summary}")
+        lines.append("    (not about AI policy: skipped without summarizing)")
+        return "\n".join(lines)
+    lines.append(f"    summary: {report.summary}")
     for j in report.judgements:
-        print(
+        lines.append(
             f"    judged [{j['verdict']} {j['confidence']:.2f}] {j['person']}: “{j['statement']}”\n"
             f"        vs position {j['position_id']}: {j['reason']}"
         )
     if not report.judgements:
-        print("    no statement/position pair shared a topic, so nothing was judged")
+        lines.append("    no statement/position pair shared a topic, so nothing was judged")
     for clash in report.clashes:
-        print("    ALERT that would be posted:")
-        print("\n".join(f"      {line}" for line in AlertCard.for_clash(clash).render_text().splitlines()))
+        lines.append("    ALERT that would be posted:")
+        lines.append("\n".join(f"      {line}" for line in AlertCard.for_clash(clash).render_text().splitlines()))
+    return "\n".join(lines)
 
 
 def register(sub: Any) -> None:

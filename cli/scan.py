@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app import open_app
+from cli.terminal import printable
 from domain.errors import FeedError
 from ingest.articles import article_text
 from ingest.http import fetch, make_session
@@ -72,7 +73,7 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
         body, content_type, url = await read_source(source, settings)
         items = await asyncio.to_thread(parse_feed, body, url, content_type)
     except FeedError as exc:
-        print(f"scan: {exc}", file=sys.stderr)
+        print(printable(f"scan: {exc}"), file=sys.stderr)
         return 2
     if len(items) > settings.feed_max_new_per_poll:  # the watcher's cap: one feed cannot cost thousands of fetches
         print(
@@ -88,9 +89,10 @@ async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_js
             if as_json:
                 print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
             else:
-                print(f"{report.title}\n  relevant={report.relevant} people={', '.join(report.people) or '-'}")
+                people = ", ".join(report.people) or "-"
+                print(printable(f"{report.title}\n  relevant={report.relevant} people={people}"))
                 if report.summary:
-                    print(f"  summary: {report.summary}")
+                    print(printable(f"  summary: {report.summary}"))
                 for j in report.judgements:
-                    print(f"  [{j['verdict']} {j['confidence']:.2f}] {j['person']}: {j['statement']}")
+                    print(printable(f"  [{j['verdict']} {j['confidence']:.2f}] {j['person']}: {j['statement']}"))
     return 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cards import plain
 from cogs.common import Interaction, UserError, admin_group, choices, manage_server, reply_ephemeral
 from domain.errors import FeedError
 from domain.records import Feed
@@ -63,8 +64,8 @@ class Feeds(commands.Cog):
     async def feed_list(self, interaction: Interaction) -> None:
         feeds = await self.bot.store.run(self.bot.store.feeds)
         lines = [
-            f"{'⏸ ' if f.paused else ''}{f.url} — last fetch {f.last_fetch or 'never'}"
-            + (f", last error: {f.last_error}" if f.last_error else "")
+            f"{'⏸ ' if f.paused else ''}{plain(f.url)} — last fetch {f.last_fetch or 'never'}"
+            + (f", last error: {plain(f.last_error)}" if f.last_error else "")
             for f in feeds
         ]
         await reply_ephemeral(interaction, "\n".join(lines) or NO_FEEDS)
@@ -101,9 +102,9 @@ def status_line(feed: Feed, now: float) -> str:
         state = "polls now"
     else:
         state = f"next poll in {max(1, round((feed.next_poll - now) / 60))} min"
-    line = f"{feed.url}: {state}; last fetch {feed.last_fetch or 'never'}"
-    if feed.last_error:
-        line += f"; last error ({feed.failures} in a row): {feed.last_error}"
+    line = f"{plain(feed.url)}: {state}; last fetch {feed.last_fetch or 'never'}"
+    if feed.last_error:  # a server's redirect Location or error text: never markdown that reaches the channel
+        line += f"; last error ({feed.failures} in a row): {plain(feed.last_error)}"
     return line
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cards import plain
 from cogs.common import (
     Interaction,
     TrackedPerson,
@@ -40,10 +41,10 @@ class Stances(commands.Cog):
         store = self.bot.store
         positions = await store.run(store.positions, person.id)
         proposed = await store.run(store.positions, person.id, status="proposed")
-        lines = [f"`{p.id}` {p.date} ({p.stance}) {p.claim} <{p.source()}>" for p in positions]
+        lines = [f"`{p.id}` {p.date} ({p.stance}) {plain(p.claim)} <{plain(p.source())}>" for p in positions]
         if proposed:
             lines.append("Proposed from articles (moderators: /manage-stances confirm, or /manage-stances remove):")
-            lines += [f"`{p.id}` {p.date} {p.claim} <{p.source()}>" for p in proposed]
+            lines += [f"`{p.id}` {p.date} {plain(p.claim)} <{plain(p.source())}>" for p in proposed]
         await reply_ephemeral(interaction, ("\n".join(lines) or f"No positions stored for {person.name}.")[:2000])
 
     @manage.command(name="confirm", description="Confirm a position the bot proposed from an article.")

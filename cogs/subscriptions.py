@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.cards import plain
 from cogs.common import (
     Interaction,
     UserError,
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
 
 def describe(sub: Subscription) -> str:
-    what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {sub.target}"
-    paused = f" — paused: {sub.paused_reason}" if sub.paused_reason else ""
+    what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {plain(sub.target)}"
+    paused = f" — paused: {plain(sub.paused_reason)}" if sub.paused_reason else ""
     return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{paused}"
 
 

@@ -453,3 +453,20 @@ async def test_copying_onto_a_file_is_one_sentence(tmp_path: Path) -> None:
         code == 2
         and err.strip() == f"store: {tmp_path / 'file.json'} is a file; name a new or empty directory to copy into."
     )
+
+
+def test_the_terminal_never_receives_control_characters() -> None:
+    from cli.terminal import printable
+
+    assert (
+        printable("Title\x1b[2J\x1b]0;pwned\x07 end\u202eevil\nnext\tcol") == "Title[2J]0;pwned end" + "evil\nnext\tcol"
+    )
+
+
+@pytest.mark.model  # a child process runs the tiny model
+async def test_scan_strips_terminal_escapes_from_feed_text(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(("e1", "Clear &#27;[2J screen", "Text &#27;]0;title&#7; here. " * 3)))
+    code, out, err = await run_cli("scan", str(feed))
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\x07" not in out + err and "Clear [2J screen" in out

@@ -405,3 +405,16 @@ async def test_stance_confirm_activates_a_proposal(store: Store) -> None:
     assert "Confirmed `proposed-1` (against)" in (moderator.response.sent[0].content or "")
     with pytest.raises(UserError, match="No proposed position has the id 'proposed-1'"):
         await cog.stance_confirm.callback(cog, interaction(manage_guild=True), "proposed-1", "favor")  # type: ignore[arg-type]
+
+
+async def test_feed_list_and_status_show_a_servers_text_escaped(store: Store) -> None:
+    """Before: a redirect's Location with a masked link and bold text reached the channel live."""
+    hostile = "https://x.example/feed redirected to '[Claim your prize](https://phish.example) **now**'"
+    store.save_feed(Feed(url="https://x.example/feed?a=[b](c)", last_error=hostile, failures=3, paused=True))
+    cog = Feeds(fake_bot(store))
+    for command in (cog.feed_list, cog.feed_status):
+        inter = interaction()
+        await command.callback(cog, inter)  # type: ignore[arg-type]
+        [reply] = inter.response.sent
+        assert "[Claim your prize](https" not in reply.content and "**now**" not in reply.content
+        assert "\\[Claim your prize\\]" in reply.content and "\\*\\*now\\*\\*" in reply.content
