@@ -237,7 +237,7 @@ class ArticleAnalysis:
             relevant=report.relevant,
             summary=report.summary,
             people=report.people,
-            text=item.text,
+            text=item.text if report.relevant else "",  # an irrelevant article keeps its metadata, not its body
         )
         proposals = [self._proposal(item, s) for s in stored if s.question]
         for record in (article, *judgements, *stored, *proposals):

@@ -9,15 +9,36 @@ alert claims, the outbox messages and the inbox completion. A crash therefore ke
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 import aiohttp
 
 from analysis.article import ArticleAnalysis, ArticleOutcome, ArticleReport
 from delivery.routing import route_report
-from domain.records import FeedItem
+from domain.records import FeedItem, Position
 from ingest.articles import article_text
 from storage.interfaces import StanceStore
+from storage.operations import HOT_LIMITS
+
+MAX_PROPOSALS_PER_QUESTION = 20
+"""Unconfirmed proposals kept per person and question; the oldest make room for a new one."""
+log = logging.getLogger(__name__)
+
+
+def _room_for(store: StanceStore, proposal: Position) -> bool:
+    """Make room for ``proposal``: prune its person's oldest unconfirmed proposals on the question past the bound;
+    False when the store is full of other positions (the proposal is left out, and logged)."""
+    waiting = [p for p in store.positions(proposal.person, status="proposed") if p.question == proposal.question]
+    waiting.sort(key=lambda p: (p.published or p.date, p.id))
+    for oldest in waiting[: max(0, len(waiting) - MAX_PROPOSALS_PER_QUESTION + 1)]:
+        store.remove_position(oldest.id)
+    if store.position_count() >= HOT_LIMITS["positions"]:
+        log.warning(
+            "The store holds %d positions, its limit: proposal %s left out", HOT_LIMITS["positions"], proposal.id
+        )
+        return False
+    return True
 
 
 class ItemTaken(Exception):
@@ -68,7 +89,7 @@ def record_outcome(store: StanceStore, outcome: ArticleOutcome) -> ArticleReport
     """Store the article, its statements and judgements and the new proposals; claim the alerts not yet claimed."""
     store.record_article(outcome.article, outcome.judgements, outcome.statements)
     for proposal in outcome.proposals:
-        if store.position(proposal.id) is None:
+        if store.position(proposal.id) is None and _room_for(store, proposal):
             store.add_position(proposal)
     clashes = [c for c in outcome.report.clashes if store.claim_alert(c.judgement_id)]
     return dataclasses.replace(outcome.report, clashes=clashes)

@@ -91,8 +91,18 @@ class StoreOperations(ABC):
                 return person
         return None
 
+    @abstractmethod
+    def position_count(self) -> int:
+        """How many positions the store holds, whatever their status."""
+
     def add_position(self, position: Position) -> None:
+        """Store or replace a position; :class:`RecordError` when its person or question is unknown, or when a new
+        one would pass the store's limit (``HOT_LIMITS``: what the TinyDB hot file and a copy between backends hold)."""
         with self._atomic():
+            if self.position(position.id) is None and self.position_count() >= HOT_LIMITS["positions"]:
+                raise RecordError(
+                    f"position {position.id}", f"the store keeps at most {HOT_LIMITS['positions']} positions"
+                )
             if self.person(position.person) is None:
                 raise RecordError(f"position {position.id}.person", f"unknown person {position.person!r}")
             if self.question(position.question) is None:

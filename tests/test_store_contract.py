@@ -441,3 +441,30 @@ def test_an_import_with_a_nul_is_stored_without_it(empty: StanceStore, location:
         assert found is not None and found.name == "Ada Lovelace"
     finally:
         again.close()
+
+
+# -- limits hold on every write path (issue 22, item 9) ------------------------------------------------
+
+
+def test_the_position_limit_holds_for_single_writes_too(seeded: StanceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: only imports checked it, so proposals grew a file store past what PostgreSQL could take in a copy."""
+    monkeypatch.setitem(HOT_LIMITS, "positions", seeded.position_count() + 1)
+    seeded.add_position(position("last-one"))
+    with pytest.raises(RecordError, match="the store keeps at most"):
+        seeded.add_position(position("one-too-many"))
+    seeded.add_position(position("last-one", claim="Replacing a stored one is no new position."))
+    assert seeded.position("one-too-many") is None
+
+
+def test_proposals_are_bounded_per_person_and_question(seeded: StanceStore) -> None:
+    from analysis.article import ArticleOutcome, ArticleReport
+    from pipeline.update import MAX_PROPOSALS_PER_QUESTION, record_outcome
+
+    for n in range(MAX_PROPOSALS_PER_QUESTION + 5):
+        proposal = position(f"proposed-{n:03d}", status="proposed", published=f"2026-01-{n % 28 + 1:02d}T{n:02d}:00")
+        report = ArticleReport(f"https://news.example.com/{n}", "t", "en", relevant=True)
+        article = Article(f"a{n}", f"https://news.example.com/{n}")
+        asyncio.run(seeded.run(record_outcome, seeded, ArticleOutcome(report, article, proposals=[proposal])))
+    waiting = [p.id for p in seeded.positions("elon-musk", status="proposed") if p.question == "pause-frontier-ai"]
+    assert len(waiting) == MAX_PROPOSALS_PER_QUESTION
+    assert "proposed-024" in waiting and "proposed-000" not in waiting  # the oldest made room

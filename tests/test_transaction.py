@@ -76,3 +76,19 @@ def claims_and_messages(hot_file: Path) -> tuple[set[str], set[str]]:
     return claimed, {
         judgement for alert in alerts if isinstance(alert, ClashAlert) for judgement in alert.judgement_ids
     }
+
+
+async def test_an_irrelevant_article_keeps_its_metadata_not_its_body(store: Store) -> None:
+    """Before: every article's body was kept 90 days, so one busy feed grew the archive by megabytes a poll."""
+    model = ClashingModel()
+    analysis = ArticleAnalysis(
+        model,  # type: ignore[arg-type]
+        store,
+        ClashJudge(model, neutral_profile("", "fake"), alert_threshold=0.3),  # type: ignore[arg-type]
+        relevance=RelevanceConfig(model=False),
+    )
+    item = FeedItem(
+        "link:bikes", "https://news.example.com/bikes", "Bicycle lanes", "The council voted. " * 200, "", ""
+    )
+    outcome = await analysis.analyse(item)
+    assert not outcome.report.relevant and outcome.article.text == "" and outcome.article.title == "Bicycle lanes"

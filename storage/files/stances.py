@@ -30,6 +30,9 @@ class FileStances(FileState):
     def position(self, position_id: str) -> Position | None:
         return self._positions.get(position_id)
 
+    def position_count(self) -> int:
+        return len(self._positions)
+
     def add_person(self, person: Person) -> None:
         with self._lock:
             self._people.put(person)

@@ -42,6 +42,10 @@ class PostgresStances(PostgresConnection):
             {"person": person, "status": status},
         )
 
+    def position_count(self) -> int:
+        row = self._one("SELECT count(*) FROM positions")
+        return int(row[0]) if row else 0
+
     def position(self, position_id: str) -> Position | None:
         return self._record(Position, "SELECT data FROM positions WHERE id = %s", (position_id,))
 
