@@ -1,9 +1,10 @@
-"""Timeline benchmark: drawing a person's picture with 200 markers, beside Pillow saving a blank picture.
+"""Timeline benchmark: drawing a person's picture, beside Pillow saving a blank picture.
 
-    python benchmarks/timeline.py [--markers 200] [--repeat 10]
+    python benchmarks/timeline.py [--markers 200 5000 20000] [--repeat 3]
 
-The target is under 1 s on two cores; the baseline (a blank 1,000 × 500 PNG through the same encoder) shows how
-much of it is drawing and how much is encoding, whatever the machine's speed.
+Each size is drawn twice: as a year of records (marks crowd their columns) and with a 10,000-character name and
+lane labels. The target is under 1 s for each on two cores; the baseline (a blank 1,000 × 500 PNG through the
+same encoder) shows how much of it is drawing and how much is encoding, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ LANES = [(f"q{i}", f"Question {i}: should frontier AI development be paused for 
 VALUES = [("position", "favor"), ("position", "against"), ("statement", "consistent"), ("statement", "inconsistent")]
 
 
-def timeline(markers: int) -> Timeline:
-    start = date(2015, 1, 1)
+def timeline(markers: int, *, long_text: bool = False) -> Timeline:
+    """``markers`` marks over one year (the hard case: crowded columns), or at most 17 days apart when few."""
+    start = date(2025, 1, 1)
+    spacing = 17 if markers <= 200 else 365 / markers
     marks = [
-        Mark(LANES[i % 5][0], start + timedelta(days=17 * i), *VALUES[i % 4], hollow=i % 7 == 0, key=f"m{i}")  # type: ignore[arg-type]
+        Mark(LANES[i % 5][0], start + timedelta(days=int(spacing * i)), *VALUES[i % 4], hollow=i % 7 == 0, key=f"m{i}")  # type: ignore[arg-type]
         for i in range(markers)
     ]
     clashes = [ClashLink(f"m{i}", f"m{i - 3}", "confirmed" if i % 2 else "dismissed") for i in range(3, markers, 8)]
-    return Timeline("일론 머스크 (Elon Musk)", LANES, marks, clashes)
+    title = "일론 머스크 (Elon Musk)" + (" Musk" * 2000 if long_text else "")
+    lanes = [(q, label * 100) for q, label in LANES] if long_text else LANES
+    return Timeline(title, lanes, marks, clashes)
 
 
 def blank() -> bytes:
@@ -52,15 +57,19 @@ def best(fn: object, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--markers", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--markers", type=int, nargs="+", default=[200, 5000, 20000])
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    picture = timeline(args.markers)
-    render(picture)  # the font loads once
-    ours, baseline = best(lambda: render(picture), args.repeat), best(blank, args.repeat)
-    print(f"{args.markers} markers, {len(picture.clashes)} clash lines, best of {args.repeat}")
-    print(f"render timeline      {ours * 1000:8.1f} ms   target < 1000 ms")
-    print(f"blank PNG (baseline) {baseline * 1000:8.1f} ms   timeline = {ours / baseline:.1f}x the baseline")
+    render(timeline(10))  # the font loads once
+    baseline = best(blank, args.repeat)
+    print(f"best of {args.repeat}; target < 1000 ms each")
+    print(f"{'blank PNG (baseline)':34} {baseline * 1000:8.1f} ms")
+    for markers in args.markers:
+        for long_text in (False, True):
+            picture = timeline(markers, long_text=long_text)
+            ours = best(lambda picture=picture: render(picture), args.repeat)  # type: ignore[misc]
+            label = f"{markers} markers{', 10,000-char texts' if long_text else ''}"
+            print(f"{label:34} {ours * 1000:8.1f} ms   {ours / baseline:6.1f}x the baseline")
 
 
 if __name__ == "__main__":

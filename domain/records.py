@@ -27,6 +27,8 @@ Receive = Literal["clashes", "summaries", "both"]
 TargetKind = Literal["all", "person", "question", "feed"]
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+YEARS = range(1900, 2101)
+"""The years a position's date may name: wider than anything the bot tracks, narrow enough to draw."""
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
@@ -336,6 +338,8 @@ def _check_semantics(record: Any, where: str) -> None:
     if isinstance(record, Position):
         if not _DATE.match(record.date):
             raise RecordError(f"{where}.date", f"must be YYYY, YYYY-MM or YYYY-MM-DD, got {record.date!r}")
+        if int(record.date[:4]) not in YEARS:
+            raise RecordError(f"{where}.date", f"must lie in {YEARS.start} to {YEARS.stop - 1}, got {record.date!r}")
         if not record.source_url.startswith(("http://", "https://")) and not (
             record.source_url == "" and record.article.strip()
         ):

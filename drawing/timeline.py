@@ -26,7 +26,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from domain.records import Person, Position, Question, Review
+from domain.records import YEARS, Person, Position, Question, Review
 from storage.interfaces import StanceStore
 
 WIDTH, HEIGHT = 1000, 500
@@ -106,13 +106,18 @@ class Timeline:
 
 
 def parse_day(text: str) -> date | None:
-    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a timestamp) as a day; a year or month is placed at its start."""
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a timestamp) as a day; a year or month is placed at its start.
+
+    None for a day outside the years records may hold (:data:`domain.records.YEARS`): stored before that rule,
+    such a date would push the picture's axis past the calendar's end.
+    """
     parts = text[:10].split("-")
     try:
         numbers = [int(p) for p in parts if p]
-        return date(numbers[0], numbers[1] if len(numbers) > 1 else 1, numbers[2] if len(numbers) > 2 else 1)
+        day = date(numbers[0], numbers[1] if len(numbers) > 1 else 1, numbers[2] if len(numbers) > 2 else 1)
     except (ValueError, IndexError):
         return None
+    return day if day.year in YEARS else None
 
 
 def lane_label(question: Question, language: str) -> str:
@@ -210,18 +215,37 @@ class Layout:
         return round(TOP + (index + 0.5) * self.lane_height())
 
     def centres(self) -> list[tuple[Mark, tuple[int, int]]]:
-        """Each mark's centre; marks that would overlap in a lane are stacked up and down around its middle."""
+        """Each mark's centre; marks that would overlap in a lane are stacked up and down around its middle.
+
+        Linear in the number of marks: a mark is checked against the few already placed in the grid cells around
+        it (cells as wide as two markers), and a column found full once is not searched again.
+        """
         placed: list[tuple[Mark, tuple[int, int]]] = []
-        taken: dict[str, list[tuple[int, int]]] = {}
         step = 2 * RADIUS + 2
         room = max(int(self.lane_height() / 2) - RADIUS, 0)
+        shifts = sorted(range(-room, room + 1, step), key=abs)
+        lanes = {q: self.lane_y(q) for q, _ in self.timeline.lanes}
+        grid: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+        full: set[tuple[str, int]] = set()
+
+        def free(lane: str, point: tuple[int, int]) -> bool:
+            cx, cy = point[0] // step, point[1] // step
+            return all(
+                math.dist(point, other) >= step
+                for dx in (-1, 0, 1)
+                for dy in (-1, 0, 1)
+                for other in grid.get((lane, cx + dx, cy + dy), ())
+            )
+
         for mark in sorted(self.timeline.marks, key=lambda m: (m.lane, m.day, m.kind, m.key)):
-            x, y = self.x(mark.day), self.lane_y(mark.lane)
-            for shift in sorted(range(-room, room + 1, step), key=abs):
-                if all(math.dist((x, y + shift), other) >= step for other in taken.get(mark.lane, [])):
-                    y += shift
-                    break
-            taken.setdefault(mark.lane, []).append((x, y))
+            x, y = self.x(mark.day), lanes[mark.lane]
+            if (mark.lane, x) not in full:
+                spot = next(((x, y + s) for s in shifts if free(mark.lane, (x, y + s))), None)
+                if spot is None:
+                    full.add((mark.lane, x))  # every later mark on this column lands in the middle too
+                else:
+                    y = spot[1]
+            grid.setdefault((mark.lane, x // step, y // step), []).append((x, y))
             placed.append((mark, (x, y)))
         return placed
 
@@ -253,19 +277,30 @@ def render(timeline: Timeline) -> bytes:
     return buffer.getvalue()
 
 
+MAX_TEXT = 400
+"""Characters of a title or label ever measured: more never fits the picture, and a 10,000-character name
+would otherwise cost seconds of text measuring."""
+
+
 def _fit(text: str, typeface: ImageFont.FreeTypeFont, width: int) -> str:
-    """``text``, cut with an ellipsis where it would pass ``width`` pixels."""
-    if typeface.getlength(text) <= width:
+    """``text``, cut with an ellipsis where it would pass ``width`` pixels (a binary search over its length)."""
+    if len(text) <= MAX_TEXT and typeface.getlength(text) <= width:
         return text
-    while text and typeface.getlength(text + "…") > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    text = text[:MAX_TEXT]
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if typeface.getlength(text[:middle] + "…") <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"
 
 
 def _wrap(text: str, typeface: ImageFont.FreeTypeFont, width: int, lines: int) -> list[str]:
     """Greedy word wrap into at most ``lines`` lines (words are spaces; a long word is cut)."""
     out: list[str] = []
-    words = text.split()
+    words = text[: MAX_TEXT * lines].split()
     while words and len(out) < lines:
         line = words.pop(0)
         while words and typeface.getlength(f"{line} {words[0]}") <= width:

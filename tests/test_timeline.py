@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from cogs.common import PersonTransformer, UserError, tracked_person
 from cogs.people import People
-from domain.records import Article, Judgement, Position, Review, Statement
+from domain.records import Article, Judgement, Position, RecordError, Review, Statement
 from drawing.timeline import (
     BACKGROUND,
     COLOURS,
@@ -24,6 +24,7 @@ from drawing.timeline import (
     build_timeline,
     font,
     font_path,
+    parse_day,
     render,
 )
 from storage.files.store import Store
@@ -188,3 +189,24 @@ async def test_person_show_refuses_an_unknown_person(record: Store) -> None:
     inter.client = fake_bot(record)
     with pytest.raises(UserError, match="I know no person called 'Nobody'"):
         await PersonTransformer().transform(inter, "Nobody")  # before /person show runs
+
+
+def test_twenty_thousand_marks_and_a_huge_name_still_draw() -> None:
+    """Before: placing marks was quadratic (5,000 positions took 51 s) and a 10,000-character name took 11 s;
+    benchmarks/timeline.py measures the time, this checks the picture."""
+    from benchmarks.timeline import timeline
+
+    picture = render(timeline(20_000, long_text=True))
+    assert Image.open(io.BytesIO(picture)).size == (WIDTH, HEIGHT)
+
+
+def test_a_date_past_the_calendar_is_refused_at_import_and_never_crashes_the_picture(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data")
+    try:
+        row = {"id": "far", "person": "elon-musk", "question": "pause-frontier-ai", "stance": "favor",
+               "claim": "c", "source_url": "https://example.org", "date": "9999-12-31"}  # fmt: skip
+        with pytest.raises(RecordError, match="must lie in 1900 to 2100"):
+            store.import_data({"positions": [row]})
+        assert parse_day("9999-12-31") is None  # a date stored before the rule is left off the picture
+    finally:
+        store.close()
