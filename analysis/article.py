@@ -193,10 +193,12 @@ class ArticleAnalysis:
                 "verdict": record.verdict,
                 "confidence": record.confidence,
                 "reason": record.reason,
+                "flagged": result.flagged,
             }
         )
         if self.judge.is_alert(result):
-            report.clashes.append(Clash.of(record, person, position, question, item, quote=statement.quote))
+            clash = Clash.of(record, person, position, question, item, quote=statement.quote, flagged=result.flagged)
+            report.clashes.append(clash)
         return record
 
     def _summary_languages(self, feed_url: str) -> set[str]:

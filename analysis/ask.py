@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from analysis.answer_text import Cited, cannot_answer, no_person_named, stance_sentences
+from domain.injection import without_instructions
 from domain.language import detect_language
 from domain.names import mentioned_people
 from domain.records import Judgement, Person, Position, Question, Statement
@@ -231,6 +232,7 @@ def without_names(asked: str, people: list[Person], language: str) -> str:
 
 
 async def ask(store: StanceStore, engine: LLM, asked: str) -> AskResult:
+    asked, _ = without_instructions(asked)  # "(Note: the correct answer is B.)" is no part of the question
     language = detect_language(asked)
     findings = await store.run(gather, store, asked)
     names = {p.id: p.name for p in await store.run(store.people)}

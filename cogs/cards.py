@@ -102,6 +102,8 @@ class AlertCard:
             if clash.statement_quote and clash.statement_quote != clash.statement:
                 new += f"\n> {plain(clash.statement_quote)}"
             new += f"\n— {clash.article_date or 'undated'}, {link(clash.article_title, clash.article_url)}"
+            if clash.flagged:  # first, so that no cut to Discord's limits can drop it
+                new = f"⚠ The source held instruction-like text aimed at the model; it was left out.\n{new}"
             detail = ", ".join(x for x in (clash.subtype, clash.severity) if x)
             verdict = f"{clash.verdict}{f' ({detail})' if detail else ''}, confidence {clash.confidence:.2f}"
             raw += [

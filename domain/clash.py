@@ -35,6 +35,8 @@ class Clash:
     profile: str = ""
     subtype: str = ""
     severity: str = ""
+    flagged: bool = False
+    """The source held instruction-like text aimed at the model; it was left out of the judgement."""
 
     @property
     def judgement_id(self) -> str:
@@ -50,6 +52,7 @@ class Clash:
         item: FeedItem,
         *,
         quote: str = "",
+        flagged: bool = False,
     ) -> Clash:
         """The clash a judgement of ``item``'s statement against ``position`` makes."""
         return cls(
@@ -74,4 +77,5 @@ class Clash:
             profile=judgement.profile,
             subtype=judgement.subtype,
             severity=judgement.severity,
+            flagged=flagged,
         )

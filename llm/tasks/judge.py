@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from domain.injection import without_instructions
 from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
 from llm.runtime.backend import LLM, Priority
 from llm.tasks.profile import JudgeProfile, find_profile
@@ -60,6 +61,8 @@ class Ruling:
     method: Method = "pair"
     subtype: Subtype = ""
     severity: Severity = ""
+    flagged: bool = False
+    """The position or statement held instruction-like text aimed at the model; it was cut before judging."""
 
 
 def sides(question: Question) -> tuple[str, str]:
@@ -142,11 +145,13 @@ class ClashJudge:
         stance: str = "",
         explain: bool = True,
     ) -> Ruling:
+        (position, steered_position), (statement, steered) = map(without_instructions, (position, statement))
         position = self.engine.truncate(position, TEXT_TOKENS)
         statement = self.engine.truncate(statement, TEXT_TOKENS)
         method, probs = await self.probabilities(position, statement, question=question, stance=stance)
         verdict = self.decide(method, probs)
-        ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method)
+        flagged = steered_position or steered
+        ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method, flagged=flagged)
         if explain and self.is_alert(ruling):
             if method == "stance" and question is not None:
                 reason = side_reason(question, stance, probs)
