@@ -23,6 +23,8 @@ import aiohttp
 import pytest
 
 from analysis.article import ArticleOutcome, ArticleReport
+from cogs.alerts import embed_for
+from delivery.messages import FeedPaused, from_payload
 from domain.clash import Clash
 from domain.records import Article, Feed, FeedItem, Subscription
 from ingest.http import make_session
@@ -419,12 +421,16 @@ async def test_backoff_grows_then_pauses_with_one_notice_per_channel(rig: Rig) -
     assert delays[0][1] >= 600 * 0.8 and delays[0][0] <= 600 and delays[3][1] >= 600 * 8 * 0.8
     feed = rig.store.feed(url)
     assert feed is not None and feed.paused and "HTTP 500" in feed.last_error
-    notices = [(channel, p) for _, channel, p in rig.store.pending() if p["kind"] == "notice"]
+    notices = [(channel, from_payload(p)) for _, channel, p in rig.store.pending() if p["kind"] == "feed_paused"]
     assert sorted(channel for channel, _ in notices) == [7, 8]
-    assert all("/manage-feeds resume" in p["text"] and url in p["text"] for _, p in notices)
+    assert all(
+        message == FeedPaused(url, f"it failed 4 times in a row; last error: {feed.last_error}")
+        for _, message in notices
+    )
+    assert all("/manage-feeds resume" in (embed_for(message).description or "") for _, message in notices)
     assert rig.notices == [(url, feed.last_error)]
     assert url not in {r.url for r in await rig.watcher().poll_all()}  # paused feeds are not polled
-    assert len([1 for _, _, p in rig.store.pending() if p["kind"] == "notice"]) == 2  # never twice
+    assert len([1 for _, _, p in rig.store.pending() if p["kind"] == "feed_paused"]) == 2  # never twice
 
 
 async def test_conditional_get_and_user_agent(rig: Rig) -> None:
