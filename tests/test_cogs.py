@@ -418,3 +418,20 @@ async def test_feed_list_and_status_show_a_servers_text_escaped(store: Store) ->
         [reply] = inter.response.sent
         assert "[Claim your prize](https" not in reply.content and "**now**" not in reply.content
         assert "\\[Claim your prize\\]" in reply.content and "\\*\\*now\\*\\*" in reply.content
+
+
+@pytest.mark.parametrize(
+    ("name", "aliases", "owner"),
+    [("Elon Musk!", "", "Elon Musk"), ("Elon Reeve", "머스크", "Elon Musk"), ("🤖", "", "")],
+    ids=["same-id", "alias-taken", "no-letters"],
+)
+async def test_adding_a_person_never_replaces_one(store: Store, name: str, aliases: str, owner: str) -> None:
+    """Before: ``/manage-people add "Elon Musk!"`` replaced Elon Musk and dropped his aliases, Korean included;
+    ``🤖`` stored a person with an empty id, and the store then refused to open."""
+    before = store.person("elon-musk")
+    cog = People(fake_bot(store))
+    with pytest.raises(UserError) as refused:
+        await cog.people_add.callback(cog, interaction(manage_guild=True), name, aliases)  # type: ignore[arg-type]
+    assert (owner in str(refused.value)) if owner else "at least one letter or digit" in str(refused.value)
+    assert store.person("elon-musk") == before and before is not None and "머스크" in before.aliases
+    assert all(p.id for p in store.people())

@@ -9,7 +9,7 @@ a server (llama.cpp's, llama-cpp-python's, vLLM) that several bot processes can 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -35,22 +35,36 @@ def json_object(text: str, schema: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-async def chat_json_with_retry(
-    chat: Callable[..., Awaitable[str]],
-    messages: Messages,
-    schema: dict[str, Any],
-    *,
-    max_tokens: int,
-    priority: Priority,
-    timeout: float | None,
-) -> dict[str, Any] | None:
-    """Ask for JSON matching ``schema``; retry once; None means "the model gave no usable answer"."""
-    for _ in range(2):
-        text = await chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
-        value = json_object(text, schema)
-        if value is not None:
-            return value
-    return None
+class JSONChat(ABC):
+    """``chat_json``, written once on top of each backend's ``chat``."""
+
+    @abstractmethod
+    async def chat(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int,
+        schema: dict[str, Any] | None = None,
+        priority: Priority = Priority.BACKGROUND,
+        timeout: float | None = None,
+    ) -> str: ...
+
+    async def chat_json(
+        self,
+        messages: Messages,
+        schema: dict[str, Any],
+        *,
+        max_tokens: int,
+        priority: Priority = Priority.BACKGROUND,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | None:
+        """A JSON object holding ``schema``'s required keys, asked twice at most; None: the model gave none."""
+        for _ in range(2):
+            text = await self.chat(messages, max_tokens=max_tokens, schema=schema, priority=priority, timeout=timeout)
+            value = json_object(text, schema)
+            if value is not None:
+                return value
+        return None
 
 
 @dataclass(frozen=True)

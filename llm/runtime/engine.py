@@ -26,7 +26,7 @@ import numpy as np
 from llama_cpp import Llama, LlamaGrammar, StoppingCriteriaList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from llm.runtime.backend import EngineInfo, Messages, Priority, chat_json_with_retry
+from llm.runtime.backend import EngineInfo, JSONChat, Messages, Priority
 from llm.runtime.weights import file_sha256, resolve_model_path
 from settings import Settings
 
@@ -47,7 +47,7 @@ class _Job:
     cancelled: threading.Event = field(compare=False)
 
 
-class LLMEngine:
+class LLMEngine(JSONChat):
     def __init__(self, llama: Llama, info: EngineInfo) -> None:
         self.llama = llama
         self.info = info
@@ -161,20 +161,6 @@ class LLMEngine:
         if key not in self._grammars:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
-
-    async def chat_json(
-        self,
-        messages: Messages,
-        schema: dict[str, Any],
-        *,
-        max_tokens: int,
-        priority: Priority = Priority.BACKGROUND,
-        timeout: float | None = None,
-    ) -> dict[str, Any] | None:
-        """A JSON object matching ``schema``'s required keys, retried once; ``None`` if the model gives none."""
-        return await chat_json_with_retry(
-            self.chat, messages, schema, max_tokens=max_tokens, priority=priority, timeout=timeout
-        )
 
     async def label_probabilities(
         self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = Priority.BACKGROUND

@@ -22,7 +22,7 @@ import aiohttp
 
 from domain.errors import ModelUnavailable
 from domain.language import has_hangul
-from llm.runtime.backend import Messages, Priority, chat_json_with_retry
+from llm.runtime.backend import JSONChat, Messages, Priority
 from settings import ConfigError, Settings
 
 TOP_LOGPROBS = 20
@@ -83,7 +83,7 @@ class PriorityGate:
         self._free += 1
 
 
-class RemoteEngine:
+class RemoteEngine(JSONChat):
     def __init__(self, session: aiohttp.ClientSession, base_url: str, model: str, concurrency: int) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -148,19 +148,6 @@ class RemoteEngine:
             body["response_format"] = {"type": "json_object", "schema": schema}
         reply = await self._complete(body, priority, timeout)
         return str(reply["choices"][0]["message"].get("content") or "").strip()
-
-    async def chat_json(
-        self,
-        messages: Messages,
-        schema: dict[str, Any],
-        *,
-        max_tokens: int,
-        priority: Priority = Priority.BACKGROUND,
-        timeout: float | None = None,
-    ) -> dict[str, Any] | None:
-        return await chat_json_with_retry(
-            self.chat, messages, schema, max_tokens=max_tokens, priority=priority, timeout=timeout
-        )
 
     async def label_probabilities(
         self, messages: Messages, labels: tuple[str, ...], *, priority: Priority = Priority.BACKGROUND
