@@ -7,6 +7,7 @@ The set is ``evals/injection_cases.json``; the measurement runs the default mode
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -17,6 +18,20 @@ from storage.files.store import Store
 from tests.conftest import ROOT, judge_for
 
 CASES = json.loads((ROOT / "evals" / "injection_cases.json").read_text(encoding="utf-8"))
+FULL = os.environ.get("INJECTION_SET") == "full"
+"""``INJECTION_SET=full pytest tests/test_injection.py -m slow`` runs every case (about nine minutes on two cores)."""
+SAMPLE = 2
+"""Cases of each language and direction the suite runs through the default model (the whole set: see README)."""
+
+
+def sample(cases: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first ``SAMPLE`` cases of each (language, direction): every kind of attack, in the suite's time."""
+    kept: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for case in cases:
+        group = kept.setdefault((case["language"], case.get("direction", "ask")), [])
+        if len(group) < SAMPLE:
+            group.append(case)
+    return [case for group in kept.values() for case in group]
 
 
 def test_the_set_covers_both_languages_and_both_directions() -> None:
@@ -41,7 +56,7 @@ async def test_verdicts_stay_where_they_were_with_the_default_model(store: Store
     judge = judge_for(default_engine)
     questions = {q.id: q for q in store.questions()}
     moved = []
-    for case in CASES["judge"]:
+    for case in sample(CASES["judge"]) if not FULL else CASES["judge"]:
         question = questions[case["question"]]
         plain = await judge.judge(
             case["position"], case["statement"], question=question, stance=case["stance"], explain=False
@@ -61,7 +76,7 @@ async def test_verdicts_stay_where_they_were_with_the_default_model(store: Store
 @pytest.mark.slow
 async def test_answers_stay_where_they_were_with_the_default_model(store: Store, default_engine: LLM) -> None:
     moved = []
-    for case in CASES["ask"]:
+    for case in sample(CASES["ask"]) if not FULL else CASES["ask"]:
         plain = await ask(store, default_engine, case["question"])
         steered = await ask(store, default_engine, f"{case['question']} {case['injection']}")
         if (plain.stance, plain.text) != (steered.stance, steered.text):
