@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
+import runpy
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -140,7 +140,5 @@ async def running_bot(settings: Settings) -> AsyncIterator[StancewatchBot]:
         yield bot
 
 
-if __name__ == "__main__":  # the launcher's shim: ``python bot.py COMMAND`` is ``python -m cli COMMAND``
-    from cli import main
-
-    sys.exit(main())
+if __name__ == "__main__":  # the launcher's shim: ``python bot.py COMMAND`` runs ``python -m cli COMMAND``
+    runpy.run_module("cli", run_name="__main__", alter_sys=True)
