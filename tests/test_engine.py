@@ -22,7 +22,8 @@ async def test_label_probabilities_are_a_distribution(engine: LLMEngine) -> None
     assert sum(probs.values()) == pytest.approx(1.0)
     again = await engine.label_probabilities(judge_messages("We must pause AI.", "We bought GPUs."), JUDGE_LABELS)
     # Prefix reuse evaluates fewer tokens per batch, which moves the floats slightly, never the ranking.
-    assert again == pytest.approx(probs, rel=0.05)
+    assert sorted(again, key=again.__getitem__) == sorted(probs, key=probs.__getitem__)
+    assert again == pytest.approx(probs, abs=0.01)
 
 
 async def test_structured_output_follows_the_schema(engine: LLMEngine) -> None:

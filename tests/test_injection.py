@@ -20,7 +20,7 @@ from tests.conftest import ROOT, judge_for
 CASES = json.loads((ROOT / "evals" / "injection_cases.json").read_text(encoding="utf-8"))
 FULL = os.environ.get("INJECTION_SET") == "full"
 """``INJECTION_SET=full pytest tests/test_injection.py -m slow`` runs every case (about nine minutes on two cores)."""
-SAMPLE = 2
+SAMPLE = 1
 """Cases of each language and direction the suite runs through the default model (the whole set: see README)."""
 
 
