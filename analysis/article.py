@@ -228,14 +228,10 @@ class ArticleAnalysis:
             )
             for s in statements
         ]
-        article = Article(
-            identity=item.identity,
-            url=item.url,
-            feed=item.feed_url,
-            title=item.title,
+        article = Article.of(
+            item,
+            _now(),
             language=report.language,
-            published=item.published,
-            fetched=_now(),
             relevant=report.relevant,
             summary=report.summary,
             people=report.people,

@@ -165,6 +165,13 @@ class Article:
     error: str = ""
     """Why processing was given up (``state="failed"``): the last error, for operators."""
 
+    @classmethod
+    def of(cls, item: FeedItem, fetched: str, **fields: Any) -> Article:
+        """The archive record of a feed item (identity, link, feed, title, date), fetched at ``fetched``."""
+        return cls(
+            item.identity, item.url, item.feed_url, item.title, published=item.published, fetched=fetched, **fields
+        )
+
 
 @dataclass(frozen=True)
 class Subscription:

@@ -276,16 +276,7 @@ class FeedWatcher:
 
     def _give_up(self, item: FeedItem, error: str) -> None:
         """On the store thread: the item is recorded as a failed article, visible to operators, and leaves the inbox."""
-        article = Article(
-            identity=item.identity,
-            url=item.url,
-            feed=item.feed_url,
-            title=item.title,
-            published=item.published,
-            fetched=_now(),
-            state="failed",
-            error=error[:500],
-        )
+        article = Article.of(item, _now(), state="failed", error=error[:500])
         self.store.record_article(article, [])
         self.store.done(item.identity)
 

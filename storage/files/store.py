@@ -124,7 +124,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
         self._alerted = {row["id"] for row in self._hot.table("alerted").all()}
         self._seen.add(item["identity"] for item in self._inbox.items())  # queued means seen, crash or not
-        self._keep_last_good()
+        self._keep_last_good(just_loaded=True)
 
     @classmethod
     def open(cls, data_dir: Path, *, seed: bool = True, read_only: bool = False) -> Store:
@@ -135,7 +135,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             store.flush()
         return store
 
-    def _keep_last_good(self) -> None:
+    def _keep_last_good(self, *, just_loaded: bool = False) -> None:
         """Copy the hot file after a clean load or close, so that a later corruption has a copy to restore.
 
         The last ``LAST_GOOD_GENERATIONS`` copies are kept, so a copy taken of a store that had just lost most of
@@ -148,7 +148,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
         newest = folder / LAST_GOOD / HOT_FILE
         if newest.exists() and newest.read_bytes() == hot.read_bytes():
             return
-        problem = _load_problem(hot)
+        problem = "" if just_loaded else _load_problem(hot)  # a file that just loaded needs no second parse
         if problem:  # never possible while every write is validated; checked so that a copy is only one that loads
             log.error("%s does not load (%s); the last good copy is left as it was", hot, problem)
             return
