@@ -101,6 +101,14 @@ class StorePipeline:
         return ArticleOutcome(report, Article(item.identity, item.url, feed=item.feed_url, title=item.title))
 
 
+def watched(store: StanceStore, feed_server: FeedServer, path: str, *items: tuple[str, ...]) -> str:
+    """Serve ``items`` at ``path`` and watch it as a feed fetched once before, so that its items count as new."""
+    feed_server.routes[path] = Route(rss(*items))
+    url = feed_server.url(path)
+    store.save_feed(Feed(url=url, key=url, body_hash="old"))
+    return url
+
+
 def watcher_for(
     store: StanceStore, pipeline: object, session: aiohttp.ClientSession, policy: WatchPolicy = FAST_RETRY
 ) -> FeedWatcher:
@@ -169,9 +177,7 @@ async def test_a_dead_worker_is_replaced(
     """Before: the supervisor counted finished tasks as live workers, and later articles waited for ever."""
     store = Store.open(tmp_path / "data", seed=False)
     try:
-        feed_server.routes["/a"] = Route(rss(("n1", "First", LONG)))
-        url = feed_server.url("/a")
-        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        watched(store, feed_server, "/a", ("n1", "First", LONG))
         pipeline = StorePipeline(store)
         watcher = watcher_for(store, pipeline, session)
         await watcher.start()
@@ -197,9 +203,7 @@ async def test_an_article_that_keeps_failing_on_its_content_is_recorded_as_faile
             raise ValueError("the model's reply broke the parser")
 
     try:
-        feed_server.routes["/a"] = Route(rss(("n1", "Poison", LONG)))
-        url = feed_server.url("/a")
-        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        watched(store, feed_server, "/a", ("n1", "Poison", LONG))
         pipeline = Broken(store)
         watcher = watcher_for(store, pipeline, session)
         await watcher.poll_all()
@@ -267,9 +271,7 @@ async def test_a_model_server_restart_keeps_the_article_in_flight(
     engine = await RemoteEngine.connect(Settings(llm_base_url=f"http://127.0.0.1:{proxy.port}/v1"))
     store = Store.open(tmp_path / "data")
     try:
-        feed_server.routes["/a"] = Route(rss(("n1", "Elon Musk buys GPUs for AI", LONG)))
-        url = feed_server.url("/a")
-        store.save_feed(Feed(url=url, key=url, body_hash="old"))
+        watched(store, feed_server, "/a", ("n1", "Elon Musk buys GPUs for AI", LONG))
         analysis = ArticleAnalysis(engine, store, judge_for(engine))
         watcher = watcher_for(store, analysis, session)
         proxy.refuse_after = proxy.requests  # the server goes down before the article's first model call
