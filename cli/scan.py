@@ -17,6 +17,7 @@ from cli.terminal import printable
 from domain.errors import FeedError
 from ingest.articles import article_text
 from ingest.http import fetch, make_session
+from ingest.intake import newest_first
 from ingest.parse import parse_feed
 from settings import Settings
 from storage import open_store
@@ -71,13 +72,13 @@ async def _scan(settings: Settings, source: str, stances: Path | None, as_json: 
 async def run_scan(settings: Settings, source: str, store: StanceStore, *, as_json: bool) -> int:
     try:
         body, content_type, url = await read_source(source, settings)
-        items = await asyncio.to_thread(parse_feed, body, url, content_type)
+        items = newest_first(await asyncio.to_thread(parse_feed, body, url, content_type))
     except FeedError as exc:
         print(printable(f"scan: {exc}"), file=sys.stderr)
         return 2
     if len(items) > settings.feed_max_new_per_poll:  # the watcher's cap: one feed cannot cost thousands of fetches
         print(
-            f"scan: {url} lists {len(items)} items; scanning the first {settings.feed_max_new_per_poll} "
+            f"scan: {url} lists {len(items)} items; scanning the newest {settings.feed_max_new_per_poll} "
             "(FEED_MAX_NEW_PER_POLL).",
             file=sys.stderr,
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from cogs.cards import DESCRIPTION_LIMIT, TITLE_LIMIT, AlertCard, clip, plain, review_field, safe_url
+from cogs.cards import DESCRIPTION_LIMIT, TITLE_LIMIT, AlertCard, clip, plain, review_field, safe_url, source_name
 from cogs.common import NO_MENTIONS
 from delivery.messages import (
     ArticleSummary,
@@ -61,7 +61,9 @@ def embed_for(message: Message) -> discord.Embed:
             colour=0xE0A030,
         )
     if isinstance(message, ArticleSummary):
-        embed = discord.Embed(title=clip(plain(message.title), 256), url=safe_url(message.url), colour=0x3B7DD8)
+        url = safe_url(message.url)
+        title = message.title.strip() or (source_name(url) if url else "Untitled item")  # kept from before titles
+        embed = discord.Embed(title=clip(plain(title), TITLE_LIMIT), url=url, colour=0x3B7DD8)
         embed.description = clip(plain(message.summary), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed

@@ -57,9 +57,17 @@ def safe_url(url: str) -> str | None:
 
 
 def link(text: str, url: str) -> str:
-    """A masked link when the URL is safe, else the escaped text alone."""
+    """A masked link when the URL is safe, else the escaped text alone; an item without a title (a microblog post)
+    is linked by its address's host and path, never by empty text, which Discord shows as nothing."""
     target = safe_url(url)
-    return f"[{plain(text)}]({target})" if target else plain(text)
+    shown = text.strip() or (source_name(target) if target else "")
+    return f"[{plain(shown)}]({target})" if target else plain(shown)
+
+
+def source_name(url: str) -> str:
+    """``news.example.com/ai-bill`` for a link, at most 80 characters: what a card shows when nothing else names it."""
+    parts = urlsplit(url)
+    return clip(f"{parts.hostname or ''}{parts.path.rstrip('/')}", 80) or "source"
 
 
 def clip(text: str, limit: int) -> str:

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs.cards import clip
-from domain.records import Person
+from domain.records import Feed, Person
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -97,9 +97,32 @@ async def reply_ephemeral(interaction: discord.Interaction[Any], message: str, *
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS, **kwargs)
 
 
+CHOICE_LIMIT = 25
+CHOICE_TEXT_LIMIT = 100
+"""At most 25 choices, and a choice's name and string value at most 100 characters each (Discord's documented
+limits; its OpenAPI file allows a value of 6,000): values are therefore short stable keys, never what users typed."""
+
+
 def choices(values: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete choices whose label contains what the user typed (Discord shows at most 25)."""
+    """Autocomplete choices, as (label, key) pairs, whose label contains what the user typed.
+
+    A label is cut to Discord's 100 characters on a word boundary; a key longer than 100 characters is a bug in the
+    caller, and is left out rather than sent for Discord to refuse the whole answer.
+    """
     typed = current.casefold()
-    return [app_commands.Choice(name=label[:100], value=value) for label, value in values if typed in label.casefold()][
-        :25
+    found = [
+        app_commands.Choice(name=clip(label, CHOICE_TEXT_LIMIT) or key, value=key)
+        for label, key in values
+        if typed in label.casefold() and 0 < len(key) <= CHOICE_TEXT_LIMIT
     ]
+    return found[:CHOICE_LIMIT]
+
+
+async def watched_feed(store: StanceStore, value: str) -> Feed:
+    """The watched feed a choice's key (:attr:`Feed.ref`) or a typed URL names, or a refusal in one sentence."""
+    value = value.strip()
+    feeds = await store.run(store.feeds)
+    found = next((f for f in feeds if value in (f.ref, f.url)), None)
+    if found is None:
+        raise UserError(f"{value} is not a watched feed; see /feed list.")
+    return found

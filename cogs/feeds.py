@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.cards import plain
-from cogs.common import Interaction, UserError, admin_group, choices, manage_server, reply_ephemeral
+from cogs.common import Interaction, UserError, admin_group, choices, manage_server, reply_ephemeral, watched_feed
 from domain.errors import FeedError
 from domain.records import Feed
 from ingest.articles import probe_feed
@@ -55,10 +55,11 @@ class Feeds(commands.Cog):
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_remove(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         store = self.bot.store
-        if not await store.run(store.remove_feed, url.strip()):
-            raise UserError(f"{url} is not watched.")
+        feed = await watched_feed(store, url)
+        if not await store.run(store.remove_feed, feed.url):
+            raise UserError(f"{feed.url} is not watched.")
         await store.commit()
-        await reply_ephemeral(interaction, f"Stopped watching {url}.")
+        await reply_ephemeral(interaction, f"Stopped watching {plain(feed.url)}.")
 
     @feed.command(name="list", description="List watched feeds with their state.")
     async def feed_list(self, interaction: Interaction) -> None:
@@ -75,12 +76,10 @@ class Feeds(commands.Cog):
     @app_commands.describe(url="A watched feed (autocompletes)")
     async def feed_resume(self, interaction: Interaction, url: app_commands.Range[str, 1, 2048]) -> None:
         store = self.bot.store
-        feed = await store.run(store.feed, url.strip())
-        if feed is None:
-            raise UserError(f"{url} is not watched.")
+        feed = await watched_feed(store, url)
         await store.run(store.save_feed, dataclasses.replace(feed, paused=False, failures=0, next_poll=0.0))
         await store.commit()
-        await reply_ephemeral(interaction, f"Resumed {url}.")
+        await reply_ephemeral(interaction, f"Resumed {plain(feed.url)}.")
 
     @feed.command(name="status", description="Each feed's last fetch, last error, next poll and state.")
     async def feed_status(self, interaction: Interaction) -> None:
@@ -91,7 +90,7 @@ class Feeds(commands.Cog):
     @feed_remove.autocomplete("url")
     @feed_resume.autocomplete("url")
     async def url_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices([(f.url, f.url) for f in await self.bot.store.run(self.bot.store.feeds)], current)
+        return choices([(f.url, f.ref) for f in await self.bot.store.run(self.bot.store.feeds)], current)
 
 
 def status_line(feed: Feed, now: float) -> str:

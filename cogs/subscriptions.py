@@ -17,6 +17,7 @@ from cogs.common import (
     require_manage_channels,
     require_manage_server,
     tracked_person,
+    watched_feed,
 )
 from domain.records import Subscription
 
@@ -28,6 +29,12 @@ def describe(sub: Subscription) -> str:
     what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {plain(sub.target)}"
     paused = f" — paused: {plain(sub.paused_reason)}" if sub.paused_reason else ""
     return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{paused}"
+
+
+def label(sub: Subscription) -> str:
+    """A subscription as an autocomplete choice shows it: plain text (a choice renders no markdown or mentions)."""
+    what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {sub.target}"
+    return f"{sub.receive}: {what}"
 
 
 class Subscriptions(commands.Cog):
@@ -86,26 +93,30 @@ class Subscriptions(commands.Cog):
             if await store.run(store.question, target) is None:
                 raise UserError(f"I know no question {target!r}.")
             return target
-        if await store.run(store.feed, target) is None:
-            raise UserError(f"{target} is not a watched feed; see /feed list.")
-        return target
+        return (await watched_feed(store, target)).url
 
     @subscribe.autocomplete("target")
     async def target_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         store = self.bot.store
-        people = [(p.name, p.id) for p in await store.run(store.people)]
-        questions = [(q.text, q.id) for q in await store.run(store.questions)]
-        return choices(people + questions, current)
+        kind = getattr(interaction.namespace, "kind", None)
+        people = [(p.name, p.id) for p in await store.run(store.people)] if kind in (None, "person") else []
+        questions = [(q.text, q.id) for q in await store.run(store.questions)] if kind in (None, "question") else []
+        feeds = [(f.url, f.ref) for f in await store.run(store.feeds)] if kind in (None, "feed") else []
+        return choices(people + questions + feeds, current)
 
     @app_commands.command(description="Stop one of this channel's subscriptions.")
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
     @app_commands.checks.has_permissions(manage_channels=True)
     @app_commands.describe(subscription="One of this channel's subscriptions (autocompletes)")
-    async def unsubscribe(self, interaction: Interaction, subscription: app_commands.Range[str, 1, 200]) -> None:
-        kind, _, target = subscription.partition(":")
+    async def unsubscribe(self, interaction: Interaction, subscription: app_commands.Range[str, 1, 2100]) -> None:
         store = self.bot.store
-        removed = await store.run(store.remove_subscription, interaction.channel_id or 0, kind, target)
+        mine = await store.run(store.subscriptions, interaction.channel_id)
+        typed = subscription.strip()  # a choice's key, or kind:target typed out
+        found = next((s for s in mine if typed in (s.ref, f"{s.target_kind}:{s.target}")), None)
+        if found is None:
+            raise UserError("This channel has no such subscription; see /subscriptions.")
+        removed = await store.run(store.remove_subscription, found.channel_id, found.target_kind, found.target)
         if not removed:
             raise UserError("This channel has no such subscription; see /subscriptions.")
         await store.commit()
@@ -114,7 +125,7 @@ class Subscriptions(commands.Cog):
     @unsubscribe.autocomplete("subscription")
     async def unsubscribe_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         subs = await self.bot.store.run(self.bot.store.subscriptions, interaction.channel_id)
-        return choices([(describe(s), f"{s.target_kind}:{s.target}") for s in subs], current)
+        return choices([(label(s), s.ref) for s in subs], current)
 
     @app_commands.command(name="subscriptions", description="List this channel's (or the server's) subscriptions.")
     @app_commands.describe(server="List the whole server's subscriptions")

@@ -187,6 +187,12 @@ class Subscription:
     def key(self) -> tuple[int, str, str]:
         return (self.channel_id, self.target_kind, self.target)
 
+    @property
+    def ref(self) -> str:
+        """A short stable key for one of a channel's subscriptions (16 characters), for a Discord choice's value,
+        which may hold at most 100 characters: a target may be a feed URL of any length."""
+        return "sub-" + hashlib.sha256(f"{self.target_kind}:{self.target}".encode()).hexdigest()[:12]
+
 
 @dataclass(frozen=True)
 class Feed:
@@ -207,6 +213,12 @@ class Feed:
     @property
     def scope(self) -> str:
         return self.key or self.url
+
+    @property
+    def ref(self) -> str:
+        """A short stable key (17 characters) for a Discord choice's value, which may hold at most 100 characters;
+        made from :attr:`scope`, so it survives a permanent redirect."""
+        return "feed-" + hashlib.sha256(self.scope.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import html
 import io
 import re
 from collections import Counter
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import feedparser_rs
@@ -21,6 +22,8 @@ from domain.errors import FeedError
 from domain.records import FeedItem, storable_json
 from ingest.dates import parse_date
 from ingest.encoding import to_utf8_xml
+from ingest.jsonfeed import normalised as normalised_json
+from ingest.links import canonical_link, decode_references, unwrap_redirector
 
 MAX_ITEMS = 1000
 """Items read from one document: a feed is its latest news, not an archive; 100,000 items once cost 29 s."""
@@ -28,9 +31,22 @@ _LIMITS = feedparser_rs.ParserLimits(max_entries=MAX_ITEMS)
 _ITEM_START = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]")
 _DCTERMS = b"purl.org/dc/terms"  # feedparser-rs drops dcterms:issued, :modified and :created dates
 _BASE64_MODE = b'mode="base64"'
-_TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|igshid|ref_src)$", re.I)
+_ORIGLINK = b"origLink"
 
 
+def _rs_keeps_references() -> bool:
+    """Whether this feedparser-rs hands an Atom ``<link href>`` over with its references undecoded (0.7 does).
+
+    Asked of the library itself, so an upgrade that decodes them is never decoded twice.
+    """
+    probe = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>p</title><entry><title>p</title><id>urn:p</id>'
+        b'<link href="https://probe.example.org/?a=1&amp;b=2"/></entry></feed>'
+    )
+    return "&amp;" in str(feedparser_rs.parse(probe).entries[0].get("link") or "")
+
+
+RS_KEEPS_REFERENCES = _rs_keeps_references()
 _CHARREF = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});")
 
 
@@ -45,69 +61,136 @@ def _valid_charrefs(data: bytes) -> bytes:
     return _CHARREF.sub(fixed, data)
 
 
-def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str = "") -> list[FeedItem]:
-    """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed bytes into items with stable identities.
+Parser = Literal["feedparser-rs", "feedparser"]
 
-    feedparser-rs parses (about 25x faster than feedparser, measured in
-    ``benchmarks/feeds.py``). feedparser's forgiving parser takes over for a document
-    feedparser-rs finds malformed, and for one where it blanked a link: it drops links
-    to loopback and private hosts, which a deployment that allows such feeds needs.
-    Guid identities are scoped by ``scope`` (the feed's stable key) because two feeds
-    may both number their items 1, 2, 3.
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A document's items in document order, the parser that read them, and why feedparser did when it did."""
+
+    items: list[FeedItem]
+    parser: Parser
+    reason: str = ""
+
+
+def parse_feed(body: bytes, feed_url: str, content_type: str = "", *, scope: str = "") -> list[FeedItem]:
+    """An RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed document's items, in document order (:func:`parse_document`)."""
+    return parse_document(body, feed_url, content_type, scope=scope).items
+
+
+def parse_document(
+    body: bytes, feed_url: str, content_type: str = "", *, scope: str = "", parser: Parser | None = None
+) -> ParsedFeed:
+    """Parse a feed document into items with stable identities; :class:`FeedError` when it is no feed.
+
+    feedparser-rs parses (about 25x faster than feedparser, measured in ``benchmarks/feeds.py``). feedparser's
+    forgiving parser takes over for what feedparser-rs misreads (:func:`fallback_reason`); ``parser`` forces one,
+    for the differential test. Whichever reads the document, each field is decoded exactly once and identities come
+    from the decoded, canonical values, so a document that switches parser never brings old items back. Guid
+    identities are scoped by ``scope`` (the feed's stable key) because two feeds may both number their items 1, 2, 3.
     """
+    is_json = _looks_like_json(body)
     # Always bytes: given a str that looks like a URL, feedparser-rs would fetch it itself.
-    data = body if _looks_like_json(body) else to_utf8_xml(body, content_type)
-    parsed: Any = feedparser_rs.parse_with_limits(data, limits=_LIMITS)
-    capped = "limit exceeded" in str(parsed.get("bozo_exception") or "").lower()
-    needs_fallback = (
-        (parsed.get("bozo") and not capped)
-        or not parsed.get("version")
-        or _blanked_links(parsed)
-        or (not parsed.entries and _ITEM_START.search(data) is not None)  # namespaced RSS: <r:item> read as nothing
-        or (_DCTERMS in data and not any(e.get("published") or e.get("updated") for e in parsed.entries))
-        or _BASE64_MODE in data  # Atom 0.3 mode="base64": feedparser-rs hands the encoded text over as it is
-    )
-    if not _looks_like_json(body) and needs_fallback:
+    data = normalised_json(body) if is_json else to_utf8_xml(body, content_type)
+    parsed: Any = None
+    reason = ""
+    if parser != "feedparser" or is_json:  # feedparser 6 reads no JSON Feed
+        parsed = feedparser_rs.parse_with_limits(data, limits=_LIMITS)
+        reason = "" if is_json or parser == "feedparser-rs" else fallback_reason(parsed, data)
+    if parsed is None or reason:
         parsed = feedparser.parse(
             io.BytesIO(_valid_charrefs(_first_items(data, MAX_ITEMS))),
             response_headers={"content-type": "text/xml; charset=utf-8"},
         )
+        used: Parser = "feedparser"
+    else:
+        used = "feedparser-rs"
     if not parsed.entries:
         if not parsed.get("version"):
             raise FeedError(_not_a_feed(body, feed_url))
-        return []
-    entries = parsed.entries[:MAX_ITEMS]
-    guids = [str(entry.get("id") or "") for entry in entries]
-    links = [_absolute(feed_url, _article_link(entry)) for entry in entries]
+        return ParsedFeed([], used, reason)
+    raw_hrefs = used == "feedparser-rs" and str(parsed.get("version") or "").startswith("atom") and RS_KEEPS_REFERENCES
+    return ParsedFeed(_items(parsed.entries[:MAX_ITEMS], feed_url, scope, decode=raw_hrefs), used, reason)
+
+
+def fallback_reason(parsed: Any, data: bytes) -> str:
+    """Why feedparser must read a document feedparser-rs read as ``parsed``, or "" when feedparser-rs read it right."""
+    capped = "limit exceeded" in str(parsed.get("bozo_exception") or "").lower()
+    checks = (
+        (bool(parsed.get("bozo")) and not capped, "malformed"),
+        (not parsed.get("version"), "unknown format"),
+        (_blanked_links(parsed), "links to private hosts"),  # blanked by feedparser-rs; allowed deployments need them
+        (not parsed.entries and _ITEM_START.search(data) is not None, "namespaced RSS"),  # <r:item> read as nothing
+        (_DCTERMS in data and not any(e.get("published") or e.get("updated") for e in parsed.entries), "dcterms dates"),
+        (_BASE64_MODE in data, "base64 content"),  # Atom 0.3 mode="base64": handed over still encoded
+        (_ORIGLINK in data, "feedburner:origLink"),  # feedparser-rs drops the namespace that holds the article link
+    )
+    return next((why for failed, why in checks if failed), "")
+
+
+def _items(entries: list[Any], feed_url: str, scope: str, *, decode: bool) -> list[FeedItem]:
+    guids = [str(entry.get("id") or "").strip() for entry in entries]
+    written = [_absolute(feed_url, _article_link(entry, decode=decode)) for entry in entries]
+    links = [unwrap_redirector(link) for link in written]
     canonical = [_canonical_or_blank(link) for link in links]
     guid_counts, link_counts = Counter(guids), Counter(canonical)
     trust_guids = all(g and guid_counts[g] == 1 for g in guids)
     digest = hashlib.sha256((scope or feed_url).encode()).hexdigest()[:12]
     items = []
-    for entry, guid, link, canon in zip(entries, guids, links, canonical, strict=True):
+    for entry, guid, link, canon, as_written in zip(entries, guids, links, canonical, written, strict=True):
         title = html_to_text(str(entry.get("title") or ""))
         text = _entry_text(entry)
-        if trust_guids and guid != entry.get("link"):
+        if trust_guids and guid not in {as_written, link}:  # a guid that is the link names the article by its link
             identity = f"guid:{digest}:{guid}"
         elif canon and link_counts[canon] == 1:
             identity = f"link:{canon}"
         else:
             identity = "hash:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
         published = parse_date(str(entry.get("published") or entry.get("updated") or entry.get("created") or ""))
-        fields = (identity, link, title, text, published, feed_url)  # no link: the item says so
+        shown = title or display_title(text, link)
+        fields = (identity, link, shown, text, published, feed_url)  # no link: the item says so
         items.append(FeedItem(*storable_json(fields)))  # a feed's NUL (A&#0;B) would refuse the item on PostgreSQL
     return items
 
 
-def _article_link(entry: Any) -> str:
-    """The entry's link; an id standing in for a missing link only when it is itself an http(s) URL.
+def display_title(text: str, link: str, *, limit: int = 80) -> str:
+    """A title for an item that has none (microblog posts): its text's first words, cut on a word boundary.
 
-    Both parsers copy an Atom ``<id>`` into ``link`` when there is none, so ``<id>right</id>`` became
-    ``https://blog.example.org/right``; a ``urn:`` or ``tag:`` id is never an article URL either.
+    Never empty: an item with no text either is named by its link, and one with neither is "Untitled item".
     """
-    link = str(entry.get("link") or "")
+    words = " ".join(text.split())
+    if not words:
+        return _link_name(link) or "Untitled item"
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 3 else cut).rstrip(" ,.;:-") + "…"
+
+
+def _link_name(link: str) -> str:
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return ""
+    return f"{parts.hostname or ''}{parts.path if parts.path != '/' else ''}"[:80]
+
+
+def _article_link(entry: Any, *, decode: bool) -> str:
+    """The entry's article link; an id standing in for a missing link only when it is itself an http(s) URL.
+
+    FeedBurner's ``origLink`` (the article) wins over its ``feedproxy`` link. Both parsers copy an Atom ``<id>``
+    into ``link`` when there is none, so ``<id>right</id>`` became ``https://blog.example.org/right``; a ``urn:`` or
+    ``tag:`` id is never an article URL either. ``decode``: the parser left attribute references undecoded.
+    """
+    original = str(entry.get("feedburner_origlink") or "").strip()
+    if original.startswith(("http://", "https://")):
+        return original
+    link = str(entry.get("link") or "").strip()
+    if entry.get("guidislink") and link == str(entry.get("id") or "").strip():  # an RSS guid, a link only if absolute
+        return link if link.startswith(("http://", "https://")) else ""
     if entry.get("links") or link.startswith(("http://", "https://")):
-        return link
+        return decode_references(link) if decode else link
     return ""
 
 
@@ -181,15 +264,3 @@ def html_to_text(fragment: str) -> str:
 def _clean(text: str) -> str:
     """Collapse runs of spaces and tabs within each line."""
     return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
-
-
-def canonical_link(url: str) -> str:
-    """Lower-case scheme and host, drop the fragment and tracking parameters."""
-    parts = urlsplit(url)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
-
-
-def link_identity(url: str) -> str:
-    """The identity that recognises one article reached through several feeds."""
-    return f"link:{canonical_link(url)}"

@@ -39,7 +39,7 @@ from domain.errors import FeedError, StorageError, Unavailable
 from domain.records import Article, Feed, FeedItem
 from ingest.http import Fetched, fetch
 from ingest.intake import decide_intake
-from ingest.parse import parse_feed
+from ingest.parse import parse_document
 from pipeline.update import ItemTaken, Lease, update_item
 from settings import Settings
 from storage.interfaces import StanceStore
@@ -399,8 +399,11 @@ class FeedWatcher:
         items: list[FeedItem] = []
         if body_hash != feed.body_hash:
             content_type = fetched.headers.get("content-type", "")
-            parse = functools.partial(parse_feed, fetched.body, feed.url, content_type, scope=feed.scope)
-            items = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
+            parse = functools.partial(parse_document, fetched.body, feed.url, content_type, scope=feed.scope)
+            parsed = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
+            if parsed.reason:
+                log.debug("%s: read by %s (%s)", feed.url, parsed.parser, parsed.reason)
+            items = parsed.items
         first_fetch = not feed.body_hash
         updated = dataclasses.replace(
             self._succeeded(feed, fetched),

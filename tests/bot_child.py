@@ -1,4 +1,4 @@
-"""The real bot, unmodified but for where Discord is and which model answers: for the kill test.
+"""The real bot, unmodified but for where Discord is, which model answers and test feeds' names: for the kill test.
 
     python -m tests.bot_child EMULATOR_BASE_URL
 
@@ -15,6 +15,7 @@ import yarl
 import app
 import cli
 from settings import Settings
+from tests import public_dns
 from tests.fakes import ClashingModel
 
 
@@ -27,4 +28,5 @@ if __name__ == "__main__":
     discord.http.Route.BASE = f"{base}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws{base[4:]}/gateway")
     app.load_backend = fake_backend  # type: ignore[assignment]
+    public_dns.install()
     sys.exit(cli.main(["run"]))

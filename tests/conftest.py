@@ -1,4 +1,4 @@
-"""Shared fixtures: the real embedded model, a real feed server on 127.0.0.1, real store files.
+"""Shared fixtures: the real embedded model, a real feed server under public-looking names, real store files.
 
 llama.cpp is imported only by the fixtures that load a model, and every test that uses one is marked ``model``
 here, so ``pytest -m "not model"`` (the fast tier) runs on a machine where llama-cpp-python is not built yet.
@@ -28,6 +28,7 @@ from llm.tasks.judge import ClashJudge
 from pipeline.update import record_outcome
 from settings import Settings
 from storage.files.store import Store
+from tests import parser_diff, public_dns
 from tests.postgres import fresh_database, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +153,8 @@ class Route:
     """When set, the route sends this ETag and answers 304 to a matching If-None-Match."""
     delay: float = 0.0
     """Seconds the server takes to answer: a poll in flight, for a process to die in."""
+    parser: str = "feedparser-rs"
+    """The parser a feed served here must take in production: checked, with the differential, when the test ends."""
 
 
 @dataclass
@@ -164,14 +167,35 @@ class FeedServer:
     most_in_flight: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
     """When (``time.time()``) each path was requested."""
+    port: int = 0
 
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
+    def url(self, path: str, host: str = public_dns.FEEDS_HOST) -> str:
+        """``path`` under a public-looking ``host`` (any name :mod:`tests.public_dns` answers reaches this server)."""
+        return f"http://{host}:{self.port}{path}"
+
+    def check_parsers(self) -> None:
+        """Every feed served with 200 took the parser its route names, and the parsers agree where they must."""
+        for path, route in self.routes.items():
+            if self.hits.get(path) and route.status == 200:
+                content_type = {k.lower(): v for k, v in route.headers.items()}.get("content-type", "")
+                parser_diff.check(route.body, self.url(path), content_type, parser=route.parser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def public_names() -> Iterator[None]:
+    """Test feeds' host names resolve to 127.0.0.1 for the whole run (:mod:`tests.public_dns`)."""
+    undo = public_dns.install()
+    yield
+    undo()
 
 
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
-    """A real aiohttp server on 127.0.0.1; tests put their routes in ``server.routes``."""
+    """A real aiohttp server on 127.0.0.1, reached as ``feeds.example.org`` and ``news.example.com``.
+
+    Tests put their routes in ``server.routes``; when the test ends, every feed it served is checked to have taken
+    the parser production takes (:meth:`FeedServer.check_parsers`).
+    """
     server = FeedServer("", {}, {})
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -200,9 +224,11 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    server.port = runner.addresses[0][1]
+    server.base = f"http://{public_dns.FEEDS_HOST}:{server.port}"
     yield server
     await runner.cleanup()
+    server.check_parsers()
 
 
 def rss(*items: tuple[str, ...], encoding: str = "utf-8", prolog: bool = True) -> bytes:

@@ -21,7 +21,7 @@ from tests.conftest import KOREAN_ARTICLE, PAIRS, PYTHON, ROOT, TINY, FeedServer
 async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[int, str, str]:
     full_env = {**os.environ, "LOG_LEVEL": "WARNING", "DISCORD_TOKEN": "", **TINY, **(env or {})}
     proc = await asyncio.create_subprocess_exec(
-        PYTHON, str(ROOT / "bot.py"), *args, cwd=ROOT, env=full_env,
+        PYTHON, "-m", "tests.public_dns", str(ROOT / "bot.py"), *args, cwd=ROOT, env=full_env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -81,7 +81,7 @@ async def test_scan_is_capped_like_the_watcher(feed_server: FeedServer, tmp_path
     env = {"DATA_DIR": str(tmp_path), "ALLOW_PRIVATE_FEEDS": "true", "FEED_MAX_NEW_PER_POLL": "5"}
     code, out, err = await run_cli("scan", feed_server.url("/many.xml"), "--json", env=env)
     assert code == 0, err
-    assert len(out.strip().splitlines()) == 5 and "lists 25 items; scanning the first 5" in err
+    assert len(out.strip().splitlines()) == 5 and "lists 25 items; scanning the newest 5" in err
 
 
 @pytest.mark.model  # a child process runs the tiny model

@@ -1,4 +1,4 @@
-"""Fetching and parsing through a real aiohttp server on 127.0.0.1."""
+"""Fetching and parsing through a real aiohttp server, reached under public-looking names (``tests.public_dns``)."""
 
 import calendar
 import contextlib
@@ -13,8 +13,9 @@ from domain.records import Person
 from ingest.dates import parse_date
 from ingest.encoding import decode
 from ingest.http import fetch, make_session
+from ingest.links import canonical_link
 from ingest.netguard import UnsafeURLError, check_url, is_public
-from ingest.parse import MAX_ITEMS, canonical_link, parse_feed
+from ingest.parse import MAX_ITEMS, parse_document, parse_feed
 from tests.conftest import FeedServer, Route, rss
 
 
@@ -27,12 +28,27 @@ async def test_fetch_and_parse_rss(feed_server: FeedServer) -> None:
     assert items[0].identity.startswith("guid:") and items[0].identity.endswith(":a")
 
 
-async def test_private_addresses_are_refused_unless_allowed(feed_server: FeedServer) -> None:
+async def test_a_public_name_that_resolves_to_loopback_is_refused_unless_allowed(feed_server: FeedServer) -> None:
     feed_server.routes["/feed"] = Route(rss(("a", "t", "d")))
     async with make_session(allow_private=False) as session:
-        with pytest.raises(FeedError, match="private or local"):
+        with pytest.raises(FeedError, match="resolves to a private or local address"):
             await fetch(session, feed_server.url("/feed"), allow_private=False)
     assert feed_server.hits.get("/feed") is None
+
+
+async def test_loopback_addresses_are_refused_unless_allowed_and_read_by_feedparser(feed_server: FeedServer) -> None:
+    """The one test served from 127.0.0.1 itself: the guard refuses it, and an allowed one takes the fallback."""
+    loopback = f"http://127.0.0.1:{feed_server.port}"
+    feed_server.routes["/local"] = Route(rss(("a", "t", "d", f"{loopback}/story")), parser="feedparser")
+    async with make_session(allow_private=False) as session:
+        with pytest.raises(FeedError, match="private or local address"):
+            await fetch(session, f"{loopback}/local", allow_private=False)
+    assert feed_server.hits.get("/local") is None
+    async with make_session(allow_private=True) as session:
+        fetched = await fetch(session, f"{loopback}/local", allow_private=True)
+    parsed = parse_document(fetched.body, fetched.url)
+    assert (parsed.parser, parsed.reason) == ("feedparser", "links to private hosts")
+    assert parsed.items[0].url == f"{loopback}/story"
 
 
 @pytest.mark.parametrize(

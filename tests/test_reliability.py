@@ -338,7 +338,7 @@ async def test_a_nul_in_a_feed_item_blocks_nothing_on_postgresql(
     """Before: ``<title>A&#0;B</title>`` failed every poll, and the normal item beside it was never taken."""
     store = open_store(database_url, seed=False)
     try:
-        feed_server.routes["/nul"] = Route(rss(("n1", "A&#0;B", LONG), ("n2", "Normal", LONG)))
+        feed_server.routes["/nul"] = Route(rss(("n1", "A&#0;B", LONG), ("n2", "Normal", LONG)), parser="feedparser")
         url = feed_server.url("/nul")
         await store.run(store.save_feed, Feed(url=url, key=url, body_hash="old"))
         watcher = watcher_for(store, StorePipeline(store), session)

@@ -358,7 +358,7 @@ async def test_301_moves_the_feed_and_its_subscriptions_302_does_not(rig: Rig) -
     ("route", "message"),
     [
         (Route(b"", 301, {"Location": "/bad"}), "redirected more than 10 times"),
-        (Route(b"<rss>" + b"x" * (15 * 1024 * 1024)), "larger than the 10 MiB limit"),
+        (Route(b"<rss>" + b"x" * (15 * 1024 * 1024), parser="feedparser"), "larger than the 10 MiB limit"),
         (Route(b"\x00\x01\x02 binary garbage <<<"), "not a readable RSS, Atom or JSON feed"),
         (
             Route(b'<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head>'),
@@ -381,7 +381,7 @@ async def test_failures_are_recorded_and_other_feeds_keep_going(rig: Rig, route:
 async def test_malformed_xml_is_recovered_not_lost(rig: Rig) -> None:
     rig.policy = WatchPolicy(initial_items=5)
     broken = f"<rss><channel><item><title>Fish & Chips AI</title><description>{LONG}<b>unclosed</description>"
-    rig.add("/broken", Route(broken.encode()))
+    rig.add("/broken", Route(broken.encode(), parser="feedparser"))
     await rig.poll()
     assert any(t.startswith("Fish") for t in rig.pipeline.titles)
 
@@ -480,7 +480,7 @@ async def test_a_hostile_feed_is_that_feed_s_failure_and_the_sweep_finishes(rig:
     hostile = [
         rig.add("/retry", Route(b"busy", 429, {"Retry-After": "\u00b2"})),
         rig.add("/redirect", Route(b"", 301, {"Location": "http://[::1"})),
-        rig.add("/surrogate", Route(rss(("s1", "Bad &#55296; title", LONG)))),
+        rig.add("/surrogate", Route(rss(("s1", "Bad &#55296; title", LONG)), parser="feedparser")),
     ]
     for round_number in (1, 2):
         errors = await rig.poll()
