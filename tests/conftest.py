@@ -167,6 +167,8 @@ class FeedServer:
     most_in_flight: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
     """When (``time.time()``) each path was requested."""
+    queries: dict[str, list[str]] = field(default_factory=dict)
+    """The query string of each request, by path, as the server received it."""
     port: int = 0
 
     def url(self, path: str, host: str = public_dns.FEEDS_HOST) -> str:
@@ -201,6 +203,7 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     async def handle(request: web.Request) -> web.StreamResponse:
         server.hits[request.path] = server.hits.get(request.path, 0) + 1
         server.requests.append((request.path, dict(request.headers)))
+        server.queries.setdefault(request.path, []).append(request.query_string)
         server.times.setdefault(request.path, []).append(time.time())
         route = server.routes.get(request.path)
         if route is None:

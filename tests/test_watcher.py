@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
+import hashlib
 import itertools
 import logging
 import random
@@ -24,7 +25,7 @@ import pytest
 
 from analysis.article import ArticleOutcome, ArticleReport
 from cogs.alerts import embed_for
-from delivery.messages import FeedPaused, from_payload
+from delivery.messages import ArticleSummary, FeedPaused, from_payload
 from domain.clash import Clash
 from domain.records import Article, Feed, FeedItem, Subscription
 from ingest.http import make_session
@@ -564,3 +565,75 @@ async def test_a_sweep_never_waits_for_a_slow_feed(rig: Rig) -> None:
     await until(lambda: "Control two" in rig.pipeline.titles)
     assert rig.server.hits["/slow"] == 1 and slow in watcher._polling
     await watcher.stop()
+
+
+# Feeds as the world serves them (tests/feeds/), served through the whole watcher.
+
+FEEDS = Path(__file__).parent / "feeds"
+
+
+def served(rig: Rig, name: str) -> bytes:
+    """A fixture document with its article links pointing at the test server under their own public names."""
+    text = (FEEDS / name).read_text(encoding="utf-8")
+    for host in ("news.example.com", "git.example.org", "press.example.org", "social.example.org"):
+        text = text.replace(f"https://{host}/", f"http://{host}:{rig.server.port}/")
+    return text.encode()
+
+
+def press_releases(numbers: range) -> bytes:
+    """A press office's feed that appends at the bottom: release N published on 1 November plus N hours."""
+    items = "".join(
+        f"<item><title>Release {n}</title><link>https://press.example.org/r/{n}</link><guid>r{n}</guid>"
+        f"<pubDate>Sun, 01 Nov 2026 {n:02d}:00:00 GMT</pubDate><description>{LONG}</description></item>"
+        for n in numbers
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Press</title>{items}</channel></rss>'.encode()
+
+
+async def test_an_oldest_first_feed_posts_its_newest_items(rig: Rig) -> None:
+    rig.policy = WatchPolicy(initial_items=2)
+    rig.add("/press", Route(served(rig, "oldest-first.rss")))
+    await rig.poll()
+    assert sorted(t for t in rig.pipeline.titles if t.startswith("Release")) == ["Release 4", "Release 5"]
+
+    rig.policy = WatchPolicy(initial_items=2, max_new_per_poll=3)
+    rig.add("/office", Route(press_releases(range(1, 6))))
+    await rig.poll()  # first fetch: the two newest
+    rig.server.routes["/office"] = Route(press_releases(range(1, 11)))  # five new ones, at the bottom
+    await rig.poll()
+    office = [t for t in rig.pipeline.titles if t.startswith("Release") and t not in {"Release 4", "Release 5"}]
+    assert office[-3:] == ["Release 8", "Release 9", "Release 10"]  # the newest three, posted oldest first
+    assert "Release 6" not in office and "Release 7" not in office  # over the cap: seen, never posted
+    assert rig.store.seen("guid:" + hashlib.sha256(rig.server.url("/office").encode()).hexdigest()[:12] + ":r6")
+
+
+async def test_two_alert_feeds_with_one_article_process_it_once_from_the_article_page(rig: Rig) -> None:
+    rig.policy = WatchPolicy(initial_items=1)
+    rig.server.routes["/ai-bill"] = Route(b"<html><body><article><p>" + LONG.encode() * 2 + b"</p></article></body></html>")
+    rig.add("/alerts-1", Route(served(rig, "google-alerts-1.atom")))
+    rig.add("/alerts-2", Route(served(rig, "google-alerts-2.atom")))
+    await rig.poll()
+    [item] = [i for i in rig.pipeline.items if "AI bill" in i.title]
+    assert item.url == f"http://news.example.com:{rig.server.port}/ai-bill"
+    assert rig.server.hits.get("/ai-bill") == 1 and rig.server.hits.get("/url") is None  # never the redirector
+
+
+async def test_a_snippet_link_with_character_references_fetches_the_right_page(rig: Rig) -> None:
+    rig.policy = WatchPolicy(initial_items=2)
+    rig.server.routes["/linux/commit/"] = Route(b"<html><body><p>" + LONG.encode() + b"</p></body></html>")
+    rig.add("/cgit", Route(served(rig, "cgit-commits.atom")))
+    await rig.poll()
+    assert sorted(rig.server.queries["/linux/commit/"]) == ["id=135f0a2e&h=main", "id=9a8b7c6d&h=main&ofs=50"]
+    assert all(i.url.count("&amp;") == 0 for i in rig.pipeline.items)
+
+
+async def test_an_untitled_post_reaches_the_card_with_a_title_and_its_link(rig: Rig) -> None:
+    rig.policy = WatchPolicy(initial_items=2)
+    rig.add("/jane", Route(served(rig, "mastodon.rss")))
+    await rig.poll()
+    post = next(i for i in rig.pipeline.items if "frontier AI" in i.text)
+    assert post.title.startswith("We will not support any pause on frontier AI research.")
+    embed = embed_for(ArticleSummary(post.title, post.url, "Jane says her lab ordered GPUs."))
+    assert embed.title and embed.url == post.url
+    untitled = embed_for(ArticleSummary("", post.url, "A summary."))  # a row stored before titles were made
+    assert untitled.title == "social.example.org/@jane/113456789012345678" and untitled.url == post.url
