@@ -295,6 +295,12 @@ class Emulator:
         data = {"id": registered["id"], "name": name, "type": 1, "options": options or []}
         return await self._interaction(2, data, channel)
 
+    async def autocomplete(self, name: str, options: list[dict[str, Any]], *, channel: int = ALERTS) -> int:
+        """Ask for a command's autocomplete choices (interaction type 4); ``options`` mark the one ``focused``."""
+        registered = next(c for c in self.commands if c["name"] == name)
+        data = {"id": registered["id"], "name": name, "type": 1, "options": options}
+        return await self._interaction(4, data, channel)
+
     async def press(self, message: dict[str, Any], custom_id: str, *, expired: bool = False) -> int:
         """Click a button; ``expired`` makes Discord refuse the bot's reply as too late (10062)."""
         data = {"custom_id": custom_id, "component_type": 2}

@@ -2,8 +2,7 @@
 
 The emulator asks :meth:`DiscordSpec.problems` about each request body: the operation for its method and path,
 its JSON schema (2020-12, ``$ref``s into ``components``, formats checked), and the documented limits that the
-spec leaves out: content at most 2,000 characters, embeds at most 6,000 in all, embed links http(s) only,
-``custom_id`` at most 100. A problem is what Discord answers with 400 and code 50035.
+spec leaves out (:data:`DOCUMENTED`, each with its source). A problem is what Discord answers with 400 and 50035.
 """
 
 from __future__ import annotations
@@ -24,6 +23,32 @@ EMBED_TOTAL_LIMIT = 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
 FIELD_LIMITS = {"name": 256, "value": 1024}
 CUSTOM_ID_LIMIT = 100
+CHOICE_LIMIT = 100
+COMMAND_TEXT_LIMIT = 4000
+COMMAND_NAME = re.compile(r"^[-_\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
+
+_DOCS = "https://discord.com/developers/docs"
+_COMMANDS = f"{_DOCS}/interactions/application-commands"
+DOCUMENTED = {
+    "message content at most 2,000 characters (the spec allows 4,000 on create)":
+        f"{_DOCS}/resources/message#create-message",
+    "embeds at most 6,000 characters in all": f"{_DOCS}/resources/message#embed-object-embed-limits",
+    "embed url http(s) only": f"{_DOCS}/resources/message#embed-object-embed-structure",
+    "custom_id at most 100 characters in every component":
+        f"{_DOCS}/components/reference#anatomy-of-a-component-custom-id",
+    "choice name 1-100 and string value at most 100 characters (the spec allows 6,000)":
+        f"{_COMMANDS}#application-command-object-application-command-option-choice-structure",
+    "autocomplete answers at most 25 choices":
+        f"{_DOCS}/interactions/receiving-and-responding#interaction-response-object-autocomplete",
+    "command and option names lower case, letters, digits, - and _":
+        f"{_COMMANDS}#application-command-object-application-command-naming",
+    "a command's names, descriptions and choice values at most 4,000 characters in all":
+        f"{_COMMANDS}#registering-a-command",
+    "required options before optional ones":
+        f"{_COMMANDS}#application-command-object-application-command-option-structure",
+    "an option with choices cannot also autocomplete": f"{_COMMANDS}#autocomplete",
+}  # fmt: skip
+"""The limits Discord documents for the routes the bot uses and its OpenAPI file leaves out, with their sources."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +97,14 @@ class DiscordSpec:
         if operation.schema is None:
             return [] if body in (None, {}) else [f"{method} {operation.template} takes no body"]
         found = [_describe(error) for error in self._validator(operation.template, method).iter_errors(_as_sent(body))]
+        if found:
+            return found
+        if operation.template.endswith("/commands") and isinstance(body, list):
+            return [p for command in body for p in command_problems(command)]
+        if operation.template.endswith("/callback") and isinstance(body, dict) and body.get("type") == 8:
+            return choice_problems((body.get("data") or {}).get("choices") or [])
         message = body.get("data") if operation.template.endswith("/callback") and isinstance(body, dict) else body
-        return found or limit_problems(message if isinstance(message, dict) else {})
+        return limit_problems(message if isinstance(message, dict) else {})
 
 
 def _describe(error: ValidationError) -> str:
@@ -132,3 +163,61 @@ def _custom_ids(components: list[Any]) -> list[str]:
                 found.append(component["custom_id"])
             found += _custom_ids(component.get("components") or [])
     return found
+
+
+def choice_problems(choices: list[Any], where: str = "choices") -> list[str]:
+    """A choice's name 1-100 characters, a string value at most 100, and at most 25 of them."""
+    problems = [f"{where}: {len(choices)} choices, more than 25"] if len(choices) > 25 else []
+    for n, choice in enumerate(choices):
+        name, value = str(choice.get("name") or ""), choice.get("value")
+        if not 1 <= len(name) <= CHOICE_LIMIT:
+            problems.append(f"{where}.{n}.name: {len(name)} characters, not 1 to {CHOICE_LIMIT}")
+        if isinstance(value, str) and len(value) > CHOICE_LIMIT:
+            problems.append(f"{where}.{n}.value: {len(value)} characters, more than {CHOICE_LIMIT}")
+    return problems
+
+
+def command_problems(command: dict[str, Any]) -> list[str]:
+    """The documented rules for registering a command that the schema leaves out."""
+    name = str(command.get("name") or "")
+    problems = _name_problems(name, name)
+    problems += _option_problems(command.get("options") or [], name)
+    total = _text_size(command)
+    if total > COMMAND_TEXT_LIMIT:
+        problems.append(f"{name}: {total} characters of names, descriptions and values, more than 4,000")
+    return problems
+
+
+def _name_problems(name: str, where: str) -> list[str]:
+    if COMMAND_NAME.match(name) and name == name.lower():
+        return []
+    return [f"{where}: name {name!r} is not 1-32 lower-case letters, digits, - or _"]
+
+
+def _option_problems(options: list[Any], where: str) -> list[str]:
+    problems: list[str] = []
+    seen_optional = False
+    for option in options:
+        here = f"{where}.{option.get('name')}"
+        problems += _name_problems(str(option.get("name") or ""), here)
+        if option.get("type") in (1, 2):  # a subcommand or group: its own options, its own order
+            problems += _option_problems(option.get("options") or [], here)
+            continue
+        if option.get("required") and seen_optional:
+            problems.append(f"{here}: a required option after an optional one")
+        seen_optional = seen_optional or not option.get("required")
+        if option.get("choices") and option.get("autocomplete"):
+            problems.append(f"{here}: choices and autocomplete together")
+        problems += choice_problems(option.get("choices") or [], f"{here}.choices")
+    return problems
+
+
+def _text_size(node: Any) -> int:
+    """Characters of every name, description and choice value in a command, as Discord counts toward 4,000."""
+    if isinstance(node, list):
+        return sum(_text_size(n) for n in node)
+    if not isinstance(node, dict):
+        return 0
+    own = sum(len(str(node.get(k) or "")) for k in ("name", "description"))
+    own += len(str(node["value"])) if "value" in node else 0
+    return own + _text_size(node.get("options") or []) + _text_size(node.get("choices") or [])

@@ -327,3 +327,37 @@ async def test_a_review_of_a_deleted_alert_is_kept(emulator: Emulator, bot: Stan
     assert ack.type == 6
     await emulator.wait_for(lambda: not emulator.failures[0].times)  # the edit was tried and refused
     assert (store.judgement(judgement.id) or judgement).review == "confirmed"
+
+
+async def test_autocomplete_offers_short_keys_for_long_feed_urls_and_subscriptions(
+    emulator: Emulator, bot: StancewatchBot, feed_server: FeedServer
+) -> None:
+    """Choice values hold at most 100 characters (Discord refuses more): a 150-character feed URL is offered by key."""
+    emu = emulator
+    path = "/" + "ai-policy-and-regulation-" * 5 + "feed.xml"
+    feed_server.routes[path] = Route(rss(OLD))
+    url = feed_server.url(path)
+    assert len(url) > 140
+
+    def subcommand(name: str, option: str, value: str, *, focused: bool = False) -> list[dict[str, Any]]:
+        return [{"name": name, "type": 1, "options": [{"name": option, "type": 3, "value": value, "focused": focused}]}]
+
+    assert (await reply_text(emu, await emu.command("manage-feeds", subcommand("add", "url", url)))).startswith("Wat")
+    asked = await emu.autocomplete("manage-feeds", subcommand("remove", "url", "regulation", focused=True))
+    [answer] = await emu.wait_for(lambda: emu.replies(asked))
+    [choice] = answer.data["choices"]
+    assert answer.type == 8 and len(choice["value"]) <= 100 and choice["name"].startswith("http://feeds.example.org")
+
+    # Subscribing to the feed by its key, then unsubscribing by the subscription's key.
+    options = [{"name": "kind", "type": 3, "value": "feed"}, {"name": "target", "type": 3, "value": choice["value"]}]
+    assert (await reply_text(emu, await emu.command("subscribe", options))).startswith("Subscribed")
+    assert [s.target for s in bot.store.subscriptions(ALERTS)] == [url]
+    asked = await emu.autocomplete("unsubscribe", [{"name": "subscription", "type": 3, "value": "", "focused": True}])
+    [answer] = await emu.wait_for(lambda: emu.replies(asked))
+    [mine] = answer.data["choices"]
+    assert len(mine["value"]) <= 100 and "<#" not in mine["name"]
+    options = [{"name": "subscription", "type": 3, "value": mine["value"]}]
+    assert await reply_text(emu, await emu.command("unsubscribe", options)) == "Unsubscribed."
+
+    removed = await reply_text(emu, await emu.command("manage-feeds", subcommand("remove", "url", choice["value"])))
+    assert removed.startswith("Stopped watching") and bot.store.feed(url) is None
