@@ -1,21 +1,30 @@
 """Feed edge cases with the field a reader sees, scored for Stancewatch's ``parse_feed`` and for feedparser.
 
+    python benchmarks/feed_conformance.py
+
 Written for this project after feedparser's own test categories (entities, Atom ids, dcterms, time zones,
-impossible dates, namespaced RSS, base64, encodings). ``tests/test_feeds.py`` runs every case against
-``parse_feed``; ``benchmarks/feeds.py`` prints the conformance of both parsers on them.
+impossible dates, namespaced RSS, base64, encodings, character references in links). ``tests/test_feeds.py`` runs
+every case against ``parse_feed`` and ``tests/test_feed_kinds.py`` through both parsers; run as a script, this
+prints for each case the path production takes (which parser, and why feedparser when it is feedparser) and the
+field as each parser alone reads it. ``benchmarks/feeds.py`` prints the totals.
 """
 
 from __future__ import annotations
 
 import calendar
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import feedparser
 
+if __package__ in (None, ""):  # run as a script: the project root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from domain.errors import FeedError
-from ingest.parse import parse_feed
+from ingest.parse import Parser, parse_document, parse_feed
 
 FEED_URL = "https://blog.example.org/"
 
@@ -92,16 +101,55 @@ CASES = [
         "머스크 GPU",
     ),
     Case("EUC-KR declared", rss("<item><title>머스크 GPU</title></item>", encoding="euc-kr"), "title", "머스크 GPU"),
+    Case(
+        "&amp; in an Atom link",
+        atom('<title>t</title><id>tag:e,1</id><link href="https://git.example.org/c/?id=1&amp;h=main"/>'),
+        "link",
+        "https://git.example.org/c/?id=1&h=main",
+    ),
+    Case(
+        "&#38; in an Atom link",
+        atom('<title>t</title><id>tag:e,1</id><link href="https://forum.example.net/t?f=3&#38;t=42"/>'),
+        "link",
+        "https://forum.example.net/t?f=3&t=42",
+    ),
+    Case(
+        "Google Alerts redirector",
+        atom(
+            '<title>t</title><id>tag:e,1</id><link href="https://www.google.com/url?rct=j&amp;sa=t&amp;'
+            'url=https://news.example.com/ai-bill&amp;ct=ga&amp;usg=AbC"/>'
+        ),
+        "link",
+        "https://news.example.com/ai-bill",
+    ),
+    Case(
+        "untitled microblog post",
+        rss(
+            "<item><link>https://social.example.org/@jane/1</link><description>We will not pause.</description></item>"
+        ),
+        "title",
+        "We will not pause.",
+    ),
 ]
 
 
-def stancewatch_field(case: Case) -> str:
+def stancewatch_field(case: Case, parser: Parser | None = None) -> str:
+    """The case's field as Stancewatch reads it: the production path, or one parser forced."""
     try:
-        items = parse_feed(case.body, FEED_URL)
+        items = parse_document(case.body, FEED_URL, parser=parser).items if parser else parse_feed(case.body, FEED_URL)
     except FeedError:
         return "(error)"
     item = items[0] if items else None
     return {"title": item.title, "link": item.url, "published": item.published}[case.field] if item else "(none)"
+
+
+def path_taken(case: Case) -> str:
+    """Which parser production runs on the case, and why feedparser when it does."""
+    try:
+        parsed = parse_document(case.body, FEED_URL)
+    except FeedError:
+        return "(no feed)"
+    return f"{parsed.parser} ({parsed.reason})" if parsed.reason else parsed.parser
 
 
 def feedparser_field(case: Case) -> str:
@@ -122,3 +170,26 @@ def conformance(reader: Callable[[Case], str]) -> tuple[int, list[str]]:
     """Fields right, and the names of the cases missed."""
     missed = [case.name for case in CASES if reader(case) != case.expected]
     return len(CASES) - len(missed), missed
+
+
+def paths_summary() -> str:
+    paths = [path_taken(case).split(" ")[0] for case in CASES]
+    rs, fallback = paths.count("feedparser-rs"), paths.count("feedparser")
+    return f"{rs} of {len(CASES)} cases take feedparser-rs, {fallback} take feedparser (reasons listed per case)"
+
+
+def report() -> None:
+    """One line a case: the path taken, whether it is right, and the field from each parser alone."""
+    print(f"{'case':28s} {'path production takes':34s} ok  feedparser-rs alone / feedparser alone")
+    for case in CASES:
+        right = "yes" if stancewatch_field(case) == case.expected else "NO"
+        alone = [stancewatch_field(case, p)[-34:] for p in ("feedparser-rs", "feedparser")]
+        print(f"{case.name[:28]:28s} {path_taken(case):34s} {right:3s} {alone[0]!r} / {alone[1]!r}")
+    print(f"\n{paths_summary()}")
+    for name, reader in (("Stancewatch parse_feed", stancewatch_field), ("feedparser", feedparser_field)):
+        right, missed = conformance(reader)
+        print(f"  {name:24s} {right:3d} / {len(CASES)} right   missed: {', '.join(missed) or '-'}")
+
+
+if __name__ == "__main__":
+    report()

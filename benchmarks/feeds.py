@@ -31,7 +31,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.article import ArticleReport
-from benchmarks.feed_conformance import CASES, conformance, feedparser_field, stancewatch_field
+from benchmarks.feed_conformance import CASES, conformance, feedparser_field, paths_summary, stancewatch_field
 from benchmarks.lag import measure_lag
 from domain.records import Feed, FeedItem
 from ingest.http import make_session
@@ -193,6 +193,7 @@ async def run(feeds: int, items: int) -> None:
     for name, reader in (("Stancewatch parse_feed", stancewatch_field), ("feedparser", feedparser_field)):
         right, missed = conformance(reader)
         print(f"  {name:24s} {right:3d} / {len(CASES)} right   missed: {', '.join(missed) or '-'}")
+    print(f"  {paths_summary()}: python benchmarks/feed_conformance.py")
 
 
 def main() -> None:

@@ -142,7 +142,7 @@ def test_every_message_kind_becomes_an_embed_within_discords_limits() -> None:
 
 
 def test_an_untitled_statement_is_linked_by_its_address_never_by_empty_text() -> None:
-    """A microblog post has no title: the alert's link to it must still show (Discord renders ``[](url)`` as nothing)."""
+    """A microblog post has no title: its link must still show (Discord renders ``[](url)`` as nothing)."""
     post = "https://social.example.org/@jane/113456789012345678"
     short = dataclasses.replace(clash(), statement="Ordered GPUs.", position_claim="Signed the letter.", reason="r")
     card = AlertCard.for_clash(dataclasses.replace(short, article_title="", article_url=post))

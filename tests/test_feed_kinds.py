@@ -151,7 +151,8 @@ def test_an_oldest_first_feed_is_read_newest_first() -> None:
 
 
 def test_a_shuffled_feed_is_ordered_by_date() -> None:
-    assert [i.title for i in newest_first(read("shuffled.atom"))] == ["Hearing D", "Hearing C", "Hearing B", "Hearing A"]
+    hearings = [i.title for i in newest_first(read("shuffled.atom"))]
+    assert hearings == ["Hearing D", "Hearing C", "Hearing B", "Hearing A"]
 
 
 def test_undated_feeds_keep_document_order_and_equal_dates_keep_the_feed_direction() -> None:

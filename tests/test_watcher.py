@@ -609,7 +609,8 @@ async def test_an_oldest_first_feed_posts_its_newest_items(rig: Rig) -> None:
 
 async def test_two_alert_feeds_with_one_article_process_it_once_from_the_article_page(rig: Rig) -> None:
     rig.policy = WatchPolicy(initial_items=1)
-    rig.server.routes["/ai-bill"] = Route(b"<html><body><article><p>" + LONG.encode() * 2 + b"</p></article></body></html>")
+    page = f"<html><body><article><p>{LONG * 2}</p></article></body></html>"
+    rig.server.routes["/ai-bill"] = Route(page.encode())
     rig.add("/alerts-1", Route(served(rig, "google-alerts-1.atom")))
     rig.add("/alerts-2", Route(served(rig, "google-alerts-2.atom")))
     await rig.poll()
