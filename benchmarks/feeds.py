@@ -30,10 +30,10 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.article import ArticleReport
+from analysis.article import ArticleOutcome, ArticleReport
 from benchmarks.feed_conformance import CASES, conformance, feedparser_field, paths_summary, stancewatch_field
 from benchmarks.lag import measure_lag
-from domain.records import Feed, FeedItem
+from domain.records import Article, Feed, FeedItem
 from ingest.http import make_session
 from ingest.parse import parse_feed
 from pipeline.watcher import FeedWatcher, WatchPolicy
@@ -94,9 +94,10 @@ class NoModel:
     def __init__(self) -> None:
         self.count = 0
 
-    async def process(self, item: FeedItem) -> ArticleReport:
+    async def analyse(self, item: FeedItem) -> ArticleOutcome:
         self.count += 1
-        return ArticleReport(item.url, item.title, "en", relevant=False)
+        report = ArticleReport(item.url, item.title, "en", relevant=False)
+        return ArticleOutcome(report, Article.of(item, fetched="2026-11-30T00:00:00Z"))
 
 
 def feed_url(port: int, index: int) -> str:
