@@ -197,7 +197,16 @@ class ArticleAnalysis:
             }
         )
         if self.judge.is_alert(result):
-            clash = Clash.of(record, person, position, question, item, quote=statement.quote, flagged=result.flagged)
+            clash = Clash.of(
+                record,
+                person,
+                position,
+                question,
+                item,
+                quote=statement.quote,
+                translation=statement.translation,
+                flagged=result.flagged,
+            )
             report.clashes.append(clash)
         return record
 

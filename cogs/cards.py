@@ -107,8 +107,10 @@ class AlertCard:
             source = safe_url(clash.position_source) or "source not given"
             old = f"{plain(clash.position_claim)}\n— {clash.position_date}, {source}"
             new = plain(clash.statement)
-            if clash.statement_quote and clash.statement_quote != clash.statement:
+            if clash.statement_quote and clash.statement_quote not in clash.statement:
                 new += f"\n> {plain(clash.statement_quote)}"
+            if clash.statement_translation:
+                new += f"\n*Machine translation:* {plain(clash.statement_translation)}"
             new += f"\n— {clash.article_date or 'undated'}, {link(clash.article_title, clash.article_url)}"
             if clash.flagged:  # first, so that no cut to Discord's limits can drop it
                 new = f"⚠ The source held instruction-like text aimed at the model; it was left out.\n{new}"

@@ -37,6 +37,9 @@ class Clash:
     severity: str = ""
     flagged: bool = False
     """The source held instruction-like text aimed at the model; it was left out of the judgement."""
+    statement_translation: str = ""
+    """A literal machine translation of a statement shown in its own language (the model's wording failed the
+    fact check); "" when there is none."""
 
     @property
     def judgement_id(self) -> str:
@@ -52,6 +55,7 @@ class Clash:
         item: FeedItem,
         *,
         quote: str = "",
+        translation: str = "",
         flagged: bool = False,
     ) -> Clash:
         """The clash a judgement of ``item``'s statement against ``position`` makes."""
@@ -78,4 +82,5 @@ class Clash:
             subtype=judgement.subtype,
             severity=judgement.severity,
             flagged=flagged,
+            statement_translation=translation,
         )

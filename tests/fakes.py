@@ -24,6 +24,8 @@ class ClashingModel:
             quote = "Elon Musk's Twitter bought 10,000 GPUs"
             title = messages[-1]["content"].split("\n")[1]  # one statement an article: one alert each
             claim = f"{ARTICLE} ({title})"
+            if any(c.isdigit() for c in title):  # a number the claim must take from where it is written
+                quote, claim = title, f"{title}, weeks after the pause letter"
             return {"statements": [{"person": "Elon Musk", "kind": "did", "claim": claim, "quote": quote}]}
         return {"reason": "Buying GPUs works against a pause."}
 

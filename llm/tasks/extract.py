@@ -2,24 +2,31 @@
 
 Who is mentioned is decided by alias matching before the model runs; the model may
 only attribute statements to those names, and a statement is kept only when its
-supporting quote really occurs in the article. When the model yields nothing usable
+supporting quote really occurs in the article. The model's wording of a statement is
+what an alert shows, so it must keep the facts of the quote's sentence (numbers, names,
+who did what, negation, attribution: :func:`domain.facts.unfaithful`); when it does
+not, the sentence itself is the statement. When the model yields nothing usable
 for a person, the article's sentences that name the person are used instead, so a
 weak model never hides a clash from the judge.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
+from domain.facts import unfaithful
 from domain.names import sentences_naming, split_sentences
 from domain.records import Person
 from llm.runtime.backend import LLM
 from llm.tasks.prompts import extract_messages, extract_schema
+from llm.tasks.translate import literal_translation
 
 ARTICLE_TOKENS = 1200
 EXTRACT_TOKENS = 256
 MIN_CLAIM_WORDS = 4
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,9 @@ class ExtractedStatement:
     text: str
     quote: str
     kind: str
-    origin: str  # "model" or "sentence"
+    origin: str  # "model", "sentence", or "source" (the model's wording changed a fact of its source sentence)
+    translation: str = ""
+    """For a "source" statement in Korean: a literal machine translation that keeps its facts, or ""."""
 
 
 def _normal(text: str) -> str:
@@ -55,13 +64,21 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
         extract_messages(title, body, list(by_name)), extract_schema(list(by_name)), max_tokens=EXTRACT_TOKENS
     )
     found: list[ExtractedStatement] = []
+    names = {p.name: tuple(p.aliases) for p in people}
     for item in (reply or {}).get("statements", []):
         person = by_name.get(str(item.get("person", "")))
         claim, quote = str(item.get("claim", "")).strip(), str(item.get("quote", "")).strip()
         if person and claim and quote_in_article(quote, f"{title}\n{text}"):
+            sentence = sentence_with(quote, f"{title}\n{text}")
+            origin = "model"
             if len(claim.split()) < MIN_CLAIM_WORDS:  # a name or a fragment: the quote's sentence says more
-                claim = sentence_with(quote, f"{title}\n{text}")
-            found.append(ExtractedStatement(person.id, claim, quote, str(item.get("kind", "said")), "model"))
+                claim, origin = sentence, "sentence"
+            elif problems := unfaithful(claim, sentence, names=names):
+                log.info("Showing the source instead of %r: %s", claim, "; ".join(problems))
+                claim, origin = sentence, "source"
+            translation = await literal_translation(engine, claim, names) if origin == "source" else ""
+            kind = str(item.get("kind", "said"))
+            found.append(ExtractedStatement(person.id, claim, quote, kind, origin, translation))
     for person in people:
         if not any(s.person == person.id for s in found):
             found.extend(

@@ -103,6 +103,16 @@ def extract_messages(title: str, text: str, names: list[str]) -> Messages:
     ]
 
 
+TRANSLATE_SYSTEM = (
+    "Translate the sentence into English, literally, word for word. Keep every number with its unit, every name "
+    "and every negation exactly as the sentence has them; add nothing. Answer with the translation only. " + _QUOTED
+)
+
+
+def translate_messages(sentence: str) -> Messages:
+    return [{"role": "system", "content": TRANSLATE_SYSTEM}, {"role": "user", "content": quoted("sentence", sentence)}]
+
+
 JUDGE_SYSTEM = (
     "You check politicians and public figures for inconsistency. You are given an earlier position and a later "
     "statement or action by the same person.\n"

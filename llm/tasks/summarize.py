@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
+from domain.facts import supported_summary
 from domain.names import split_sentences
 from llm.runtime.backend import LLM
 from llm.tasks.prompts import summary_messages
@@ -12,6 +14,7 @@ CHUNK_TOKENS = 1500
 MAX_CHUNKS = 4
 SUMMARY_TOKENS = 160
 MAX_SENTENCES = 4
+log = logging.getLogger(__name__)
 
 
 def chunks(engine: LLM, text: str) -> list[str]:
@@ -29,12 +32,20 @@ def chunks(engine: LLM, text: str) -> list[str]:
 
 
 async def summarize(engine: LLM, title: str, text: str, language: str = "en") -> str:
-    """2-4 sentences; an article longer than one chunk is summarized a chunk at a time, then merged."""
+    """2-4 sentences; an article longer than one chunk is summarized a chunk at a time, then merged.
+
+    Only sentences whose numbers, names and negation the article bears out are kept
+    (:func:`domain.facts.supported_summary`); when none is, the article's own first sentences are the summary.
+    """
     parts = chunks(engine, text) or [""]
     if len(parts) > 1:
         partial = [await _summary(engine, title, part, language) for part in parts]
         parts = ["\n".join(partial)]
-    return await _summary(engine, title, parts[0], language) or title
+    written = await _summary(engine, title, parts[0], language)
+    kept = supported_summary(written, f"{title}\n{text}")
+    if kept != written:
+        log.info("Summary of %r: left out what the article does not say (%r kept of %r)", title, kept, written)
+    return kept or " ".join(split_sentences(text)[:2]) or title
 
 
 async def _summary(engine: LLM, title: str, text: str, language: str) -> str:
