@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from domain.records import Question, RecordError
+from analysis.article import rank_positions
+from domain.records import Position, Question, RecordError, Stance
 from llm.tasks.judge import ClashJudge, Method, Ruling
 from llm.tasks.profile import JudgeProfile
 from llm.tasks.prompts import JUDGE_LABELS
@@ -160,10 +161,17 @@ def score_readings(judge: ClashJudge, readings: list[Reading]) -> Metrics:
     return score(gold, predicted, alerted)
 
 
-async def evaluate(judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.stdout) -> Metrics:
-    readings, seconds = await read_pairs(judge, list(pairs), out)
+async def evaluate(
+    judge: ClashJudge, pairs: Iterable[Pair], out: TextIO = sys.stdout, known: Iterable[Question] = ()
+) -> Metrics:
+    """Judge every pair, print the report, and print how many labelled clashes the topic gate lets through
+    (``known``: the stored questions, whose keywords the gate reads as production does)."""
+    pairs = list(pairs)
+    readings, seconds = await read_pairs(judge, pairs, out)
     metrics = score_readings(judge, readings)
     print_report(metrics, seconds, judge, out)
+    through, clashes = gate_share(pairs, known)
+    out.write(f"gate_recall={through / max(clashes, 1):.3f} ({through} of {clashes} labelled clashes reach the judge)\n")
     return metrics
 
 
@@ -227,3 +235,23 @@ def print_report(m: Metrics, seconds_per_pair: float, judge: ClashJudge, out: Te
         f"false_alert_rate={m.false_alert_rate:.3f}\n"
     )
     out.write(f"accuracy={m.accuracy:.3f} macro_f1={m.macro_f1:.3f} n={m.n}\n")
+
+
+def gate_share(pairs: Iterable[Pair], known: Iterable[Question] = ()) -> tuple[int, int]:
+    """How many of the labelled clashes (gold "inconsistent") the topic gate lets through to the judge, of how many.
+
+    The gate (:func:`analysis.article.rank_positions`) decides which stored positions a statement is judged against;
+    a clash it keeps out is never alerted, however good the judge. Each pair's earlier text stands as the position,
+    under the stored question of the same text when there is one (its keywords count), else the pair's own.
+    """
+    by_text = {q.text: q for q in known}
+    through = total = 0
+    for pair in pairs:
+        if pair.label != "inconsistent" or pair.question is None:
+            continue
+        question = by_text.get(pair.question.text, pair.question)
+        stance: Stance = "against" if pair.stance == "against" else "favor"
+        position = Position(pair.id, "someone", question.id, stance, pair.earlier, "", "2000-01-01")
+        through += bool(rank_positions(pair.later, [position], {question.id: question}))
+        total += 1
+    return through, total

@@ -205,7 +205,7 @@ def _named_in(name: str, text: str, actors: dict[str, tuple[str, ...]]) -> bool:
 
 def _last_named(text: str, actors: dict[str, tuple[str, ...]], *, subject: bool = False) -> str:
     """The actor whose name ends last in ``text``; with ``subject``, only a Korean subject (name, then 은/는/이/가)."""
-    ends = {}
+    ends: dict[str, int] = {}
     marker = r"\w*?(?:가|이|은|는|도)(?=\s)" if subject else ""
     for name, aliases in actors.items():
         for alias in (name, *aliases):
@@ -225,7 +225,7 @@ def _seller(rendering: str, actors: dict[str, tuple[str, ...]]) -> str:
 
 def _first_named(text: str, actors: dict[str, tuple[str, ...]]) -> str:
     """The actor whose name starts first in ``text``."""
-    starts = {}
+    starts: dict[str, int] = {}
     for name, aliases in actors.items():
         for alias in (name, *aliases):
             found = re.search(re.escape(alias), text, re.IGNORECASE)
@@ -248,54 +248,6 @@ def _agents(text: str, actors: dict[str, tuple[str, ...]]) -> dict[str, str]:
         if doer:
             found[kind] = doer
     return found
-
-
-def _last_named(text: str, actors: dict[str, tuple[str, ...]], *, subject: bool = False) -> str:
-    """The actor whose name ends last in ``text``; with ``subject``, only a Korean subject (name, then 은/는/이/가)."""
-    ends = {}
-    marker = r"\w*?(?:가|이|은|는|도)(?=\s)" if subject else ""
-    for name, aliases in actors.items():
-        for alias in (name, *aliases):
-            for found in re.finditer(re.escape(alias) + marker, text, re.IGNORECASE):
-                if _mentions(text[max(0, found.start() - 1) : found.start() + len(alias) + 1], alias) or subject:
-                    ends[name] = max(ends.get(name, -1), found.end())
-    return max(ends, key=lambda name: ends[name]) if ends else ""
-
-
-def _seller(rendering: str, actors: dict[str, tuple[str, ...]]) -> str:
-    """Who a rendering says sold: X in "bought … from X"."""
-    match = _BUY.search(rendering)
-    tail = rendering[match.end() :] if match else ""
-    source = re.search(r"\bfrom\s+(.{1,60})", tail)
-    return _first_named(source.group(1), actors) if source else ""
-
-
-def _first_named(text: str, actors: dict[str, tuple[str, ...]]) -> str:
-    """The actor whose name starts first in ``text``."""
-    starts = {}
-    for name, aliases in actors.items():
-        for alias in (name, *aliases):
-            found = re.search(re.escape(alias), text, re.IGNORECASE)
-            if found and _mentions(text[max(0, found.start() - 1) : found.end() + 1], alias):
-                starts[name] = min(starts.get(name, len(text)), found.start())
-    return min(starts, key=lambda name: starts[name]) if starts else ""
-
-
-def _agent(text: str, actors: dict[str, tuple[str, ...]]) -> str:
-    """Who ``text`` says acted (bought, invested, raised, fired, signed…): the actor named last before an English
-    action verb, or a Korean subject (은/는/이/가) before 구매, 투자, 해고, 서명…."""
-    match = _ACTION.search(text)
-    if match:
-        return _last_named(text[: match.start()][-60:], actors)
-    match = _KO_ACTION.search(text)
-    if not match:
-        return ""
-    clause = text[: match.start()]
-    for name, aliases in actors.items():
-        for alias in (name, *aliases):
-            if re.search(rf"{re.escape(alias)}\w*?(?:가|이|은|는|도)\s", clause, re.IGNORECASE):
-                return name
-    return ""
 
 
 def unsupported(sentence: str, article: str, *, names: dict[str, tuple[str, ...]] | None = None) -> list[str]:

@@ -135,6 +135,14 @@ def test_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
         Store.open(tmp_path)
 
 
+def test_an_alerted_id_that_is_not_text_is_a_storage_error(tmp_path: Path) -> None:
+    """Found by the loader's fuzz test: a list as an id crashed start-up with a TypeError."""
+    document = {"_meta": {"schema": {"version": 2}}, "alerted": {"1": {"id": [1]}}}
+    (tmp_path / "stancewatch.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(StorageError, match="the alerted table holds an id that is not text"):
+        Store.open(tmp_path)
+
+
 def test_writes_are_batched_until_flush(tmp_path: Path) -> None:
     storage = DurableJSONStorage(tmp_path / "x.json")
     storage.write({"t": {"1": {"a": 1}}})

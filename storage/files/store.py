@@ -120,9 +120,12 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
             self._inbox = Inbox(data_dir / "inbox.log")
             self._archive = ArticleArchive(data_dir / "archive")
+            alerted = [row.get("id") for row in self._hot.table("alerted").all()]
+            if not all(isinstance(judgement, str) for judgement in alerted):
+                raise StorageError(f"{storage.path}: the alerted table holds an id that is not text.")
         except (StorageError, RecordError) as exc:
             raise StorageError(f"{exc} {_restore_hint(data_dir)}") from exc
-        self._alerted = {row["id"] for row in self._hot.table("alerted").all()}
+        self._alerted = {str(judgement) for judgement in alerted}
         self._seen.add(item["identity"] for item in self._inbox.items())  # queued means seen, crash or not
         self._keep_last_good(just_loaded=True)
 
