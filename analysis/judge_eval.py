@@ -171,7 +171,8 @@ async def evaluate(
     metrics = score_readings(judge, readings)
     print_report(metrics, seconds, judge, out)
     through, clashes = gate_share(pairs, known)
-    out.write(f"gate_recall={through / max(clashes, 1):.3f} ({through} of {clashes} labelled clashes reach the judge)\n")
+    share = through / max(clashes, 1)
+    out.write(f"gate_recall={share:.3f} ({through} of {clashes} labelled clashes reach the judge)\n")
     return metrics
 
 
