@@ -19,7 +19,7 @@ from domain.language import detect_language
 from domain.names import mentioned_people
 from domain.records import Article, FeedItem, Judgement, Person, Position, Question, validate
 from domain.records import Statement as StatementRecord
-from domain.words import topic_words
+from domain.words import mentions_ai, side_groups, topic_words
 from llm.runtime.backend import LLM
 from llm.tasks.extract import ExtractedStatement, extract_statements
 from llm.tasks.judge import ClashJudge
@@ -63,18 +63,23 @@ def rank_positions(
     """Positions sharing topic words or question keywords with the statement, best match first.
 
     The person's own names do not count (every statement and claim about them names
-    them). A position that shares nothing is about another question: it is never
-    sent to the judge.
+    them). An action or thing the question's side descriptions name counts in either
+    language (:func:`domain.words.side_groups`), so "xAI가 슈퍼컴퓨터를 구축했다" reaches a
+    question whose other side "builds … computing power". A position that shares
+    nothing is about another question: it is never sent to the judge.
     """
     names = set().union(*(topic_words(n) for n in person.names())) if person else set()
     words = topic_words(statement) - names
     lowered = statement.casefold()
 
+    groups = side_groups(statement) if mentions_ai(statement) else set()
+
     def score(pos: Position) -> int:
         question = questions.get(pos.question)
         keywords = question.keywords if question else []
         overlap = len(words & (topic_words(pos.claim) | topic_words(question.text if question else "")))
-        return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered)
+        sides = side_groups(f"{question.supports} {question.opposes}") if question else set()
+        return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered) + len(groups & sides)
 
     scored = [(score(pos), pos) for pos in positions]
     return [pos for s, pos in sorted(scored, key=lambda sp: -sp[0]) if s > 0]

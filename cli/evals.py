@@ -14,11 +14,13 @@ from typing import Any
 from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
 from analysis.judge_eval import Pair, evaluate, load_pairs, read_pairs, tuned_profile
 from app import open_app
+from domain.records import Question, from_dict
 from llm.tasks.judge import ClashJudge
 from llm.tasks.profile import neutral_profile
 from settings import Settings
 from storage import open_store
 from storage.atomic import atomic_write_text
+from storage.operations import load_starter_pack
 
 
 def register(sub: Any) -> None:
@@ -60,10 +62,15 @@ async def _eval(settings: Settings, args: argparse.Namespace) -> int:
                     judge = await _tune(judge, pairs, args.file, args.profile or settings.data_dir / "profiles")
                     pairs = load_pairs(args.file, args.limit, "heldout")
                     print(f"Held-out split, {len(pairs)} pairs:")
-                await evaluate(judge, pairs)
+                await evaluate(judge, pairs, known=starter_questions())
         finally:
             await asyncio.to_thread(store.close)
     return 0
+
+
+def starter_questions() -> list[Question]:
+    """The shipped questions, keywords and all: the gate reads them as it reads a fresh install's store."""
+    return [from_dict(Question, q, "starter question") for q in load_starter_pack()["questions"]]
 
 
 async def _tune(judge: ClashJudge, pairs: list[Pair], source: Path, where: Path) -> ClashJudge:

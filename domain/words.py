@@ -21,3 +21,55 @@ def topic_words(text: str) -> set[str]:
     """The text's distinct content words, case-folded."""
     words = {w.casefold() for w in _WORD.findall(text)}
     return {w for w in words if len(w) > 2 and w not in _STOPWORDS}
+
+
+SIDE_TERMS: tuple[tuple[str, ...], ...] = (
+    ("build", "develop", "구축", "개발", "만들"),
+    ("train", "훈련", "학습"),
+    ("fund", "invest", "raise", "raising", "투자", "자금", "유치"),
+    ("buy", "bought", "purchas", "acquir", "구입", "구매", "매입", "사들", "인수"),
+    ("launch", "release", "출시", "선보", "내놓"),
+    ("company", "startup", "found", "회사", "기업", "설립", "스타트업"),
+    ("computing power", "compute", "gpu", "chip", "supercomputer", "data cent",
+     "컴퓨팅", "칩", "슈퍼컴퓨터", "데이터 센터", "데이터센터"),
+    ("law", "regulat", "rule", "bill", "act", "법", "규제", "법안", "규칙"),
+    ("lobb", "로비"),
+    ("approv", "licen", "승인", "허가", "면허", "라이선스"),
+    ("leave", "withdraw", "exit", "pull out", "철수", "떠나", "운영을 중단"),
+    ("oppos", "against", "반대"),
+    ("pause", "halt", "stop", "moratorium", "slow down", "중단", "멈추", "유예", "늦추"),
+    ("open source", "open-source", "open weights", "오픈소스", "오픈 소스"),
+    ("safety", "안전"),
+    ("superintelligen", "초지능"),
+    ("threat", "danger", "catastroph", "disaster", "재앙", "위험", "위협"),
+)  # fmt: skip
+"""Terms that name one action or thing across English and Korean (English as stems, matched at a word's start).
+
+The judge reads a question's side descriptions ("builds, trains, funds or buys computing power for powerful AI
+systems…"); a statement that does one of those things in other words (xAI가 슈퍼컴퓨터를 구축했다) must still reach
+it. Written for the starter pack's questions and kept small: a term here widens what is judged, never what alerts.
+"""
+
+
+def _has_term(lowered: str, term: str) -> bool:
+    if term.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(term)}", lowered) is not None
+    return term in lowered
+
+
+def side_groups(text: str) -> set[int]:
+    """The :data:`SIDE_TERMS` groups ``text`` names (by index)."""
+    lowered = text.casefold()
+    return {n for n, group in enumerate(SIDE_TERMS) if any(_has_term(lowered, term) for term in group)}
+
+
+_AI = re.compile(
+    r"(?<![A-Za-z])(?:A\.?I\.?|AGI|LLMs?|GPUs?|artificial intelligence|chatbots?|language models?|AI models?)"
+    r"(?![A-Za-z])|인공지능|챗봇|언어\s?모델|초지능|GPU|[가-힣\s]AI|AI[가-힣]",
+)
+
+
+def mentions_ai(text: str) -> bool:
+    """Whether ``text`` is about AI at all (``AI``, ``GPU``, ``인공지능``, ``챗봇``…): side terms count only then, so
+    "Elon Musk launched a rocket" never reaches a question about launching AI models."""
+    return _AI.search(text) is not None

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from analysis.article import rank_positions
+from analysis.judge_eval import gate_share, load_pairs
+from cli.evals import starter_questions
 from domain.errors import StorageError
 from domain.records import (
     Article,
@@ -400,6 +402,27 @@ def test_candidates_are_ranked_by_question_match(store: Store) -> None:
     statement = "Musk bought 10,000 GPUs for a generative AI project after the pause letter."
     assert rank_positions(statement, musk, questions, person)[0].id == "musk-fli-pause-2023"
     assert rank_positions("Elon Musk launched a rocket.", musk, questions, person) == []  # shares nothing
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "Elon Musk is developing Twitter AI.",  # what the published seed article yields on the page-fetch path
+        "머스크의 xAI는 그록 모델을 훈련하기 위해 슈퍼컴퓨터 콜로서스를 구축했다.",
+        "머스크가 이끄는 xAI는 더 큰 AI 모델을 훈련하기 위해 60억 달러를 투자받았다.",
+    ],
+)
+def test_an_action_the_questions_other_side_describes_reaches_the_judge(store: Store, statement: str) -> None:
+    """No word in common with "signed the pause letter", yet building, training and funding AI is the other side."""
+    questions = {q.id: q for q in store.questions()}
+    musk, person = store.positions("elon-musk"), store.person("elon-musk")
+    assert "musk-fli-pause-2023" in [p.id for p in rank_positions(statement, musk, questions, person)]
+
+
+def test_every_labelled_clash_of_the_ai_policy_set_reaches_the_judge() -> None:
+    pairs = load_pairs(Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl")
+    through, clashes = gate_share(pairs, starter_questions())
+    assert clashes >= 20 and through == clashes
 
 
 def test_removing_a_feed_removes_the_subscriptions_that_followed_it(store: Store) -> None:
