@@ -62,6 +62,21 @@ def quantities(text: str) -> set[Quantity]:
     return found
 
 
+def with_digits(text: str) -> str:
+    """``text`` with its Korean-unit numbers written out in digits (``GPU 약 1만 개`` → ``GPU 약 10,000 개``).
+
+    A small model translating ``1만`` writes 1,000 as often as 10,000; given the digits, it copies them.
+    """
+
+    def written(match: re.Match[str]) -> str:
+        value = _korean_value(match.group(0))
+        if value is None:
+            return match.group(0)
+        return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,f}"
+
+    return _KO_NUMBER.sub(written, text)
+
+
 def _decimal(digits: str) -> Decimal | None:
     try:
         return Decimal(digits.replace(",", ""))

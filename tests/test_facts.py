@@ -16,7 +16,7 @@ import pytest
 
 from cli.demo import ITEMS
 from cogs.cards import AlertCard
-from domain.facts import negated, quantities, supported_summary, unfaithful, unsupported
+from domain.facts import negated, quantities, supported_summary, unfaithful, unsupported, with_digits
 from domain.records import Person
 from llm.tasks.extract import extract_statements
 from tests.conftest import KOREAN_ARTICLE
@@ -170,3 +170,8 @@ async def test_an_alert_never_shows_a_wording_that_changes_the_source(
     new = dict(card.fields)["New statement"]
     assert "1,000" not in new and "said that he was going" not in new
     assert ("Machine translation" in new) is bool(expected)
+
+
+def test_korean_unit_numbers_are_written_out_for_the_translator() -> None:
+    assert with_digits("트위터가 GPU 약 1만 개를 구매했다") == "트위터가 GPU 약 10,000 개를 구매했다"
+    assert with_digits("1조 2천억 원, 1.5만 명, 10년 만에") == "1,200,000,000,000 원, 15,000 명, 10년 만에"

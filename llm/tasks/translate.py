@@ -6,7 +6,7 @@ as machine translation, and is shown only when it keeps the sentence's facts (:f
 
 from __future__ import annotations
 
-from domain.facts import unfaithful
+from domain.facts import unfaithful, with_digits
 from domain.language import has_hangul
 from llm.runtime.backend import LLM
 from llm.tasks.prompts import translate_messages
@@ -18,5 +18,6 @@ async def literal_translation(engine: LLM, sentence: str, names: dict[str, tuple
     """English for a Korean ``sentence``; "" for an English one, or when the translation changes a fact."""
     if not has_hangul(sentence):
         return ""
-    reply = " ".join((await engine.chat(translate_messages(sentence), max_tokens=TRANSLATION_TOKENS)).split())
+    prompt = translate_messages(with_digits(sentence))  # 1만 as 10,000: a small model miscounts Korean units
+    reply = " ".join((await engine.chat(prompt, max_tokens=TRANSLATION_TOKENS)).split())
     return reply if reply and not has_hangul(reply) and not unfaithful(reply, sentence, names=names) else ""
