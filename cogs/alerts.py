@@ -22,11 +22,22 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from cogs.cards import DESCRIPTION_LIMIT, TITLE_LIMIT, AlertCard, clip, plain, review_field, safe_url, source_name
+from cogs.cards import (
+    DESCRIPTION_LIMIT,
+    MAX_CLASHES_PER_CARD,
+    TITLE_LIMIT,
+    AlertCard,
+    clip,
+    plain,
+    review_field,
+    safe_url,
+    source_name,
+)
 from cogs.common import NO_MENTIONS
 from delivery.messages import (
     ArticleSummary,
     ClashAlert,
+    ClashUpdate,
     FeedPaused,
     LaidOutAlert,
     Message,
@@ -67,7 +78,7 @@ def embed_for(message: Message) -> discord.Embed:
         embed.description = clip(plain(message.summary), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed
-    if isinstance(message, ClashAlert):
+    if isinstance(message, ClashAlert | ClashUpdate):
         card = AlertCard.for_clashes(list(message.clashes))
     else:
         card = AlertCard.from_payload(message.card)
@@ -114,9 +125,10 @@ class ReviewButton(
         await interaction.response.defer()
         bot: StancewatchBot = interaction.client
         store = bot.store
-        payload = await store.run(store.outbox_payload, self.outbox_id)
+        posted = await store.run(store.posted_clash, self.outbox_id)  # with every statement that joined it since
+        payload = await store.run(store.outbox_payload, posted.latest if posted else self.outbox_id)
         message = from_payload(payload) if payload else None
-        ids = message.judgement_ids if isinstance(message, ClashAlert | LaidOutAlert) else []
+        ids = message.judgement_ids if isinstance(message, ClashAlert | ClashUpdate | LaidOutAlert) else []
         state: Review = "confirmed" if self.action == "confirm" else "dismissed"
         reviewer = f"{interaction.user.name} ({interaction.user.id})"
         for judgement_id in ids:
@@ -218,6 +230,8 @@ class Alerts(commands.Cog):
             if send is None:
                 return await self._undeliverable(channel_id, "the channel cannot hold messages")
             queued = from_payload(payload)
+            if isinstance(queued, ClashUpdate):
+                return await self._update(outbox_id, channel, queued)
             extra = {"view": review_view(outbox_id)} if isinstance(queued, ClashAlert | LaidOutAlert) else {}
             # The nonce makes a resend after a crash (sent, then killed before marking it delivered) return the
             # message already posted instead of a second one: Discord enforces it for a few minutes.
@@ -244,6 +258,25 @@ class Alerts(commands.Cog):
         except (OSError, TimeoutError) as exc:  # transient: retried, in order
             log.warning("Could not post to channel %s yet: %s", channel_id, exc)
             return None
+
+    async def _update(self, outbox_id: int, channel: Any, update: ClashUpdate) -> int | None:
+        """Show the statements that joined a posted alert: the alert is edited to list them all, or, past one card's
+        room, they are posted as a reply below it. An alert Discord refused or never got is posted anew, whole."""
+        target = await self.bot.store.run(self.bot.store.outbox_message, update.target)
+        nonce = f"stancewatch-{outbox_id}"
+        if not target or target < 0:
+            whole = ClashAlert(update.clashes[-MAX_CLASHES_PER_CARD:])
+            view = review_view(outbox_id)
+            posted = await channel.send(embed=embed_for(whole), view=view, allowed_mentions=NO_MENTIONS, nonce=nonce)
+            return int(posted.id)
+        if len(update.clashes) <= MAX_CLASHES_PER_CARD:
+            message = channel.get_partial_message(target)
+            await message.edit(embed=embed_for(ClashAlert(update.clashes)), allowed_mentions=NO_MENTIONS)
+            return int(target)
+        joined = ClashAlert(update.clashes[-update.joined :])
+        below = discord.MessageReference(message_id=target, channel_id=channel.id, fail_if_not_exists=False)
+        posted = await channel.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        return int(posted.id)
 
     async def _rejected(self, outbox_id: int, channel_id: int, exc: discord.HTTPException) -> int:
         reason = f"HTTP {exc.status}, Discord code {exc.code}: {exc.text}"

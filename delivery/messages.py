@@ -31,6 +31,24 @@ class ClashAlert:
 
 
 @dataclass(frozen=True)
+class ClashUpdate:
+    """Later statements joined a posted clash alert: the alert (outbox row ``target``) is to show all of ``clashes``.
+
+    ``clashes`` lists the alert's own clashes first, then each that joined it, in order; ``joined`` how many of
+    them are new with this update (posted below the alert when the card has no room left for them).
+    """
+
+    target: int
+    clashes: tuple[Clash, ...]
+    joined: int = 1
+    kind: ClassVar[str] = "clash_update"
+
+    @property
+    def judgement_ids(self) -> list[str]:
+        return [c.judgement_id for c in self.clashes]
+
+
+@dataclass(frozen=True)
 class ArticleSummary:
     """A relevant article's summary, in the receiving channel's language."""
 
@@ -70,17 +88,17 @@ class LaidOutAlert:
         return [str(j) for j in self.card.get("judgements", [])]
 
 
-Message = ClashAlert | ArticleSummary | FeedPaused | Notice | LaidOutAlert
+Message = ClashAlert | ClashUpdate | ArticleSummary | FeedPaused | Notice | LaidOutAlert
 
 
 class MessageError(ValueError):
     """An outbox row that is no message this release knows."""
 
 
-def to_payload(message: ClashAlert | ArticleSummary | FeedPaused) -> dict[str, Any]:
+def to_payload(message: ClashAlert | ClashUpdate | ArticleSummary | FeedPaused) -> dict[str, Any]:
     """The JSON object an outbox row stores."""
     fields = dataclasses.asdict(message)
-    if isinstance(message, ClashAlert):
+    if isinstance(message, ClashAlert | ClashUpdate):
         fields["clashes"] = [dataclasses.asdict(c) for c in message.clashes]
     return {"kind": message.kind, "version": VERSION, **fields}
 
@@ -94,6 +112,8 @@ def from_payload(payload: dict[str, Any]) -> Message:
         body = {k: v for k, v in payload.items() if k not in {"kind", "version"}}
         if kind == "clash":
             return ClashAlert(tuple(Clash(**c) for c in body["clashes"]))
+        if kind == "clash_update":
+            return ClashUpdate(int(body["target"]), tuple(Clash(**c) for c in body["clashes"]), int(body["joined"]))
         if kind == "summary":
             return ArticleSummary(**body)
         if kind == "feed_paused":

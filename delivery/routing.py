@@ -6,11 +6,22 @@ message is queued exactly once, together with what it reports.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import TYPE_CHECKING
 
-from delivery.messages import MAX_CLASHES_PER_ALERT, ArticleSummary, ClashAlert, FeedPaused, to_payload
-from domain.clash import Clash
-from domain.records import Subscription
+from delivery.messages import (
+    MAX_CLASHES_PER_ALERT,
+    ArticleSummary,
+    ClashAlert,
+    ClashUpdate,
+    FeedPaused,
+    MessageError,
+    from_payload,
+    to_payload,
+)
+from domain.clash import JOIN_DAYS, Clash
+from domain.records import PostedClash, Subscription
 
 if TYPE_CHECKING:
     from analysis.article import ArticleReport
@@ -53,9 +64,7 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
         for clash in wanted:
             by_person.setdefault(clash.person_id, []).append(clash)
         for clashes in by_person.values():  # one alert a person an article, listing every clash
-            alert = ClashAlert(tuple(clashes[:MAX_CLASHES_PER_ALERT]))
-            store.enqueue(channel_id, to_payload(alert), guild_of[channel_id])
-            queued += 1
+            queued += route_clashes(store, channel_id, guild_of[channel_id], clashes, time.time())
     if report.relevant and report.summary:
         for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
             language = next(
@@ -66,6 +75,54 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
             store.enqueue(channel_id, to_payload(message), guild_of[channel_id])
             queued += 1
     return queued
+
+
+def route_clashes(store: DeliveryRepository, channel_id: int, guild_id: int, clashes: list[Clash], now: float) -> int:
+    """One person's new clashes for one channel: each joins the channel's alert on the same position when one was
+    queued in the last ``JOIN_DAYS`` days (the alert is then edited to list it), the rest make one new alert.
+
+    Locks each clash first (PostgreSQL: until the transaction ends), in one order, so that two processes never
+    both start an alert for one clash. Returns the number of messages queued.
+    """
+    since = _iso(now - JOIN_DAYS * 86400)
+    fresh: list[Clash] = []
+    queued = 0
+    for clash in sorted(clashes, key=lambda c: c.position_id):
+        store.lock_clash(clash.person_id, clash.position_id)
+        posted = store.posted_clashes(clash.person_id, clash.position_id, since)
+        mine = next((p for p in posted if p.channel_id == channel_id), None)
+        if mine is None:
+            fresh.append(clash)
+        else:
+            queued += _join(store, mine, clash)
+    if fresh:
+        alert = ClashAlert(tuple(fresh[:MAX_CLASHES_PER_ALERT]))
+        outbox = store.enqueue(channel_id, to_payload(alert), guild_id)
+        positions = sorted({c.position_id for c in alert.clashes})
+        store.save_posted_clash(
+            PostedClash(outbox, channel_id, guild_id, fresh[0].person_id, positions, _iso(now), outbox)
+        )
+        queued += 1
+    return queued
+
+
+def _join(store: DeliveryRepository, posted: PostedClash, clash: Clash) -> bool:
+    """Queue the edit that adds ``clash`` to a posted alert; False when the alert lists it already."""
+    try:
+        message = from_payload(store.outbox_payload(posted.latest) or {})
+    except MessageError:
+        message = None
+    shown = message.clashes if isinstance(message, ClashAlert | ClashUpdate) else ()
+    if clash.judgement_id in {c.judgement_id for c in shown}:
+        return False
+    update = ClashUpdate(posted.outbox_id, (*shown, clash))
+    latest = store.enqueue(posted.channel_id, to_payload(update), posted.guild_id)
+    store.save_posted_clash(dataclasses.replace(posted, latest=latest))
+    return True
+
+
+def _iso(stamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
 def _untranslated(report: ArticleReport, language: str) -> str:

@@ -7,8 +7,33 @@ render them; all three read this one shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.records import FeedItem, Judgement, Position, Question, judgement_id
+
+JOIN_DAYS = 7
+"""A later statement on the same clash (person and position) joins its alert for this many days after the alert."""
+
+
+def distinct_clashes(alerted: list[Judgement]) -> int:
+    """How many clash alerts ``alerted`` judgements make: on one position, those within :data:`JOIN_DAYS` of the
+    first joined its alert and count once with it (ISO 8601 ``judged_at`` stamps; a missing one starts its own)."""
+    count = 0
+    opened: dict[str, str] = {}
+    for judgement in sorted(alerted, key=lambda j: j.judged_at):
+        first = opened.get(judgement.position)
+        if first is None or not judgement.judged_at or _days_between(first, judgement.judged_at) > JOIN_DAYS:
+            opened[judgement.position] = judgement.judged_at
+            count += 1
+    return count
+
+
+def _days_between(earlier: str, later: str) -> float:
+    try:
+        start, end = (datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (earlier, later))
+    except ValueError:
+        return float("inf")
+    return (end - start).total_seconds() / 86400
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,24 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class PostedClash:
+    """A clash alert as queued for one channel, which later statements on the same clash join for a week.
+
+    ``latest`` is the outbox row whose message lists every clash the posted card shows now: the alert itself, or
+    the last update that joined a statement to it.
+    """
+
+    outbox_id: int
+    channel_id: int
+    guild_id: int
+    person: str
+    positions: list[str]
+    opened: str
+    """When the alert was queued, ISO 8601 UTC: later statements join it for ``JOIN_DAYS`` from then."""
+    latest: int
+
+
+@dataclass(frozen=True)
 class Feed:
     """A watched feed and its polling state; ``key`` stays the same when a 301 moves ``url``."""
 

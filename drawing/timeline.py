@@ -26,6 +26,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
+from domain.clash import distinct_clashes
 from domain.records import YEARS, Person, Position, Question, Review
 from storage.interfaces import StanceStore
 
@@ -160,7 +161,7 @@ def build_timeline(store: StanceStore, person_id: str, language: str = "en") -> 
     title = f"{local} ({person.name})" if local != person.name else person.name
     counts = {
         "statements": len(verdicts),
-        "clashes": len(alerted),
+        "clashes": distinct_clashes(alerted),  # a statement that joined an alert counts with it
         "confirmed": sum(1 for j in alerted if j.review == "confirmed"),
         "dismissed": sum(1 for j in alerted if j.review == "dismissed"),
     }

@@ -136,6 +136,8 @@ class Emulator:
     callbacks: list[Callback] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
+    message_edits: list[tuple[int, str]] = field(default_factory=list)
+    """Every channel message the bot edited: (channel, message id), in order."""
     """Edits of an interaction's original response (PATCH .../messages/@original), with their token."""
     expired: set[int] = field(default_factory=set)
     """Interactions whose reply Discord no longer accepts: 404 Unknown interaction (10062)."""
@@ -416,6 +418,7 @@ class Emulator:
         app.router.add_put(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self.overwrite_commands)
         app.router.add_put(f"{api}/applications/{{app}}/commands", self.overwrite_commands)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self.create_message)
+        app.router.add_patch(f"{api}/channels/{{channel}}/messages/{{message}}", self.edit_message)
         app.router.add_post(f"{api}/interactions/{{id}}/{{token}}/callback", self.callback)
         app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self.followup)
         app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/{{message}}", self.edit_followup)
@@ -485,9 +488,23 @@ class Emulator:
                 if earlier.get("nonce") == body["nonce"]:
                     return reply(earlier)
         message = {**self._message(channel, body), "nonce": body.get("nonce")}
+        if body.get("message_reference"):
+            message["message_reference"] = body["message_reference"]
         self._attach(message, files)
         self.messages.setdefault(channel, []).append(message)
         return reply(message)
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        """PATCH a message the bot posted: the fields sent replace the message's; 10008 for an unknown message."""
+        channel, message_id = int(request.match_info["channel"]), request.match_info["message"]
+        body, _ = await read_body(request)
+        found = next((m for m in self.messages.get(channel, []) if m["id"] == message_id), None)
+        if found is None:
+            return reply({"message": "Unknown Message", "code": 10008}, status=404)
+        found.update({k: v for k, v in body.items() if k in {"content", "embeds", "components", "allowed_mentions"}})
+        found["edited_timestamp"] = NOW
+        self.message_edits.append((channel, message_id))
+        return reply(found)
 
     async def callback(self, request: web.Request) -> web.Response:
         body, _ = await read_body(request)

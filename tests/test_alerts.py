@@ -149,3 +149,22 @@ def test_an_untitled_statement_is_linked_by_its_address_never_by_empty_text() ->
     statement = next(value for name, value in card.fields if post in value)
     assert f"[social.example.org/@jane/113456789012345678]({post})" in statement
     assert "[](" not in str(card.fields)
+
+
+def test_statements_that_joined_an_alert_count_once_with_it() -> None:
+    from domain.clash import distinct_clashes
+    from domain.records import Judgement
+
+    def judged(position: str, day: int) -> Judgement:
+        return Judgement(
+            position,
+            "elon-musk",
+            f"s{position}{day}",
+            "inconsistent",
+            0.9,
+            "r",
+            judged_at=f"2026-11-{day:02d}T10:00:00Z",
+        )
+
+    alerted = [judged("pause", 1), judged("pause", 3), judged("pause", 7), judged("pause", 12), judged("sb1047", 3)]
+    assert distinct_clashes(alerted) == 3  # pause: days 1-7 one alert, day 12 a new one; sb1047 its own

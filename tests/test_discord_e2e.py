@@ -156,14 +156,27 @@ async def test_the_whole_bot_against_the_emulator(
     await emu.wait_for(lambda: ("POST", answered) in emu.requests)
     feed_server.routes["/news.xml"] = Route(rss(ENGLISH, KOREAN, OLD))
     await bot.watcher.poll_all()
-    alerts = await emu.wait_for(lambda: clash_alerts(emu) if len(clash_alerts(emu)) >= 2 else None, timeout=120)
+    # The English report of the same purchase joins the alert of each clash it shares with the Korean one (that
+    # message is edited to list both); a clash on another position starts its own alert. Which positions the tiny
+    # model finds differs from run to run, so the check is the rule itself: one posted alert per clash.
+    await emu.wait_for(lambda: any("/twitter-gpus" in str(a["embeds"]) for a in clash_alerts(emu)), timeout=120)
     await bot.watcher.drain()
     await asyncio.sleep(1)  # time for a repeat, were there one
     alerts = clash_alerts(emu)
     assert emu.identified == 1  # resumed, never re-identified
     assert emu.compression == "zlib-stream"  # every gateway frame went deflated, as Discord sends them
-    assert alerts[0]["id"] == alert["id"] and len(alerts) == 2
-    assert [sum(f"/{slug}" in str(a["embeds"]) for a in alerts) for slug in ("musk-ko", "twitter-gpus")] == [1, 1]
+    assert alerts[0]["id"] == alert["id"]
+    assert sum("/musk-ko" in str(a["embeds"]) for a in alerts) == 1  # the Korean report: one alert, never again
+    since = "2000-01-01T00:00:00Z"
+    cards = {
+        p.id: [c for c in bot.store.posted_clashes("elon-musk", p.id, since) if c.channel_id == ALERTS]
+        for p in bot.store.positions("elon-musk")
+    }
+    assert all(len(posted) <= 1 for posted in cards.values()), cards  # one alert per clash in the channel
+    joined = [p for posted in cards.values() for p in posted if p.latest != p.outbox_id]
+    edited = {message for _, message in emu.message_edits}
+    assert all(str(bot.store.outbox_message(p.outbox_id)) in edited for p in joined)  # each join edited its alert
+    assert len(alerts) == len({p.outbox_id for posted in cards.values() for p in posted})
 
 
 async def test_a_request_discord_would_refuse_is_answered_as_discord_does(emulator: Emulator) -> None:

@@ -468,3 +468,41 @@ def test_proposals_are_bounded_per_person_and_question(seeded: StanceStore) -> N
     waiting = [p.id for p in seeded.positions("elon-musk", status="proposed") if p.question == "pause-frontier-ai"]
     assert len(waiting) == MAX_PROPOSALS_PER_QUESTION
     assert "proposed-024" in waiting and "proposed-000" not in waiting  # the oldest made room
+
+
+# -- one alert per clash --------------------------------------------------------------------
+
+
+def test_a_later_statement_on_the_same_clash_joins_the_posted_alert(empty: StanceStore, location: Location) -> None:
+    """Within a week, on either backend and across a restart: the alert is updated, never a second one started."""
+    from delivery.messages import ClashAlert, ClashUpdate, from_payload
+    from delivery.routing import route_clashes
+    from domain.clash import JOIN_DAYS
+    from tests.test_alerts import clash
+
+    day = 86400.0
+    korean = dataclasses.replace(clash(), statement="트위터가 GPU 약 1만 개를 구입했다.", position_id="musk-pause")
+    english = dataclasses.replace(korean, statement="Twitter bought about 10,000 GPUs.")
+    other = dataclasses.replace(korean, statement="Musk opposed SB 1047.", position_id="musk-regulate")
+    later = dataclasses.replace(korean, statement="xAI built a supercomputer.")
+    start = 1_780_000_000.0
+
+    assert route_clashes(empty, 7, 1, [korean], start) == 1
+    [(first, _, payload)] = empty.pending()
+    assert isinstance(from_payload(payload), ClashAlert)
+    store = reopened(empty, location)
+    try:
+        assert route_clashes(store, 7, 1, [english, other], start + 2 * day) == 2
+        update, alert = (from_payload(p) for _, _, p in store.pending()[1:])
+        assert isinstance(update, ClashUpdate) and update.target == first
+        assert [c.statement for c in update.clashes] == [korean.statement, english.statement]
+        assert isinstance(alert, ClashAlert) and [c.statement for c in alert.clashes] == [other.statement]
+        assert route_clashes(store, 7, 1, [english], start + 3 * day) == 0  # already listed: nothing queued
+        assert route_clashes(store, 8, 1, [english], start + 3 * day) == 1  # another channel: its own alert
+        assert route_clashes(store, 7, 1, [later], start + (JOIN_DAYS + 1) * day) == 1  # past a week: a new one
+        last = from_payload(store.pending()[-1][2])
+        assert isinstance(last, ClashAlert) and [c.statement for c in last.clashes] == [later.statement]
+        posted = store.posted_clash(first)
+        assert posted is not None and posted.latest == store.pending()[1][0]
+    finally:
+        store.close()

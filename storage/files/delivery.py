@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb import Query
 
-from domain.records import Subscription, storable_json
+from domain.records import PostedClash, Subscription, storable_json
 from storage.files.state import FileState
 from storage.operations import shard_of
 
@@ -72,3 +72,22 @@ class FileDelivery(FileState):
     def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
         row = self._hot.table("outbox").get(doc_id=outbox_id)
         return dict(row["payload"]) if isinstance(row, dict) else None
+
+    def outbox_message(self, outbox_id: int) -> int | None:
+        """The Discord message an outbox row became: 0 while queued, -1 when refused, None for no such row."""
+        row = self._hot.table("outbox").get(doc_id=outbox_id)
+        return int(row["message_id"]) if isinstance(row, dict) else None
+
+    def posted_clashes(self, person: str, position: str, since: str) -> list[PostedClash]:
+        """The alerts on ``person`` that list ``position``, queued at ``since`` (ISO 8601 UTC) or later."""
+        return [p for p in self._posted.all() if p.person == person and position in p.positions and p.opened >= since]
+
+    def posted_clash(self, outbox_id: int) -> PostedClash | None:
+        return self._posted.get(outbox_id)
+
+    def save_posted_clash(self, posted: PostedClash) -> None:
+        with self._lock:
+            self._posted.put(posted)
+
+    def lock_clash(self, person: str, position: str) -> None:
+        """One process owns a file store (its lock file): nothing to serialise."""

@@ -40,6 +40,7 @@ from domain.records import (
     Judgement,
     Person,
     Position,
+    PostedClash,
     Question,
     RecordError,
     Statement,
@@ -117,6 +118,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             self._positions = IndexedTable(self._hot, "positions", Position, _id)
             self._feeds = IndexedTable(self._hot, "feeds", Feed, lambda f: f.url)
             self._subs = IndexedTable(self._hot, "subscriptions", Subscription, Subscription.key)
+            self._posted = IndexedTable(self._hot, "posted_clashes", PostedClash, lambda p: p.outbox_id)
             self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
             self._inbox = Inbox(data_dir / "inbox.log")
             self._archive = ArticleArchive(data_dir / "archive")

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Subscription, storable, storable_json, to_dict
+from domain.records import PostedClash, Subscription, storable, storable_json, to_dict
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
 
 
@@ -79,3 +79,34 @@ class PostgresDelivery(PostgresConnection):
     def outbox_payload(self, outbox_id: int) -> dict[str, Any] | None:
         row = self._one("SELECT payload FROM outbox WHERE id = %s", (outbox_id,))
         return dict(row[0]) if row else None
+
+    def outbox_message(self, outbox_id: int) -> int | None:
+        """The Discord message an outbox row became: 0 while queued, -1 when refused, None for no such row."""
+        row = self._one("SELECT message_id FROM outbox WHERE id = %s", (outbox_id,))
+        return int(row[0]) if row else None
+
+    def posted_clashes(self, person: str, position: str, since: str) -> list[PostedClash]:
+        """The alerts on ``person`` that list ``position``, queued at ``since`` (ISO 8601 UTC) or later."""
+        return self._records(
+            PostedClash,
+            "SELECT data FROM posted_clashes WHERE person = %s AND opened >= %s AND data->'positions' ? %s"
+            " ORDER BY outbox_id",
+            (person, since, position),
+        )
+
+    def posted_clash(self, outbox_id: int) -> PostedClash | None:
+        found = self._records(PostedClash, "SELECT data FROM posted_clashes WHERE outbox_id = %s", (outbox_id,))
+        return found[0] if found else None
+
+    def save_posted_clash(self, posted: PostedClash) -> None:
+        posted = storable(posted)
+        self._exec(
+            "INSERT INTO posted_clashes (outbox_id, person, opened, data) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (outbox_id) DO UPDATE SET data = EXCLUDED.data",
+            (posted.outbox_id, posted.person, posted.opened, Jsonb(to_dict(posted))),
+        )
+
+    def lock_clash(self, person: str, position: str) -> None:
+        """Serialise, until this transaction ends, every process routing a clash of ``person`` on ``position``:
+        the second sees the first's alert and joins it, so two processes never post two alerts for one clash."""
+        self._exec("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"clash:{person}:{position}",))
