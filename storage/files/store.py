@@ -244,6 +244,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
                 "articles": [to_dict(a) for a in articles],
                 "statements": [to_dict(s) for s in statements],
                 "judgements": [to_dict(j) for j in judgements],
+                "posted_clashes": [to_dict(p) for p in self._posted.all()],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -266,6 +267,9 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             for row in snapshot["outbox"]:
                 fields = {k: v for k, v in row.items() if k != "id" and (k != "failure" or v)}
                 outbox.insert(Document(fields, doc_id=row["id"]))
+            self._posted.put_many(
+                from_dict(PostedClash, r, "posted_clashes") for r in snapshot.get("posted_clashes", [])
+            )
             self._archive.restore(
                 [from_dict(Article, r, "articles") for r in snapshot["articles"]],
                 [from_dict(Statement, r, "statements") for r in snapshot["statements"]],
@@ -281,6 +285,9 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             old = [row.doc_id for row in outbox.all() if row["message_id"] and row["queued"] < cutoff]
             if old:
                 outbox.remove(doc_ids=old)
+            opened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cutoff))
+            for stale in [p.outbox_id for p in self._posted.all() if p.opened < opened]:
+                self._posted.remove(stale)
         return {"article_bodies": bodies, "outbox": len(old)}
 
 

@@ -6,7 +6,7 @@ import time
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Article, Feed, Statement, Subscription, from_dict, to_dict
+from domain.records import Article, Feed, PostedClash, Statement, Subscription, from_dict, to_dict
 from storage.interfaces import Snapshot
 from storage.operations import StoreOperations, load_starter_pack
 from storage.postgres.archive import PostgresArchive
@@ -45,6 +45,8 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                 "DELETE FROM outbox WHERE message_id <> 0 AND queued < %s", (time.time() - OUTBOX_KEEP_S,)
             )
             self._exec("DELETE FROM seen WHERE day < current_date - %s", (self.identity_days,))
+            opened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - OUTBOX_KEEP_S))
+            self._exec("DELETE FROM posted_clashes WHERE opened < %s", (opened,))
         return {"article_bodies": bodies, "outbox": outbox}
 
     def snapshot(self) -> Snapshot:
@@ -67,6 +69,7 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                 "articles": [d for (d,) in self._rows("SELECT data FROM articles ORDER BY identity")],
                 "statements": [d for (d,) in self._rows("SELECT data FROM statements ORDER BY id")],
                 "judgements": [to_dict(j) for j in self.judgements()],
+                "posted_clashes": [d for (d,) in self._rows("SELECT data FROM posted_clashes ORDER BY outbox_id")],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -104,3 +107,5 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
             )
             self._put_articles([from_dict(Article, r, "articles") for r in snapshot["articles"]])
             self._put_statements([from_dict(Statement, r, "statements") for r in snapshot["statements"]])
+            for row in snapshot.get("posted_clashes", []):
+                self.save_posted_clash(from_dict(PostedClash, row, "posted_clashes"))
