@@ -164,16 +164,19 @@ _KO_ACTION = {kind: re.compile(korean) for kind, (_, korean) in _ACTIONS.items()
 _BUY = re.compile(r"\b(?:bought|buys|buy|purchased|purchases|purchase|acquired|acquires|ordered)\b", re.I)
 
 
-def unfaithful(rendering: str, source: str, *, names: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+def unfaithful(
+    rendering: str, source: str, *, names: dict[str, tuple[str, ...]] | None = None, context: str = ""
+) -> list[str]:
     """What ``rendering`` asserts that ``source`` does not; empty when it keeps every fact this checks.
 
     ``names`` adds people (canonical name → aliases, any language) to :data:`ACTORS`. Checked: every number
     (values, so across languages), negation present in one and not the other, speech reported where the source
     reports none ("said he would stop" for an action), a named actor the source does not name, and the buyer
-    of a purchase turned into its seller.
+    of a purchase turned into its seller. ``context`` (the sentences around the source) may supply numbers and
+    names too: a wording that quotes a headline may take the figure from the sentence below it.
     """
     problems = []
-    invented = quantities(rendering) - quantities(source)
+    invented = quantities(rendering) - quantities(f"{source}\n{context}")
     if invented:
         shown = ", ".join(sorted(f"{_shown(value)}{'%' if percent else ''}" for value, percent in invented))
         problems.append(f"numbers not in the source: {shown}")
@@ -182,7 +185,7 @@ def unfaithful(rendering: str, source: str, *, names: dict[str, tuple[str, ...]]
     if reports_speech(rendering) and not reports_speech(source):
         problems.append("reports speech the source does not")
     actors = {**ACTORS, **(names or {})}
-    absent = [name for name in _named(rendering, actors) if not _named_in(name, source, actors)]
+    absent = [name for name in _named(rendering, actors) if not _named_in(name, f"{source}\n{context}", actors)]
     if absent:
         problems.append(f"names not in the source: {', '.join(absent)}")
     did, source_did = _agents(rendering, actors), _agents(source, actors)

@@ -175,3 +175,13 @@ async def test_an_alert_never_shows_a_wording_that_changes_the_source(
 def test_korean_unit_numbers_are_written_out_for_the_translator() -> None:
     assert with_digits("트위터가 GPU 약 1만 개를 구매했다") == "트위터가 GPU 약 10,000 개를 구매했다"
     assert with_digits("1조 2천억 원, 1.5만 명, 10년 만에") == "1,200,000,000,000 원, 15,000 명, 10년 만에"
+
+
+def test_a_wording_may_take_its_figures_from_the_sentences_around_its_quote() -> None:
+    """The model quoted a headline and took the figure and the owner from the sentence below it (the seed page)."""
+    headline = "Twitter buys thousands of GPUs for AI project"
+    below = "Elon Musk's Twitter has bought roughly 10,000 GPUs for an in-house generative AI project."
+    wording = "Elon Musk's Twitter has bought roughly 10,000 GPUs for an in-house generative AI project"
+    assert unfaithful(wording, headline, names=NAMES) != []
+    assert unfaithful(wording, headline, names=NAMES, context=below) == []
+    assert unfaithful(wording.replace("10,000", "100,000"), headline, names=NAMES, context=below) != []

@@ -50,6 +50,15 @@ def sentence_with(quote: str, article: str) -> str:
     return next((s for s in split_sentences(article) if wanted in _normal(s)), quote)
 
 
+def around(sentence: str, article: str, width: int = 2) -> str:
+    """The ``width`` sentences on each side of ``sentence`` in ``article``: where a wording may take its figures."""
+    sentences = split_sentences(article)
+    index = next((n for n, s in enumerate(sentences) if s == sentence), None)
+    if index is None:
+        return ""
+    return " ".join(sentences[max(0, index - width) : index] + sentences[index + 1 : index + 1 + width])
+
+
 def quote_in_article(quote: str, article: str) -> bool:
     q = _normal(quote)
     return len(q) >= 12 and q in _normal(article)
@@ -73,7 +82,7 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
             origin = "model"
             if len(claim.split()) < MIN_CLAIM_WORDS:  # a name or a fragment: the quote's sentence says more
                 claim, origin = sentence, "sentence"
-            elif problems := unfaithful(claim, sentence, names=names):
+            elif problems := unfaithful(claim, sentence, names=names, context=around(sentence, f"{title}\n{text}")):
                 log.info("Showing the source instead of %r: %s", claim, "; ".join(problems))
                 claim, origin = sentence, "source"
             translation = await literal_translation(engine, claim, names) if origin == "source" else ""
