@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -24,6 +25,7 @@ from discord.ext import commands
 
 from cogs.cards import (
     DESCRIPTION_LIMIT,
+    HOLD_ROOM,
     MAX_CLASHES_PER_CARD,
     TITLE_LIMIT,
     AlertCard,
@@ -39,12 +41,14 @@ from delivery.messages import (
     ClashAlert,
     ClashUpdate,
     FeedPaused,
+    HeldAlert,
     LaidOutAlert,
     Message,
     MessageError,
     Notice,
     from_payload,
 )
+from delivery.routing import release, withhold
 from domain.records import Review, Subscription
 
 if TYPE_CHECKING:
@@ -78,15 +82,24 @@ def embed_for(message: Message) -> discord.Embed:
         embed.description = clip(plain(message.summary), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")
         return embed
-    if isinstance(message, ClashAlert | ClashUpdate):
+    if isinstance(message, ClashAlert | ClashUpdate | HeldAlert):
         card = AlertCard.for_clashes(list(message.clashes))
     else:
         card = AlertCard.from_payload(message.card)
     embed = discord.Embed(title=card.title, url=safe_url(card.url), colour=card.colour)
+    if isinstance(message, HeldAlert):
+        embed.description = hold_line(message)
     for name, value in card.fields:
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text=card.footer)
     return embed
+
+
+def hold_line(alert: HeldAlert) -> str:
+    """What a held alert says above its card: where Confirm posts it (at most ``HOLD_ROOM`` characters)."""
+    channels = " ".join(f"<#{channel}>" for channel, _ in alert.channels[:5])
+    more = f" and {len(alert.channels) - 5} more" if len(alert.channels) > 5 else ""
+    return clip(f"Held for review: Confirm posts it to {channels}{more}; Dismiss posts it nowhere.", HOLD_ROOM)
 
 
 class ReviewButton(
@@ -128,12 +141,19 @@ class ReviewButton(
         posted = await store.run(store.posted_clash, self.outbox_id)  # with every statement that joined it since
         payload = await store.run(store.outbox_payload, posted.latest if posted else self.outbox_id)
         message = from_payload(payload) if payload else None
-        ids = message.judgement_ids if isinstance(message, ClashAlert | ClashUpdate | LaidOutAlert) else []
+        ids = message.judgement_ids if isinstance(message, ClashAlert | ClashUpdate | HeldAlert | LaidOutAlert) else []
         state: Review = "confirmed" if self.action == "confirm" else "dismissed"
         reviewer = f"{interaction.user.name} ({interaction.user.id})"
         for judgement_id in ids:
             await store.run(store.review, judgement_id, state, reviewer)
+        if isinstance(message, HeldAlert):  # in the same commit: reviewed and released (or withheld) together
+            if state == "confirmed":
+                await store.run(release, store, message, self.outbox_id, time.time())
+            else:
+                await store.run(withhold, store, self.outbox_id)
         await store.commit()
+        if isinstance(message, HeldAlert) and state == "confirmed":
+            bot.dispatch("alerts_released")
         embed = interaction.message.embeds[0] if interaction.message and interaction.message.embeds else None
         if embed is not None:
             name, value = review_field(state, interaction.user.name)
@@ -191,6 +211,10 @@ class Alerts(commands.Cog):
     async def on_feed_paused(self, *_: object) -> None:
         await self.deliver_pending()
 
+    @commands.Cog.listener()
+    async def on_alerts_released(self) -> None:
+        await self.deliver_pending()  # a moderator confirmed a held alert: its copies are queued
+
     async def deliver_pending(self) -> None:
         """Send every undelivered message, oldest first per channel."""
         store = self.bot.store
@@ -232,7 +256,8 @@ class Alerts(commands.Cog):
             queued = from_payload(payload)
             if isinstance(queued, ClashUpdate):
                 return await self._update(outbox_id, channel, queued)
-            extra = {"view": review_view(outbox_id)} if isinstance(queued, ClashAlert | LaidOutAlert) else {}
+            reviewable = isinstance(queued, ClashAlert | HeldAlert | LaidOutAlert)
+            extra = {"view": review_view(outbox_id)} if reviewable else {}
             # The nonce makes a resend after a crash (sent, then killed before marking it delivered) return the
             # message already posted instead of a second one: Discord enforces it for a few minutes.
             nonce = f"stancewatch-{outbox_id}"

@@ -22,7 +22,9 @@ DESCRIPTION_LIMIT = 4096
 TOTAL_LIMIT = 6000
 MAX_CLASHES_PER_CARD = 6
 USERNAME_LIMIT = 32
-REVIEW_ROOM = len("Review") + len("Dismissed by ") + USERNAME_LIMIT
+HOLD_ROOM = 160
+"""Room kept on a held alert's card for the line saying where Confirm posts it (cogs.alerts.hold_line)."""
+REVIEW_ROOM = len("Review") + len("Dismissed by ") + USERNAME_LIMIT + HOLD_ROOM
 
 
 def review_field(state: str, reviewer: str) -> tuple[str, str]:

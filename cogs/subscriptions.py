@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def describe(sub: Subscription) -> str:
     what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {plain(sub.target)}"
     paused = f" — paused: {plain(sub.paused_reason)}" if sub.paused_reason else ""
-    return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{paused}"
+    review = ", review required" if sub.review == "required" else ""
+    return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{review}{paused}"
 
 
 def label(sub: Subscription) -> str:
@@ -53,6 +54,7 @@ class Subscriptions(commands.Cog):
         min_confidence="Only alerts at or above this confidence (0-1)",
         language="Language of summaries (default: the server's)",
         channel="Where to post (default: here)",
+        review="required: clash alerts wait in the review channel until a moderator confirms them",
     )
     async def subscribe(
         self,
@@ -63,6 +65,7 @@ class Subscriptions(commands.Cog):
         min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
         language: Literal["en", "ko"] | None = None,
         channel: discord.TextChannel | None = None,
+        review: Literal["none", "required"] = "none",
     ) -> None:
         if channel is not None and channel.id != interaction.channel_id:
             require_manage_server(interaction)
@@ -75,8 +78,12 @@ class Subscriptions(commands.Cog):
         if channel_id is None or interaction.guild_id is None:
             raise UserError("Subscriptions work in server channels only.")
         locale = language or ("ko" if str(interaction.guild_locale or "").startswith("ko") else "en")
-        sub = Subscription(channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale)
         store = self.bot.store
+        if review == "required" and await store.run(store.review_desk, interaction.guild_id) is None:
+            raise UserError("Set a review channel first with /review-channel; held alerts wait there.")
+        sub = Subscription(
+            channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale, review=review
+        )
         is_new = await store.run(store.add_subscription, sub)
         await store.commit()
         await reply_ephemeral(interaction, ("Subscribed " if is_new else "Updated ") + describe(sub))
@@ -103,6 +110,22 @@ class Subscriptions(commands.Cog):
         questions = [(q.text, q.id) for q in await store.run(store.questions)] if kind in (None, "question") else []
         feeds = [(f.url, f.ref) for f in await store.run(store.feeds)] if kind in (None, "feed") else []
         return choices(people + questions + feeds, current)
+
+    @app_commands.command(name="review-channel", description="Set where alerts that need review wait.")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(channel="The review channel; empty to stop holding alerts")
+    async def review_channel(self, interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
+        if interaction.guild_id is None:
+            raise UserError("A review channel belongs to a server.")
+        store = self.bot.store
+        await store.run(store.set_review_desk, interaction.guild_id, channel.id if channel else None)
+        await store.commit()
+        if channel is None:
+            await reply_ephemeral(interaction, "No review channel: alerts that needed review are now posted directly.")
+        else:
+            await reply_ephemeral(interaction, f"Alerts that need review now wait in <#{channel.id}>.")
 
     @app_commands.command(description="Stop one of this channel's subscriptions.")
     @app_commands.default_permissions(manage_channels=True)

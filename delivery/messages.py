@@ -49,6 +49,20 @@ class ClashUpdate:
 
 
 @dataclass(frozen=True)
+class HeldAlert:
+    """A clash alert waiting in a server's review channel: Confirm posts it to ``channels`` (channel, guild pairs),
+    whose subscriptions require review; Dismiss posts it nowhere."""
+
+    clashes: tuple[Clash, ...]
+    channels: tuple[tuple[int, int], ...]
+    kind: ClassVar[str] = "held_clash"
+
+    @property
+    def judgement_ids(self) -> list[str]:
+        return [c.judgement_id for c in self.clashes]
+
+
+@dataclass(frozen=True)
 class ArticleSummary:
     """A relevant article's summary, in the receiving channel's language."""
 
@@ -88,17 +102,17 @@ class LaidOutAlert:
         return [str(j) for j in self.card.get("judgements", [])]
 
 
-Message = ClashAlert | ClashUpdate | ArticleSummary | FeedPaused | Notice | LaidOutAlert
+Message = ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused | Notice | LaidOutAlert
 
 
 class MessageError(ValueError):
     """An outbox row that is no message this release knows."""
 
 
-def to_payload(message: ClashAlert | ClashUpdate | ArticleSummary | FeedPaused) -> dict[str, Any]:
+def to_payload(message: ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused) -> dict[str, Any]:
     """The JSON object an outbox row stores."""
     fields = dataclasses.asdict(message)
-    if isinstance(message, ClashAlert | ClashUpdate):
+    if isinstance(message, ClashAlert | ClashUpdate | HeldAlert):
         fields["clashes"] = [dataclasses.asdict(c) for c in message.clashes]
     return {"kind": message.kind, "version": VERSION, **fields}
 
@@ -112,6 +126,9 @@ def from_payload(payload: dict[str, Any]) -> Message:
         body = {k: v for k, v in payload.items() if k not in {"kind", "version"}}
         if kind == "clash":
             return ClashAlert(tuple(Clash(**c) for c in body["clashes"]))
+        if kind == "held_clash":
+            channels = tuple((int(c), int(g)) for c, g in body["channels"])
+            return HeldAlert(tuple(Clash(**c) for c in body["clashes"]), channels)
         if kind == "clash_update":
             return ClashUpdate(int(body["target"]), tuple(Clash(**c) for c in body["clashes"]), int(body["joined"]))
         if kind == "summary":

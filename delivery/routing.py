@@ -7,6 +7,7 @@ message is queued exactly once, together with what it reports.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -16,12 +17,15 @@ from delivery.messages import (
     ClashAlert,
     ClashUpdate,
     FeedPaused,
+    HeldAlert,
     MessageError,
     from_payload,
     to_payload,
 )
 from domain.clash import JOIN_DAYS, Clash
 from domain.records import PostedClash, Subscription
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from analysis.article import ArticleReport
@@ -57,14 +61,25 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
     subs = store.subscriptions()
     guild_of = {s.channel_id: s.guild_id for s in subs}
     queued = 0
+    held: dict[tuple[int, str], list[tuple[int, list[Clash]]]] = {}
     for channel_id in sorted(guild_of):
         mine = [s for s in subs if s.channel_id == channel_id]
         wanted = [c for c in report.clashes if any(subscription_wants(s, feed_url=feed_url, clash=c) for s in mine)]
         by_person: dict[str, list[Clash]] = {}
         for clash in wanted:
             by_person.setdefault(clash.person_id, []).append(clash)
-        for clashes in by_person.values():  # one alert a person an article, listing every clash
-            queued += route_clashes(store, channel_id, guild_of[channel_id], clashes, time.time())
+        for person, clashes in by_person.items():  # one alert a person an article, listing every clash
+            if _held(store, mine, feed_url, clashes, guild_of[channel_id]):
+                held.setdefault((guild_of[channel_id], person), []).append((channel_id, clashes))
+            else:
+                queued += route_clashes(store, channel_id, guild_of[channel_id], clashes, time.time())
+    for (guild_id, _), waiting in held.items():  # one held alert a server and person, for every channel waiting
+        desk = store.review_desk(guild_id)
+        assert desk is not None  # _held holds only where the server has a review channel
+        clashes = list(dict.fromkeys(c for _, mine_ in waiting for c in mine_))
+        alert = HeldAlert(tuple(clashes[:MAX_CLASHES_PER_ALERT]), tuple((c, guild_id) for c, _ in waiting))
+        store.enqueue(desk.channel_id, to_payload(alert), guild_id)
+        queued += 1
     if report.relevant and report.summary:
         for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
             language = next(
@@ -75,6 +90,33 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
             store.enqueue(channel_id, to_payload(message), guild_of[channel_id])
             queued += 1
     return queued
+
+
+def _held(
+    store: DeliveryRepository, subs: list[Subscription], feed_url: str, clashes: list[Clash], guild_id: int
+) -> bool:
+    """Whether a channel's clashes wait for review: a subscription that wants them requires it and the server has
+    a review channel (without one, /subscribe refuses review; one removed later lets alerts through, logged)."""
+    wanting = [s for s in subs if any(subscription_wants(s, feed_url=feed_url, clash=c) for c in clashes)]
+    if not any(s.review == "required" for s in wanting):
+        return False
+    if store.review_desk(guild_id) is None:
+        log.warning("Server %s requires review but has no review channel; posting the alert directly", guild_id)
+        return False
+    return True
+
+
+def release(store: DeliveryRepository, alert: HeldAlert, outbox_id: int, now: float) -> int:
+    """A moderator confirmed a held alert: queue it for every channel that waits for it, once ever (a second
+    Confirm, or one after a Dismiss, queues nothing). Returns the number of messages queued."""
+    if not store.claim_alert(f"released:{outbox_id}"):
+        return 0
+    return sum(route_clashes(store, channel, guild, list(alert.clashes), now) for channel, guild in alert.channels)
+
+
+def withhold(store: DeliveryRepository, outbox_id: int) -> bool:
+    """A moderator dismissed a held alert: it is never posted, even if someone confirms it later."""
+    return store.claim_alert(f"released:{outbox_id}")
 
 
 def route_clashes(store: DeliveryRepository, channel_id: int, guild_id: int, clashes: list[Clash], now: float) -> int:

@@ -25,6 +25,7 @@ Severity = Literal["", "no flip", "half flip", "full flop"]
 PositionStatus = Literal["active", "proposed", "superseded", "retracted"]
 Receive = Literal["clashes", "summaries", "both"]
 TargetKind = Literal["all", "person", "question", "feed"]
+ReviewMode = Literal["none", "required"]
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 YEARS = range(1900, 2101)
@@ -183,6 +184,8 @@ class Subscription:
     min_confidence: float = 0.0
     language: Literal["en", "ko"] = "en"
     paused_reason: str = ""
+    review: ReviewMode = "none"
+    """``required``: clash alerts wait in the server's review channel until a moderator confirms them."""
 
     def key(self) -> tuple[int, str, str]:
         return (self.channel_id, self.target_kind, self.target)
@@ -192,6 +195,14 @@ class Subscription:
         """A short stable key for one of a channel's subscriptions (16 characters), for a Discord choice's value,
         which may hold at most 100 characters: a target may be a feed URL of any length."""
         return "sub-" + hashlib.sha256(f"{self.target_kind}:{self.target}".encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ReviewDesk:
+    """The channel where a server's held clash alerts wait for a moderator's Confirm or Dismiss."""
+
+    guild_id: int
+    channel_id: int
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from domain.records import (
     PostedClash,
     Question,
     Review,
+    ReviewDesk,
     Stance,
     Statement,
     Subscription,
@@ -96,6 +97,8 @@ class DeliveryRepository(Protocol):
     def posted_clash(self, outbox_id: int) -> PostedClash | None: ...
     def save_posted_clash(self, posted: PostedClash) -> None: ...
     def lock_clash(self, person: str, position: str) -> None: ...
+    def review_desk(self, guild_id: int) -> ReviewDesk | None: ...
+    def set_review_desk(self, guild_id: int, channel_id: int | None) -> None: ...
 
 
 class ArchiveRepository(Protocol):

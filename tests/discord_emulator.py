@@ -294,7 +294,14 @@ class Emulator:
     async def command(self, name: str, options: list[dict[str, Any]] | None = None, *, channel: int = ALERTS) -> int:
         """Send a slash command as the moderator; returns the interaction id."""
         registered = next(c for c in self.commands if c["name"] == name)
-        data = {"id": registered["id"], "name": name, "type": 1, "options": options or []}
+        data: dict[str, Any] = {"id": registered["id"], "name": name, "type": 1, "options": options or []}
+        picked = [int(o["value"]) for o in options or [] if o.get("type") == 7]  # channel options: resolved, as sent
+        if picked:
+            names = {c: n for channels in self.guilds.values() for c, n in channels}
+            data["resolved"] = {"channels": {
+                str(c): {"id": str(c), "name": names.get(c, "channel"), "type": 0, "permissions": ALL_PERMISSIONS}
+                for c in picked
+            }}  # fmt: skip
         return await self._interaction(2, data, channel)
 
     async def autocomplete(self, name: str, options: list[dict[str, Any]], *, channel: int = ALERTS) -> int:

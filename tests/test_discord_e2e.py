@@ -374,3 +374,47 @@ async def test_autocomplete_offers_short_keys_for_long_feed_urls_and_subscriptio
 
     removed = await reply_text(emu, await emu.command("manage-feeds", subcommand("remove", "url", choice["value"])))
     assert removed.startswith("Stopped watching") and bot.store.feed(url) is None
+
+
+async def test_alerts_that_need_review_wait_for_a_moderator(
+    emulator: Emulator, bot: StancewatchBot, feed_server: FeedServer
+) -> None:
+    """Held in the review channel; Confirm posts the alert to the subscriber once, Dismiss posts it nowhere."""
+    emu, desk = emulator, NEWSROOMS[0]
+    refused = await reply_text(
+        emu, await emu.command("subscribe", [{"name": "review", "type": 3, "value": "required"}])
+    )
+    assert refused.startswith("Set a review channel first")
+    picked = [{"name": "channel", "type": 7, "value": str(desk)}]
+    assert (await reply_text(emu, await emu.command("review-channel", picked))).endswith(f"<#{desk}>.")
+    subscribed = await reply_text(
+        emu, await emu.command("subscribe", [{"name": "review", "type": 3, "value": "required"}])
+    )
+    assert "review required" in subscribed
+
+    feed_server.routes["/news.xml"] = Route(rss(OLD))
+    added = [{"name": "add", "type": 1, "options": [{"name": "url", "type": 3, "value": feed_server.url("/news.xml")}]}]
+    assert (await reply_text(emu, await emu.command("manage-feeds", added))).startswith("Watching")
+    await bot.watcher.poll_all()
+    await bot.watcher.drain()
+    feed_server.routes["/news.xml"] = Route(rss(KOREAN, OLD))
+    await bot.watcher.poll_all()
+    [held] = await emu.wait_for(lambda: [m for m in emu.messages.get(desk, []) if m["embeds"]], timeout=120)
+    assert held["embeds"][0]["description"].startswith(f"Held for review: Confirm posts it to <#{ALERTS}>")
+    assert clash_alerts(emu) == []  # nothing reaches the subscriber before a moderator confirms
+    confirm, _ = (b["custom_id"] for b in held["components"][0]["components"])
+    pressed = await emu.press(held, confirm)
+    await emu.wait_for(lambda: emu.replies(pressed))
+    [posted] = await emu.wait_for(lambda: clash_alerts(emu), timeout=30)
+    assert "/musk-ko" in str(posted["embeds"])
+    again = await emu.press(held, confirm)  # a second click (a stale client): nothing more is posted
+    await emu.wait_for(lambda: emu.replies(again))
+
+    feed_server.routes["/news.xml"] = Route(rss(ENGLISH, KOREAN, OLD))  # the English report: held, then dismissed
+    await bot.watcher.poll_all()
+    [second] = await emu.wait_for(lambda: [m for m in emu.messages.get(desk, []) if m["embeds"]][1:], timeout=120)
+    dismissed = await emu.press(second, second["components"][0]["components"][1]["custom_id"])
+    await emu.wait_for(lambda: emu.replies(dismissed))
+    await bot.watcher.drain()
+    await asyncio.sleep(1)  # time for a post that must not come
+    assert len(clash_alerts(emu)) == 1 and "/twitter-gpus" not in str(clash_alerts(emu))

@@ -506,3 +506,41 @@ def test_a_later_statement_on_the_same_clash_joins_the_posted_alert(empty: Stanc
         assert posted is not None and posted.latest == store.pending()[1][0]
     finally:
         store.close()
+
+
+# -- review before publishing -------------------------------------------------------------------
+
+
+def test_a_held_alert_is_posted_once_on_confirm_and_never_on_dismiss(empty: StanceStore, location: Location) -> None:
+    """Held in the review channel, across a restart; Confirm posts it once to every waiting channel."""
+    from analysis.article import ArticleReport
+    from delivery.messages import ClashAlert, HeldAlert, from_payload
+    from delivery.routing import release, route_report, withhold
+    from tests.test_alerts import clash
+
+    desk, held_a, held_b, direct = 50, 51, 52, 53
+    empty.set_review_desk(9, desk)
+    for channel in (held_a, held_b):
+        empty.add_subscription(Subscription(channel_id=channel, guild_id=9, review="required"))
+    empty.add_subscription(Subscription(channel_id=direct, guild_id=9))
+    report = ArticleReport("https://news.example.com/a", "A", "en", relevant=True)
+    report.clashes.append(clash())
+    assert route_report(empty, "https://feeds.example.org/f", report) == 2  # one held, one posted directly
+    messages = {channel: from_payload(payload) for _, channel, payload in empty.pending()}
+    assert set(messages) == {desk, direct} and isinstance(messages[direct], ClashAlert)
+    held = messages[desk]
+    assert isinstance(held, HeldAlert) and {c for c, _ in held.channels} == {held_a, held_b}
+    [held_id] = [i for i, channel, _ in empty.pending() if channel == desk]
+
+    store = reopened(empty, location)
+    try:
+        assert store.review_desk(9) is not None and store.review_desk(8) is None
+        assert release(store, held, held_id, 1_780_000_000.0) == 2
+        assert release(store, held, held_id, 1_780_000_100.0) == 0  # a second Confirm posts nothing more
+        posted = [channel for _, channel, payload in store.pending() if from_payload(payload).kind == "clash"]
+        assert sorted(posted) == sorted([direct, held_a, held_b])
+        assert withhold(store, 999) and release(store, held, 999, 1_780_000_200.0) == 0  # dismissed: never posted
+        store.set_review_desk(9, None)
+        assert store.review_desk(9) is None
+    finally:
+        store.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb import Query
 
-from domain.records import PostedClash, Subscription, storable_json
+from domain.records import PostedClash, ReviewDesk, Subscription, storable_json
 from storage.files.state import FileState
 from storage.operations import shard_of
 
@@ -91,3 +91,14 @@ class FileDelivery(FileState):
 
     def lock_clash(self, person: str, position: str) -> None:
         """One process owns a file store (its lock file): nothing to serialise."""
+
+    def review_desk(self, guild_id: int) -> ReviewDesk | None:
+        return self._desks.get(guild_id)
+
+    def set_review_desk(self, guild_id: int, channel_id: int | None) -> None:
+        """Set the server's review channel, or with ``None`` stop holding its alerts."""
+        with self._lock:
+            if channel_id is None:
+                self._desks.remove(guild_id)
+            else:
+                self._desks.put(ReviewDesk(guild_id, channel_id))

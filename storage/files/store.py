@@ -43,6 +43,7 @@ from domain.records import (
     PostedClash,
     Question,
     RecordError,
+    ReviewDesk,
     Statement,
     Subscription,
     from_dict,
@@ -119,6 +120,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             self._feeds = IndexedTable(self._hot, "feeds", Feed, lambda f: f.url)
             self._subs = IndexedTable(self._hot, "subscriptions", Subscription, Subscription.key)
             self._posted = IndexedTable(self._hot, "posted_clashes", PostedClash, lambda p: p.outbox_id)
+            self._desks = IndexedTable(self._hot, "review_desks", ReviewDesk, lambda d: d.guild_id)
             self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
             self._inbox = Inbox(data_dir / "inbox.log")
             self._archive = ArticleArchive(data_dir / "archive")
@@ -245,6 +247,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
                 "statements": [to_dict(s) for s in statements],
                 "judgements": [to_dict(j) for j in judgements],
                 "posted_clashes": [to_dict(p) for p in self._posted.all()],
+                "review_desks": [to_dict(d) for d in self._desks.all()],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -270,6 +273,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             self._posted.put_many(
                 from_dict(PostedClash, r, "posted_clashes") for r in snapshot.get("posted_clashes", [])
             )
+            self._desks.put_many(from_dict(ReviewDesk, r, "review_desks") for r in snapshot.get("review_desks", []))
             self._archive.restore(
                 [from_dict(Article, r, "articles") for r in snapshot["articles"]],
                 [from_dict(Statement, r, "statements") for r in snapshot["statements"]],

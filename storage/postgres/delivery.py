@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from domain.records import PostedClash, Subscription, storable, storable_json, to_dict
+from domain.records import PostedClash, ReviewDesk, Subscription, storable, storable_json, to_dict
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
 
 
@@ -105,6 +105,21 @@ class PostgresDelivery(PostgresConnection):
             " ON CONFLICT (outbox_id) DO UPDATE SET data = EXCLUDED.data",
             (posted.outbox_id, posted.person, posted.opened, Jsonb(to_dict(posted))),
         )
+
+    def review_desk(self, guild_id: int) -> ReviewDesk | None:
+        row = self._one("SELECT channel_id FROM review_desks WHERE guild_id = %s", (guild_id,))
+        return ReviewDesk(guild_id, int(row[0])) if row else None
+
+    def set_review_desk(self, guild_id: int, channel_id: int | None) -> None:
+        """Set the server's review channel, or with ``None`` stop holding its alerts."""
+        if channel_id is None:
+            self._exec("DELETE FROM review_desks WHERE guild_id = %s", (guild_id,))
+        else:
+            self._exec(
+                "INSERT INTO review_desks (guild_id, channel_id) VALUES (%s, %s)"
+                " ON CONFLICT (guild_id) DO UPDATE SET channel_id = EXCLUDED.channel_id",
+                (guild_id, channel_id),
+            )
 
     def lock_clash(self, person: str, position: str) -> None:
         """Serialise, until this transaction ends, every process routing a clash of ``person`` on ``position``:

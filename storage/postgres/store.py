@@ -70,6 +70,10 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                 "statements": [d for (d,) in self._rows("SELECT data FROM statements ORDER BY id")],
                 "judgements": [to_dict(j) for j in self.judgements()],
                 "posted_clashes": [d for (d,) in self._rows("SELECT data FROM posted_clashes ORDER BY outbox_id")],
+                "review_desks": [
+                    {"guild_id": g, "channel_id": c}
+                    for g, c in self._rows("SELECT guild_id, channel_id FROM review_desks ORDER BY guild_id")
+                ],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -109,3 +113,5 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
             self._put_statements([from_dict(Statement, r, "statements") for r in snapshot["statements"]])
             for row in snapshot.get("posted_clashes", []):
                 self.save_posted_clash(from_dict(PostedClash, row, "posted_clashes"))
+            for row in snapshot.get("review_desks", []):
+                self.set_review_desk(int(row["guild_id"]), int(row["channel_id"]))
