@@ -23,12 +23,14 @@ from analysis.article import ArticleReport
 from app import open_app
 from cli.terminal import printable
 from cogs.cards import AlertCard
-from domain.records import Feed, FeedItem
+from delivery.messages import ClashAlert, ClashUpdate, from_payload
+from domain.records import Feed, FeedItem, Subscription
 from drawing.timeline import build_timeline, render
 from pipeline.watcher import WatchPolicy
 from settings import Settings
 from storage import open_store
 from storage.atomic import atomic_write_bytes
+from storage.interfaces import StanceStore
 
 SEED_PERSON = "elon-musk"
 
@@ -113,6 +115,10 @@ async def start_sample_server() -> tuple[web.AppRunner, str]:
     return runner, base
 
 
+DEMO_CHANNEL = 1
+"""The demo subscribes one channel to everything: its outbox shows what a Discord channel would receive."""
+
+
 def print_report(report: ArticleReport) -> None:
     """What the model made of one article, as the operator reads it (untrusted text made printable)."""
     print(printable(report_text(report)))
@@ -134,9 +140,26 @@ def report_text(report: ArticleReport) -> str:
     if not report.judgements:
         lines.append("    no statement/position pair shared a topic, so nothing was judged")
     for clash in report.clashes:
-        lines.append("    ALERT that would be posted:")
-        lines.append("\n".join(f"      {line}" for line in AlertCard.for_clash(clash).render_text().splitlines()))
+        lines.append(f"    CLASH with {clash.position_id} (the channel below shows what is posted)")
     return "\n".join(lines)
+
+
+def channel_text(store: StanceStore, channel_id: int) -> tuple[str, int]:
+    """What the demo's channel receives, as the outbox holds it: new alerts, and alerts edited as statements join
+    them. Returns the text and the number of alerts posted."""
+    lines, alerts = [f"\n=== What channel #{channel_id} receives"], 0
+    for outbox_id, channel, payload in store.pending():
+        message = from_payload(payload)
+        if channel != channel_id or not isinstance(message, ClashAlert | ClashUpdate):
+            continue
+        if isinstance(message, ClashAlert):
+            alerts += 1
+            lines.append(f"  POSTED alert {outbox_id}:")
+        else:
+            lines.append(f"  EDITED alert {message.target}: a later report joined it; it now lists:")
+        card = AlertCard.for_clashes(list(message.clashes)).render_text()
+        lines.append("\n".join(f"    {line}" for line in card.splitlines()))
+    return "\n".join(lines), alerts
 
 
 def register(sub: Any) -> None:
@@ -155,12 +178,12 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
         store = await asyncio.to_thread(open_store, data_dir or Path(tmp))
         runner, base = await start_sample_server()
         totals = {"articles": 0, "judgements": 0, "alerts": 0}
+        await store.run(store.add_subscription, Subscription(DEMO_CHANNEL, DEMO_CHANNEL))
 
         async def on_report(item: FeedItem, report: ArticleReport) -> None:
             print_report(report)
             totals["articles"] += 1
             totals["judgements"] += len(report.judgements)
-            totals["alerts"] += len(report.clashes)
 
         try:
             # The demo's own server is on 127.0.0.1, so private addresses are allowed for this run only.
@@ -181,6 +204,8 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
                     print(f"Feed error: {result.error}")
                     return 1
                 await app.watcher.drain()
+            text, totals["alerts"] = await store.run(channel_text, store, DEMO_CHANNEL)
+            print(printable(text))
             timeline = await store.run(build_timeline, store, SEED_PERSON)
             picture = (data_dir or Path(tempfile.gettempdir()) / "stancewatch-demo") / f"timeline-{SEED_PERSON}.png"
             await asyncio.to_thread(atomic_write_bytes, picture, await asyncio.to_thread(render, timeline))
@@ -189,7 +214,7 @@ async def run_demo(settings: Settings, data_dir: Path | None = None) -> int:
             await runner.cleanup()
             await asyncio.to_thread(store.close)
     print(
-        f"\nDone: {totals['articles']} articles, {totals['judgements']} judgements, {totals['alerts']} alerts "
+        f"\nDone: {totals['articles']} articles, {totals['judgements']} judgements, alerts posted: {totals['alerts']} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     return 0

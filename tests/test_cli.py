@@ -111,7 +111,8 @@ async def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     assert code == 0, err
     assert "summary:" in out and "judged [" in out
     assert "일론 머스크" in out and "not about AI policy" in out
-    assert re.search(r"Done: 3 articles, \d+ judgements, \d+ alerts", out)
+    assert re.search(r"Done: 3 articles, \d+ judgements, alerts posted: \d+", out)
+    assert "What channel #1 receives" in out
     picture = tmp_path / "demo" / "timeline-elon-musk.png"
     assert f"Timeline of Elon Musk: {picture}" in out
     assert Image.open(picture).size == (1000, 500)
