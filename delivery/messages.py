@@ -18,12 +18,10 @@ MAX_CLASHES_PER_ALERT = 6
 """One alert lists at most this many of a person's clashes in one article (the rest are in the archive)."""
 
 
-@dataclass(frozen=True)
-class ClashAlert:
-    """One person's clashes in one article; moderators review them together."""
+class ListsClashes:
+    """A message about clashes: moderators review every clash it lists together."""
 
     clashes: tuple[Clash, ...]
-    kind: ClassVar[str] = "clash"
 
     @property
     def judgement_ids(self) -> list[str]:
@@ -31,7 +29,15 @@ class ClashAlert:
 
 
 @dataclass(frozen=True)
-class ClashUpdate:
+class ClashAlert(ListsClashes):
+    """One person's clashes in one article; moderators review them together."""
+
+    clashes: tuple[Clash, ...]
+    kind: ClassVar[str] = "clash"
+
+
+@dataclass(frozen=True)
+class ClashUpdate(ListsClashes):
     """Later statements joined a posted clash alert: the alert (outbox row ``target``) is to show all of ``clashes``.
 
     ``clashes`` lists the alert's own clashes first, then each that joined it, in order; ``joined`` how many of
@@ -43,23 +49,15 @@ class ClashUpdate:
     joined: int = 1
     kind: ClassVar[str] = "clash_update"
 
-    @property
-    def judgement_ids(self) -> list[str]:
-        return [c.judgement_id for c in self.clashes]
-
 
 @dataclass(frozen=True)
-class HeldAlert:
+class HeldAlert(ListsClashes):
     """A clash alert waiting in a server's review channel: Confirm posts it to ``channels`` (channel, guild pairs),
     whose subscriptions require review; Dismiss posts it nowhere."""
 
     clashes: tuple[Clash, ...]
     channels: tuple[tuple[int, int], ...]
     kind: ClassVar[str] = "held_clash"
-
-    @property
-    def judgement_ids(self) -> list[str]:
-        return [c.judgement_id for c in self.clashes]
 
 
 @dataclass(frozen=True)
