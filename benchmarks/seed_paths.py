@@ -18,6 +18,7 @@ the re-tellings' recall (target: 8 of 10) and seconds per article.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 import tempfile
@@ -75,17 +76,21 @@ async def run() -> None:
         runner, url = await serve(seed_title, seed_body)
         try:
             async with open_app(settings, store=store, allow_private=True) as app:
-                snippet = FeedItem("snippet", url, seed_title, seed_body.strip()[:180], "", "https://feeds.example.org/")
+                snippet = FeedItem(
+                    "snippet", url, seed_title, seed_body.strip()[:180], "", "https://feeds.example.org/"
+                )
                 paths = [
                     ("Korean seed, full text", FeedItem("full", "", seed_title, seed_body, "", "feed")),
                     ("Korean seed, snippet + page", snippet),
                     ("English page", FeedItem("en", "", "Twitter buys GPUs", html_to_text(ENGLISH_PAGE), "", "f")),
-                    *((f"re-telling {r['id']}", FeedItem(r["id"], "", r["title"], r["text"], "", "f")) for r in retellings),
+                    *((f"re-telling {r['id']}", FeedItem(r["id"], "", r["title"], r["text"], "", "f"))
+                      for r in retellings),
                 ]  # fmt: skip
                 alerted, started = [], time.perf_counter()
                 for name, item in paths:
-                    if item.identity == "snippet":
-                        item = FeedItem(**{**item.__dict__, "text": await article_text(app.session, item, allow_private=True)})
+                    if item.identity == "snippet":  # the page fetched and extracted, as for a snippet feed
+                        text = await article_text(app.session, item, allow_private=True)
+                        item = dataclasses.replace(item, text=text)
                     report = (await app.analysis.analyse(item)).report
                     clash = next((c for c in report.clashes if c.position_id == PAUSE_LETTER), None)
                     alerted.append(clash is not None)
@@ -95,7 +100,8 @@ async def run() -> None:
         finally:
             await runner.cleanup()
             await asyncio.to_thread(store.close)
-    print(f"\nre-tellings alerted: {sum(alerted[3:])} of {len(retellings)} (target 8); seconds per article {seconds:.1f}")
+    told = sum(alerted[3:])
+    print(f"\nre-tellings alerted: {told} of {len(retellings)} (target 8); seconds per article {seconds:.1f}")
 
 
 if __name__ == "__main__":

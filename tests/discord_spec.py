@@ -116,11 +116,16 @@ def _describe(error: ValidationError) -> str:
 
 def _as_sent(body: Any) -> Any:
     """The body as Discord reads it: an attachment's ``id`` may be the integer index of its file (discord.py sends
-    ``0``; Discord accepts it, though the spec types it as a snowflake string)."""
+    ``0``), and a reply's ``message_reference`` ids may be integers (discord.py sends them so); Discord accepts
+    both, though the spec types them as snowflake strings."""
     if isinstance(body, dict) and isinstance(body.get("attachments"), list):
         attachments = [{**a, "id": str(a["id"])} if isinstance(a, dict) and isinstance(a.get("id"), int) else a
                        for a in body["attachments"]]  # fmt: skip
         body = {**body, "attachments": attachments}
+    if isinstance(body, dict) and isinstance(body.get("message_reference"), dict):  # the same for a reply's ids
+        reference = {k: str(v) if k.endswith("_id") and isinstance(v, int) else v
+                     for k, v in body["message_reference"].items()}  # fmt: skip
+        body = {**body, "message_reference": reference}
     if isinstance(body, dict) and isinstance(body.get("data"), dict):
         body = {**body, "data": _as_sent(body["data"])}
     return body

@@ -17,6 +17,7 @@ from storage.postgres import PostgresStore
 from tests.conftest import PYTHON, ROOT, FeedServer, Route, rss
 from tests.discord_emulator import Emulator, serve_emulator
 from tests.fakes import ARTICLE
+from tests.test_kill import clash_alerts
 
 SHARDS = 3
 FEEDS = 6
@@ -35,13 +36,8 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 def alerts(emu: Emulator, channel: int) -> Counter[str]:
-    """How often each article's clash alert was posted to ``channel``, by the article link in the card."""
-    return Counter(
-        embed.get("url", "")
-        for message in emu.messages.get(channel, [])
-        for embed in message.get("embeds") or []
-        if "clash" in (embed.get("title") or "")
-    )
+    """In how many messages posted to ``channel`` each article's clash shows (see ``tests.test_kill``)."""
+    return clash_alerts(emu, channel)
 
 
 def leases(url: str) -> dict[str, tuple[str, float]]:
