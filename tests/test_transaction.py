@@ -14,7 +14,7 @@ import pytest
 
 from analysis.article import ArticleAnalysis, ArticleReport
 from analysis.relevance import RelevanceConfig
-from delivery.messages import ClashAlert, from_payload
+from delivery.messages import ClashAlert, ClashUpdate, from_payload
 from domain.records import Feed, FeedItem, Subscription
 from ingest.http import make_session
 from llm.tasks.judge import ClashJudge
@@ -72,9 +72,9 @@ def claims_and_messages(hot_file: Path) -> tuple[set[str], set[str]]:
     """The alert claims and the judgements that queued clash messages carry, as the file on disk holds them."""
     hot = json.loads(hot_file.read_text(encoding="utf-8"))
     claimed = {row["id"] for row in hot.get("alerted", {}).values()}
-    alerts = [from_payload(m["payload"]) for m in hot.get("outbox", {}).values() if m["payload"]["kind"] == "clash"]
-    return claimed, {
-        judgement for alert in alerts if isinstance(alert, ClashAlert) for judgement in alert.judgement_ids
+    messages = [from_payload(m["payload"]) for m in hot.get("outbox", {}).values()]
+    return claimed, {  # an alert, or the update that joined a later clash to it
+        judgement for m in messages if isinstance(m, ClashAlert | ClashUpdate) for judgement in m.judgement_ids
     }
 
 
