@@ -72,13 +72,13 @@ def rank_positions(
     words = topic_words(statement) - names
     lowered = statement.casefold()
 
-    groups = side_groups(statement) if mentions_ai(statement) else set()
+    groups = side_groups(statement) if mentions_ai(statement) else frozenset()
 
     def score(pos: Position) -> int:
         question = questions.get(pos.question)
         keywords = question.keywords if question else []
         overlap = len(words & (topic_words(pos.claim) | topic_words(question.text if question else "")))
-        sides = side_groups(f"{question.supports} {question.opposes}") if question else set()
+        sides = side_groups(f"{question.supports} {question.opposes}") if question else frozenset()
         return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered) + len(groups & sides)
 
     scored = [(score(pos), pos) for pos in positions]

@@ -27,6 +27,7 @@ from domain.language import has_hangul
 from domain.records import Person
 from llm.runtime.engine import LLMEngine
 from llm.tasks.extract import extract_statements
+from llm.tasks.prompts import translate_messages
 from llm.tasks.translate import literal_translation
 from settings import Settings
 
@@ -43,7 +44,7 @@ async def run(limit: int | None) -> None:
         kept = altered = 0
         started = time.perf_counter()
         for case in korean:
-            raw = " ".join((await engine.chat(_messages(with_digits(case["source"])), max_tokens=160)).split())
+            raw = " ".join((await engine.chat(translate_messages(with_digits(case["source"])), max_tokens=160)).split())
             shown = await literal_translation(engine, case["source"], names)
             kept += bool(shown)
             altered += bool(shown) and quantities(shown) != quantities(case["faithful"])
@@ -59,12 +60,6 @@ async def run(limit: int | None) -> None:
                 print(f"  machine translation: {statement.translation}")
     finally:
         engine.close()
-
-
-def _messages(sentence: str) -> list[dict[str, str]]:
-    from llm.tasks.prompts import translate_messages
-
-    return list(translate_messages(sentence))  # type: ignore[arg-type]
 
 
 def main() -> None:

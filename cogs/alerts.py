@@ -33,7 +33,6 @@ from cogs.cards import (
     plain,
     review_field,
     safe_url,
-    source_name,
 )
 from cogs.common import NO_MENTIONS
 from delivery.messages import (
@@ -50,6 +49,7 @@ from delivery.messages import (
 )
 from delivery.routing import release, withhold
 from domain.records import Review, Subscription
+from ingest.links import link_name
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -77,7 +77,7 @@ def embed_for(message: Message) -> discord.Embed:
         )
     if isinstance(message, ArticleSummary):
         url = safe_url(message.url)
-        title = message.title.strip() or (source_name(url) if url else "Untitled item")  # kept from before titles
+        title = message.title.strip() or (link_name(url) if url else "") or "Untitled item"  # kept from before titles
         embed = discord.Embed(title=clip(plain(title), TITLE_LIMIT), url=url, colour=0x3B7DD8)
         embed.description = clip(plain(message.summary), DESCRIPTION_LIMIT)
         embed.set_footer(text="Summary written by a local language model: check the article before quoting it.")

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain.clash import Clash
+from ingest.links import link_name
 
 # Discord's embed limits, kept here so every renderer cuts text the same way.
 TITLE_LIMIT = 256
@@ -62,14 +63,8 @@ def link(text: str, url: str) -> str:
     """A masked link when the URL is safe, else the escaped text alone; an item without a title (a microblog post)
     is linked by its address's host and path, never by empty text, which Discord shows as nothing."""
     target = safe_url(url)
-    shown = text.strip() or (source_name(target) if target else "")
+    shown = text.strip() or (link_name(target) or "source" if target else "")
     return f"[{plain(shown)}]({target})" if target else plain(shown)
-
-
-def source_name(url: str) -> str:
-    """``news.example.com/ai-bill`` for a link, at most 80 characters: what a card shows when nothing else names it."""
-    parts = urlsplit(url)
-    return clip(f"{parts.hostname or ''}{parts.path.rstrip('/')}", 80) or "source"
 
 
 def clip(text: str, limit: int) -> str:

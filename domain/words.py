@@ -7,6 +7,7 @@ the commonest English function words.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORD = re.compile(r"\w+")
@@ -57,10 +58,11 @@ def _has_term(lowered: str, term: str) -> bool:
     return term in lowered
 
 
-def side_groups(text: str) -> set[int]:
+@functools.lru_cache(maxsize=1024)  # a question's side descriptions are read for every statement judged
+def side_groups(text: str) -> frozenset[int]:
     """The :data:`SIDE_TERMS` groups ``text`` names (by index)."""
     lowered = text.casefold()
-    return {n for n, group in enumerate(SIDE_TERMS) if any(_has_term(lowered, term) for term in group)}
+    return frozenset(n for n, group in enumerate(SIDE_TERMS) if any(_has_term(lowered, term) for term in group))
 
 
 _AI = re.compile(

@@ -102,6 +102,18 @@ def _path_matches(path: str, key: str) -> bool:
     return path.startswith(key[:-1]) if key.endswith("*") else path == key
 
 
+def link_name(url: str, limit: int = 80) -> str:
+    """``news.example.com/ai-bill``: a link's host and path, at most ``limit`` characters; "" when it has none.
+
+    What names an item or a card when nothing else does (an untitled post, a title stored empty).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return f"{parts.hostname or ''}{parts.path.rstrip('/')}"[:limit]
+
+
 def canonical_link(url: str) -> str:
     """Lower-case scheme and host, drop the fragment and tracking parameters; raises ``ValueError`` if unparseable."""
     parts = urlsplit(url)

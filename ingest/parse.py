@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 import feedparser_rs
@@ -23,7 +23,7 @@ from domain.records import FeedItem, storable_json
 from ingest.dates import parse_date
 from ingest.encoding import to_utf8_xml
 from ingest.jsonfeed import normalised as normalised_json
-from ingest.links import canonical_link, decode_references, unwrap_redirector
+from ingest.links import canonical_link, decode_references, link_name, unwrap_redirector
 
 MAX_ITEMS = 1000
 """Items read from one document: a feed is its latest news, not an archive; 100,000 items once cost 29 s."""
@@ -160,20 +160,12 @@ def display_title(text: str, link: str, *, limit: int = 80) -> str:
     """
     words = " ".join(text.split())
     if not words:
-        return _link_name(link) or "Untitled item"
+        return link_name(link) or "Untitled item"
     if len(words) <= limit:
         return words
     cut = words[: limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 3 else cut).rstrip(" ,.;:-") + "…"
-
-
-def _link_name(link: str) -> str:
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return ""
-    return f"{parts.hostname or ''}{parts.path if parts.path != '/' else ''}"[:80]
 
 
 def _article_link(entry: Any, *, decode: bool) -> str:
