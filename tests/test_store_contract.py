@@ -539,7 +539,10 @@ def test_a_held_alert_is_posted_once_on_confirm_and_never_on_dismiss(empty: Stan
         assert release(store, held, held_id, 1_780_000_100.0) == 0  # a second Confirm posts nothing more
         posted = [channel for _, channel, payload in store.pending() if from_payload(payload).kind == "clash"]
         assert sorted(posted) == sorted([direct, held_a, held_b])
-        assert withhold(store, 999) and release(store, held, 999, 1_780_000_200.0) == 0  # dismissed: never posted
+        unseen = HeldAlert((dataclasses.replace(clash(), statement="A clash never posted anywhere."),), held.channels)
+        queued = len(store.pending())
+        assert withhold(store, 999) and release(store, unseen, 999, 1_780_000_200.0) == 0  # dismissed: never posted
+        assert len(store.pending()) == queued
         store.set_review_desk(9, None)
         assert store.review_desk(9) is None
     finally:
