@@ -30,8 +30,8 @@ _EN_WORDS = {
     )
 }
 _EN_WORDS.update({"thirty": Decimal(30), "forty": Decimal(40), "fifty": Decimal(50), "hundred": Decimal(100)})
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_KO_NUMBER = re.compile(rf"(?:{_DIGITS})\s?(?:조|억|만|천|백)(?:\s?(?:{_DIGITS})?\s?(?:조|억|만|천|백))*")
+_DIGITS = r"(?:\d{1,3}(?:,\d{3}){1,8}(?:\.\d{1,6})?|\d{1,18}(?:\.\d{1,6})?)(?![\d])"  # a longer run is no number
+_KO_NUMBER = re.compile(rf"(?<![\d,.])(?:{_DIGITS})\s?(?:조|억|만|천|백)(?:\s?(?:{_DIGITS})?\s?(?:조|억|만|천|백))*")
 _KO_PART = re.compile(rf"({_DIGITS})?\s?(조|억|만|천|백)")
 _EN_NUMBER = re.compile(
     rf"(?<![\w.])({_DIGITS}|{'|'.join(sorted(_EN_WORDS, key=len, reverse=True))})"
@@ -62,6 +62,9 @@ def quantities(text: str) -> set[Quantity]:
     return found
 
 
+_WRITTEN_OUT_LIMIT = Decimal(10) ** 24
+
+
 def with_digits(text: str) -> str:
     """``text`` with its Korean-unit numbers written out in digits (``GPU 약 1만 개`` → ``GPU 약 10,000 개``).
 
@@ -70,7 +73,7 @@ def with_digits(text: str) -> str:
 
     def written(match: re.Match[str]) -> str:
         value = _korean_value(match.group(0))
-        if value is None:
+        if value is None or value >= _WRITTEN_OUT_LIMIT:  # no report counts past 10²⁴; hostile text may
             return match.group(0)
         return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,f}"
 

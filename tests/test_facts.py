@@ -185,3 +185,10 @@ def test_a_wording_may_take_its_figures_from_the_sentences_around_its_quote() ->
     assert unfaithful(wording, headline, names=NAMES) != []
     assert unfaithful(wording, headline, names=NAMES, context=below) == []
     assert unfaithful(wording.replace("10,000", "100,000"), headline, names=NAMES, context=below) != []
+
+
+def test_hostile_numbers_are_left_as_written_not_a_crash() -> None:
+    """A 50,000-digit number once crashed the translator's input (Python's integer string limit)."""
+    huge = "1" * 50_000 + "만 개"
+    assert with_digits(huge) == huge
+    assert unfaithful("About 1 GPU.", huge[-200:]) != []
