@@ -18,9 +18,11 @@ from typing import TextIO
 
 from analysis.article import rank_positions
 from domain.records import Position, Question, RecordError, Stance
+from llm.runtime.backend import LLM
 from llm.tasks.judge import ClashJudge, Method, Ruling
 from llm.tasks.profile import JudgeProfile
 from llm.tasks.prompts import JUDGE_LABELS
+from llm.tasks.sides import draft_sides
 
 ALERT_PRECISION_TARGET = 0.9
 FALSE_ALERT_TARGET = 0.05
@@ -174,6 +176,33 @@ async def evaluate(
     if clashes:  # pairs with a question: the gate reads it (the public benchmark's pairs have none)
         out.write(f"gate_recall={through / clashes:.3f} ({through} of {clashes} labelled clashes reach the judge)\n")
     return metrics
+
+
+async def with_drafted_sides(engine: LLM, pairs: list[Pair], examples: list[Question], out: TextIO) -> list[Pair]:
+    """Pairs whose question describes neither side get the model's draft, as a moderator who confirms it would.
+
+    This is how a question added on a server reaches the judge (``/manage-stances question``), so a set of
+    pairs on questions outside the starter pack measures the bot as it runs there. Each draft is printed.
+    """
+    drafts: dict[str, tuple[str, str]] = {}
+    for pair in pairs:
+        question = pair.question
+        if question is None or (question.supports and question.opposes) or question.text in drafts:
+            continue
+        draft = await draft_sides(engine, question.text, examples)
+        drafts[question.text] = draft.sides["en"] if draft else ("", "")
+        out.write(
+            f"drafted sides of {question.text!r}: yes = {drafts[question.text][0]!r}; "
+            f"no = {drafts[question.text][1]!r}\n"
+        )
+    return [
+        replace(
+            p, question=replace(p.question, supports=drafts[p.question.text][0], opposes=drafts[p.question.text][1])
+        )
+        if p.question is not None and p.question.text in drafts
+        else p
+        for p in pairs
+    ]
 
 
 def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float], float]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
-from analysis.judge_eval import Pair, evaluate, load_pairs, read_pairs, tuned_profile
+from analysis.judge_eval import Pair, evaluate, load_pairs, read_pairs, tuned_profile, with_drafted_sides
 from app import open_app
 from domain.records import Question, from_dict
 from llm.tasks.judge import ClashJudge
@@ -58,6 +58,7 @@ async def _eval(settings: Settings, args: argparse.Namespace) -> int:
         try:
             async with open_app(settings, store=store) as app:
                 judge = app.judge
+                pairs = await with_drafted_sides(app.engine, pairs, starter_questions(), sys.stdout)
                 if args.tune:
                     judge = await _tune(judge, pairs, args.file, args.profile or settings.data_dir / "profiles")
                     pairs = load_pairs(args.file, args.limit, "heldout")

@@ -296,12 +296,22 @@ class Alerts(commands.Cog):
             return int(posted.id)
         if len(update.clashes) <= MAX_CLASHES_PER_CARD:
             message = channel.get_partial_message(target)
-            await message.edit(embed=embed_for(ClashAlert(update.clashes)), allowed_mentions=NO_MENTIONS)
+            await message.edit(embed=await self._reviewed(ClashAlert(update.clashes)), allowed_mentions=NO_MENTIONS)
             return int(target)
         joined = ClashAlert(update.clashes[-update.joined :])
         below = discord.MessageReference(message_id=target, channel_id=channel.id, fail_if_not_exists=False)
         posted = await channel.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
         return int(posted.id)
+
+    async def _reviewed(self, alert: ClashAlert) -> discord.Embed:
+        """The alert's card with the review its first clash got, so an edit that lists a joined statement keeps
+        the moderator's Confirm or Dismiss in sight (a review covers every clash its card showed)."""
+        embed = embed_for(alert)
+        first = await self.bot.store.run(self.bot.store.judgement, alert.clashes[0].judgement_id)
+        if first is not None and first.review != "unreviewed":
+            name, value = review_field(first.review, first.reviewed_by.rsplit(" (", 1)[0])
+            embed.add_field(name=name, value=value, inline=False)
+        return embed
 
     async def _rejected(self, outbox_id: int, channel_id: int, exc: discord.HTTPException) -> int:
         reason = f"HTTP {exc.status}, Discord code {exc.code}: {exc.text}"

@@ -72,6 +72,11 @@ class Question:
     """What a person says or does that works against a yes answer ("builds, trains or buys compute for …")."""
     translations: dict[str, str] = field(default_factory=dict)
     """The question in other languages, by language code (``{"ko": "…"}``): how channels in them see it."""
+    side_translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    """``supports`` and ``opposes`` in other languages (``{"ko": {"supports": …, "opposes": …}}``), confirmed."""
+    draft: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The model's side descriptions awaiting a moderator, by language (``{"en": {"supports": …, "opposes": …},
+    "ko": …}``); never read by the judge until confirmed into ``supports`` and ``opposes``."""
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,16 @@ class StoreOperations(ABC):
     def position_count(self) -> int:
         """How many positions the store holds, whatever their status."""
 
+    def save_question(self, question: Question) -> None:
+        """Store or replace a question (a moderator's new one, its draft, its confirmed sides); :class:`RecordError`
+        when a new one would pass ``HOT_LIMITS["questions"]``."""
+        with self._atomic():
+            if self.question(question.id) is None and len(self.questions()) >= HOT_LIMITS["questions"]:
+                raise RecordError(
+                    f"question {question.id}", f"the store keeps at most {HOT_LIMITS['questions']} questions"
+                )
+            self._put_questions([question])
+
     def add_position(self, position: Position) -> None:
         """Store or replace a position; :class:`RecordError` when its person or question is unknown, or when a new
         one would pass the store's limit (``HOT_LIMITS``: what the TinyDB hot file and a copy between backends hold)."""

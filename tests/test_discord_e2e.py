@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,70 @@ async def test_alerts_that_need_review_wait_for_a_moderator(
     await bot.watcher.drain()
     await asyncio.sleep(1)  # time for a post that must not come
     assert len(clash_alerts(emu)) == 1 and "/twitter-gpus" not in str(clash_alerts(emu))
+
+
+async def test_a_moderators_question_is_drafted_confirmed_and_then_takes_positions(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    """The model drafts both sides (the tiny model may give none: the moderator is told so), the moderator
+    rewrites one side and confirms, and a position can stand under the question from then on."""
+    emu, store = emulator, bot.store
+
+    def options(name: str, **values: object) -> list[dict[str, Any]]:
+        typed = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in values.items()]
+        return [{"name": name, "type": 1, "options": typed}]
+
+    text = "Should lethal autonomous weapons be banned?"
+    stored = await reply_text(emu, await emu.command("manage-stances", options("question", text=text)))
+    question_id = "should-lethal-autonomous-weapons-be-banned"
+    assert stored.startswith(f"Stored the question `{question_id}`")
+    assert ("not read by the judge until confirmed" in stored) or ("No sides yet" in stored)
+    again = await reply_text(emu, await emu.command("manage-stances", options("question", text=text)))
+    assert again == f"The question `{question_id}` exists; see its sides with /manage-stances sides."
+
+    edit = options("sides", question=question_id, supports="calls for a ban on weapons that pick their own targets",
+                   opposes="builds, funds or sells autonomous weapons")  # fmt: skip
+    confirmed = await reply_text(emu, await emu.command("manage-stances", edit))
+    assert confirmed.startswith("Confirmed; the judge reads these sides now.")
+    question = await store.run(store.question, question_id)
+    assert (
+        question is not None and question.opposes == "builds, funds or sells autonomous weapons" and not question.draft
+    )
+
+    add = options("add", person="elon-musk", question=question_id, stance="favor", claim="Signed the 2017 UN letter.",
+                  source_url="https://futureoflife.org/open-letter/", date="2017-08")  # fmt: skip
+    assert (await reply_text(emu, await emu.command("manage-stances", add))).startswith("Stored `elon-musk-")
+    unknown = options("sides", question="no-such-question", confirm=True)
+    assert "add one with /manage-stances question" in await reply_text(
+        emu, await emu.command("manage-stances", unknown)
+    )
+
+
+async def test_a_statement_joining_a_reviewed_alert_keeps_the_review_in_sight(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    """The moderator confirmed the alert; a later report of the same clash edits the card, and the card still says
+    who confirmed it."""
+    from delivery.routing import route_clashes
+    from domain.records import Article, Judgement
+
+    emu, store, alerts_cog = emulator, bot.store, bot.get_cog("Alerts")
+    first, later = clash(n=1), replace(clash(n=1), statement="Twitter bought about 10,000 GPUs.")
+    judgement = Judgement(first.position_id, first.person_id, first.statement, "inconsistent", 0.9, "flip")
+    article = Article("gpus", "https://news.example.com/gpus", title="GPUs")
+    await store.run(store.record_article, article, [judgement])
+    await store.run(route_clashes, store, ALERTS, GUILD_ID, [first], 1_780_000_000.0)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[union-attr]
+    [alert] = await emu.wait_for(lambda: clash_alerts(emu))
+    pressed = await emu.press(alert, alert["components"][0]["components"][0]["custom_id"])
+    await emu.wait_for(lambda: [e for e in emu.edits if e["token"] == f"token-{pressed}"])
+
+    await store.run(route_clashes, store, ALERTS, GUILD_ID, [later], 1_780_000_000.0 + 3600)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[union-attr]
+    await emu.wait_for(lambda: emu.message_edits)
+    [card] = clash_alerts(emu)
+    fields = {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}
+    assert fields["Review"] == "Confirmed by moderator"
+    assert "10,000 GPUs" in str(card["embeds"][0])  # the joined statement is listed

@@ -182,3 +182,43 @@ def test_a_role_without_create_is_told_what_to_grant(database_url: str) -> None:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+ROUNDS = 25
+
+
+def _route_each_clash(url: str, start: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """One process: route the same clashes as its twin, each round starting together, as the bot does (one
+    transaction that routes and commits)."""
+    from delivery.routing import route_clashes
+    from tests.test_alerts import clash
+
+    store = PostgresStore(url, workers=1)
+    queued = []
+    for n in range(ROUNDS):
+        start.wait()
+        queued.append(asyncio.run(store.run(route_clashes, store, 7, 1, [clash(n=n)], 1_780_000_000.0 + n)))
+    out.put(queued)
+    store.close()
+
+
+def test_two_processes_routing_one_clash_post_one_alert(database_url: str) -> None:
+    """Both processes judge the same report at once (a feed two shards both hold, a retried article): for each
+    clash one alert is queued, and the other process finds it and adds nothing."""
+    from delivery.messages import ClashAlert, from_payload
+
+    store = PostgresStore.open(database_url, seed=False)
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_route_each_clash, args=(database_url, start, out)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    queued = [out.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    alerts = [from_payload(payload) for _, _, payload in store.pending()]
+    store.close()
+    assert all(isinstance(a, ClashAlert) for a in alerts)
+    positions = sorted(c.position_id for a in alerts if isinstance(a, ClashAlert) for c in a.clashes)
+    assert positions == sorted(f"elon-musk-pos-{n}" for n in range(ROUNDS))  # each clash once, none lost
+    assert [a + b for a, b in zip(*queued, strict=True)] == [1] * ROUNDS

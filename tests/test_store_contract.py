@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from domain.records import Article, Feed, Judgement, Person, Position, RecordError, Statement, Subscription
+from domain.records import (
+    Article,
+    Feed,
+    Judgement,
+    Person,
+    Position,
+    Question,
+    RecordError,
+    Statement,
+    Subscription,
+)
 from storage import open_store
 from storage.interfaces import StanceStore
 from storage.operations import HOT_LIMITS
@@ -82,6 +92,48 @@ def test_positions_are_validated_confirmed_and_removed(seeded: StanceStore) -> N
     assert seeded.confirm_position("p1", "favor", "mod#2") is None  # only a proposal can be confirmed
     assert seeded.remove_position("p1") and not seeded.remove_position("p1")
     assert seeded.position("p1") is None
+
+
+def test_a_moderators_question_keeps_its_draft_and_confirmed_sides_across_a_restart(
+    seeded: StanceStore, location: Location
+) -> None:
+    draft = {
+        "en": {"supports": "calls for a ban", "opposes": "builds such weapons"},
+        "ko": {"supports": "금지를 촉구한다"},
+    }
+    seeded.save_question(Question("ban-weapons", "Should autonomous weapons be banned?", ["weapon"], draft=draft))
+    seeded.commit()
+    store = reopened(seeded, location)
+    try:
+        assert store.question("ban-weapons") == Question(
+            "ban-weapons", "Should autonomous weapons be banned?", ["weapon"], draft=draft
+        )
+        sides = {"ko": {"supports": "금지를 촉구한다", "opposes": "그런 무기를 만든다"}}
+        confirmed = dataclasses.replace(
+            store.question("ban-weapons"),
+            supports="calls for a ban",
+            opposes="builds",
+            side_translations=sides,
+            draft={},
+        )
+        store.save_question(confirmed)
+        store.commit()
+        store = reopened(store, location)
+        assert store.question("ban-weapons") == confirmed
+        store.add_position(position("p-ban", question="ban-weapons"))  # positions may now stand under it
+    finally:
+        store.close()
+
+
+def test_the_question_limit_refuses_a_new_question_and_keeps_replacing_old_ones(
+    seeded: StanceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(HOT_LIMITS, "questions", len(seeded.questions()))
+    with pytest.raises(RecordError, match="at most"):
+        seeded.save_question(Question("one-too-many", "Should there be one more question?"))
+    kept = dataclasses.replace(seeded.questions()[0], keywords=["changed"])
+    seeded.save_question(kept)
+    assert seeded.question(kept.id) == kept
 
 
 def test_an_import_merges_a_person_known_by_another_id(seeded: StanceStore) -> None:

@@ -8,11 +8,12 @@ Article text is wrapped in markers and described as untrusted data. Bump
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from llm.runtime.backend import Messages
 
-PROMPT_VERSION = "2026-11-29.2"
+PROMPT_VERSION = "2026-11-30.1"
 
 
 def quoted(tag: str, text: str) -> str:
@@ -252,3 +253,43 @@ def direction_messages(asked: str, supports: str, opposes: str) -> Messages:
         ]
     task = f"Side A: the person {supports}.\nSide B: the person {opposes}.\nQuestion asked: {quoted('question', asked)}"
     return [*messages, {"role": "user", "content": task + _WHICH_SIDE}]
+
+
+SIDES_SYSTEM = (
+    "You describe the two sides of a policy question for a news monitor. For each side, write what a person says "
+    'or does that puts them there, starting with a verb in the third person ("calls for …", "builds …", '
+    '"argues against …"). Name actions as well as words: signing, funding, building, buying, releasing, suing, '
+    "lobbying. The supports side backs a yes answer; the opposes side backs a no answer. One sentence each, "
+    "without naming anyone. Reply with JSON only. " + _QUOTED
+)
+SIDES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "supports": {"type": "string", "minLength": 10, "maxLength": 240},
+        "opposes": {"type": "string", "minLength": 10, "maxLength": 240},
+    },
+    "required": ["supports", "opposes"],
+}
+
+
+def sides_messages(question: str, examples: list[tuple[str, str, str]]) -> Messages:
+    """Both sides of ``question`` described, after worked ``examples`` (question, supports, opposes) in the
+    same form: the server's confirmed questions, so a draft reads like the descriptions the judge already uses."""
+    messages: Messages = [{"role": "system", "content": SIDES_SYSTEM}]
+    for shown, supports, opposes in examples:
+        messages += [
+            {"role": "user", "content": quoted("question", shown)},
+            {"role": "assistant", "content": json.dumps({"supports": supports, "opposes": opposes})},
+        ]
+    return [*messages, {"role": "user", "content": quoted("question", question)}]
+
+
+SIDES_KOREAN_SYSTEM = (
+    "Translate both descriptions into natural Korean, keeping their meaning, every negation and every named "
+    "thing. Keep each a description of what a person says or does. Reply with JSON only. " + _QUOTED
+)
+
+
+def sides_korean_messages(supports: str, opposes: str) -> Messages:
+    text = f"supports: {quoted('text', supports)}\nopposes: {quoted('text', opposes)}"
+    return [{"role": "system", "content": SIDES_KOREAN_SYSTEM}, {"role": "user", "content": text}]
