@@ -1,6 +1,7 @@
 """LLM benchmark: raw llama.cpp against the project's engine on the same prompts, in one run.
 
     python benchmarks/llm.py [--runs 5] [--tokens 64]
+    python benchmarks/llm.py --threads      # tokens/s at 1, 2, 4 … N threads, beside the chosen default
 
 Measured: generation tokens per second through raw ``Llama.create_chat_completion``
 and through the engine (its queue, worker thread and cancellation hook); prompt
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import platform
 import subprocess
@@ -38,6 +40,7 @@ from domain.records import FeedItem
 from ingest.parse import html_to_text
 from llm.runtime.backend import Messages
 from llm.runtime.engine import LLMEngine
+from llm.runtime.threads import allowed_cpus, default_threads
 from llm.tasks.judge import ClashJudge
 from llm.tasks.prompts import JUDGE_LABELS, judge_messages, summary_messages
 from settings import Settings
@@ -204,13 +207,34 @@ def portability(model: Path, tokens: int, wheel: Path | None, rounds: int = 2) -
     )
 
 
+async def thread_table(settings: Settings, runs: int, tokens: int) -> None:
+    """Generation (raw and through the engine) and prompt processing at each thread count, one model load each."""
+    allowed = len(allowed_cpus())
+    counts = sorted({1, allowed, *(2**k for k in range(1, 8) if 2**k < allowed)})
+    chosen = default_threads()
+    print(f"usable CPUs {allowed}, default threads {chosen} (physical cores within affinity and cgroup quota)")
+    print(f"{'threads':>7} {'raw tok/s':>10} {'engine tok/s':>13} {'engine/raw':>11} {'prompt tok/s':>13}")
+    for count in counts:
+        engine = await asyncio.to_thread(
+            LLMEngine.load, dataclasses.replace(settings, llm_threads=count, llm_batch_threads=count)
+        )
+        raw, ours, _ = await generation(engine, runs, tokens)
+        mark = "  <- default" if count == chosen else ""
+        print(f"{count:7d} {raw:10.1f} {ours:13.1f} {ours / raw:11.1%} {prompt_processing(engine):13.1f}{mark}")
+        await engine.aclose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--native-wheel", type=Path, help="a llama-cpp-python wheel built with -DGGML_NATIVE=ON")
+    parser.add_argument("--threads", action="store_true", help="only the table of speed by thread count")
     args = parser.parse_args()
     settings = Settings.from_env(env_file=None)
+    if args.threads:
+        await thread_table(settings, args.runs, args.tokens)
+        return
     engine = await asyncio.to_thread(LLMEngine.load, settings)
     print(engine.info.describe())
     portability(engine.info.model_path, args.tokens, native_wheel(args.native_wheel))

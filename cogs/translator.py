@@ -113,14 +113,26 @@ DESCRIPTIONS = {
     "Your question, in English or Korean": "질문(영어 또는 한국어)",
     "the proposed position's id": "제안된 입장의 id",
     "which way the position goes": "입장의 방향",
-    "Add a question of your own; the model drafts its two sides.": "직접 질문을 추가합니다. 모델이 양쪽 입장 설명의 초안을 씁니다.",
-    "The question, answered yes or no (e.g. Should AI chips be export-controlled?)": "예/아니오로 답하는 질문 (예: AI 칩 수출을 통제해야 하는가?)",
-    "Words that mark a statement as about it, comma-separated (optional)": "발언이 이 질문에 관한 것임을 알려 주는 단어, 쉼표로 구분 (선택)",
-    "Show, confirm or edit the two sides the judge reads for a question.": "판정에 쓰이는 질문의 양쪽 입장 설명을 보거나 확정하거나 고칩니다.",
+    "Add a question of your own; the model drafts its two sides.": (
+        "직접 질문을 추가합니다. 모델이 양쪽 입장 설명의 초안을 씁니다."
+    ),
+    "The question, answered yes or no (e.g. Should AI chips be export-controlled?)": (
+        "예/아니오로 답하는 질문 (예: AI 칩 수출을 통제해야 하는가?)"
+    ),
+    "Words that mark a statement as about it, comma-separated (optional)": (
+        "발언이 이 질문에 관한 것임을 알려 주는 단어, 쉼표로 구분 (선택)"
+    ),
+    "Show, confirm or edit the two sides the judge reads for a question.": (
+        "판정에 쓰이는 질문의 양쪽 입장 설명을 보거나 확정하거나 고칩니다."
+    ),
     "The question (autocompletes)": "질문 (자동 완성)",
     "Confirm the model's draft as it stands": "모델의 초안을 그대로 확정",
-    "What a person says or does for a yes answer (replaces the draft's)": "'예' 쪽에 서는 사람이 하는 말이나 행동 (초안을 대체)",
-    "What a person says or does for a no answer (replaces the draft's)": "'아니오' 쪽에 서는 사람이 하는 말이나 행동 (초안을 대체)",
+    "What a person says or does for a yes answer (replaces the draft's)": (
+        "'예' 쪽에 서는 사람이 하는 말이나 행동 (초안을 대체)"
+    ),
+    "What a person says or does for a no answer (replaces the draft's)": (
+        "'아니오' 쪽에 서는 사람이 하는 말이나 행동 (초안을 대체)"
+    ),
     "The same in Korean": "같은 내용을 한국어로",
 }
 

@@ -72,6 +72,7 @@ class Settings:
     n_ctx: int = 4096
     n_batch: int = 512
     llm_threads: int | None = None
+    llm_batch_threads: int | None = None
     poll_interval_minutes: int = 10
     allow_private_feeds: bool = False
     alert_threshold: float | None = None
@@ -131,6 +132,7 @@ class Settings:
             n_ctx=_int(get("N_CTX"), "N_CTX") or cls.n_ctx,
             n_batch=_int(get("N_BATCH"), "N_BATCH") or cls.n_batch,
             llm_threads=_int(get("LLM_THREADS"), "LLM_THREADS"),
+            llm_batch_threads=_int(get("LLM_BATCH_THREADS"), "LLM_BATCH_THREADS"),
             poll_interval_minutes=poll,
             allow_private_feeds=_bool(get("ALLOW_PRIVATE_FEEDS"), "ALLOW_PRIVATE_FEEDS"),
             alert_threshold=threshold,

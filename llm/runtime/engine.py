@@ -14,7 +14,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from llama_cpp import Llama, LlamaGrammar, StoppingCriteriaList
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from llm.runtime.backend import EngineInfo, JSONChat, Messages, Priority
+from llm.runtime.threads import default_threads
 from llm.runtime.weights import file_sha256, resolve_model_path
 from settings import Settings
 
@@ -67,12 +67,13 @@ class LLMEngine(JSONChat):
         layers = settings.n_gpu_layers if settings.n_gpu_layers is not None else (-1 if supported else 0)
         if not supported:
             layers = 0
+        threads = settings.llm_threads or default_threads()
         llama = Llama(
             model_path=str(path),
             n_ctx=settings.n_ctx,
             n_batch=settings.n_batch,
-            n_threads=settings.llm_threads or os.cpu_count(),
-            n_threads_batch=settings.llm_threads or os.cpu_count(),
+            n_threads=threads,
+            n_threads_batch=settings.llm_batch_threads or threads,
             n_gpu_layers=layers,
             flash_attn=supported and layers != 0,
             verbose=False,
