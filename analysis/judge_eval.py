@@ -19,7 +19,7 @@ from typing import TextIO
 from analysis.article import rank_positions
 from domain.records import Position, Question, RecordError, Stance
 from llm.runtime.backend import LLM
-from llm.tasks.judge import ClashJudge, Method, Ruling
+from llm.tasks.judge import ClashJudge, Example, Method, Ruling, sides
 from llm.tasks.profile import JudgeProfile
 from llm.tasks.prompts import JUDGE_LABELS
 from llm.tasks.sides import draft_sides
@@ -38,6 +38,27 @@ class Pair:
     label: str
     question: Question | None = None
     stance: str = ""
+
+
+LABELLED = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
+"""The project's labelled AI-policy pairs: the evaluation set, and the second look's worked examples."""
+
+
+def examples_of(pairs: Iterable[Pair]) -> list[Example]:
+    """Pairs with a question and a stance as worked examples: the statement, asked about the other side."""
+    examples = []
+    for pair in pairs:
+        if pair.question is None or pair.stance not in ("favor", "against"):
+            continue
+        supports, opposes = sides(pair.question)
+        side = opposes if pair.stance == "favor" else supports
+        examples.append(Example(pair.question.text, side, pair.later, pair.label == "inconsistent"))
+    return examples
+
+
+def shipped_examples(split: str = "all") -> list[Example]:
+    """The labelled pairs' worked examples (the bot shows all of them; an evaluation only the tune half)."""
+    return examples_of(load_pairs(LABELLED, split=split))
 
 
 def in_split(pair: Pair, split: str) -> bool:
@@ -157,9 +178,10 @@ def score_readings(judge: ClashJudge, readings: list[Reading]) -> Metrics:
         ruling = reading.ruling
         verdict = judge.decide(ruling.method, ruling.probabilities)
         decided = replace(ruling, verdict=verdict, confidence=ruling.probabilities[verdict])
+        alert = judge.is_alert(decided)
         gold.append(reading.pair.label)
-        predicted.append(verdict)
-        alerted.append(judge.is_alert(decided))
+        predicted.append("inconsistent" if alert else verdict)  # the second look may find what the weights hid
+        alerted.append(alert)
     return score(gold, predicted, alerted)
 
 
@@ -235,9 +257,29 @@ def fit_method(readings: list[Reading], method: Method) -> tuple[dict[str, float
     return best_weights, max(candidates)[3]
 
 
+def fit_check(readings: list[Reading]) -> float | None:
+    """The second look's threshold: the most recall at a false-alert rate within the target (the highest of
+    equals); None when no reading had a second look (the profile does not ask for one)."""
+    scored = [r for r in readings if r.ruling.method == "stance"]
+    scores = sorted({r.ruling.checks["score"] for r in scored if "score" in r.ruling.checks})
+    if not scores:
+        return None
+    gold = [r.pair.label for r in scored]
+    best = (-1.0, 0.0)
+    for threshold in scores:
+        alerted = [r.ruling.checks.get("score", -1.0) >= threshold for r in scored]
+        m = score(gold, gold, alerted)
+        if m.false_alert_rate <= FALSE_ALERT_TARGET and (m.alert_recall, threshold) >= best:
+            best = (m.alert_recall, threshold)
+    return round(best[1], 4) if best[0] >= 0 else max(scores)
+
+
 def tuned_profile(base: JudgeProfile, readings: list[Reading], source: str) -> JudgeProfile:
-    """``base`` with the weights and threshold of every method the readings used refitted."""
+    """``base`` with the weights and threshold of every method the readings used refitted, the second look's too."""
     profile = base
+    check = fit_check(readings)
+    if check is not None:
+        profile = replace(profile, stance_check_threshold=check)
     for method in sorted({r.ruling.method for r in readings}):
         weights, threshold = fit_method(readings, method)
         label = f"{source} (tune split, {sum(1 for r in readings if r.ruling.method == method)} pairs)"
@@ -258,6 +300,8 @@ def print_report(m: Metrics, seconds_per_pair: float, judge: ClashJudge, out: Te
     for gold_label, row in m.confusion.items():
         out.write(f"{gold_label:<14}" + "".join(f"{row[p]:>14}" for p in JUDGE_LABELS) + "\n")
     thresholds = f"pair {judge.threshold('pair'):.2f}, stance {judge.threshold('stance'):.2f}"
+    if judge.checks_stance:
+        thresholds += f", second look {judge.profile.stance_check_threshold:.3f}"
     out.write(f"profile={judge.profile.name} alert_thresholds=({thresholds})\n")
     out.write(f"seconds_per_pair={seconds_per_pair:.3f}\n")
     out.write(

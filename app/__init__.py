@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from analysis.article import ArticleAnalysis
+from analysis.judge_eval import shipped_examples
 from analysis.relevance import RelevanceConfig
 from ingest.http import make_session
 from llm.runtime.backend import LLM
@@ -68,7 +69,8 @@ async def open_app(
             stack.push_async_callback(engine.aclose)
         private = settings.allow_private_feeds if allow_private is None else allow_private
         session = await stack.enter_async_context(make_session(allow_private=private))
-        judge = ClashJudge.for_engine(engine, settings)
+        examples = await asyncio.to_thread(shipped_examples)
+        judge = ClashJudge.for_engine(engine, settings, examples)
         analysis = ArticleAnalysis(engine, store, judge, relevance=RelevanceConfig.from_settings(settings))
         watcher = FeedWatcher(
             store, analysis, session, None, allow_private=private, policy=policy or WatchPolicy.from_settings(settings)

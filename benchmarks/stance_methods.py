@@ -12,7 +12,9 @@ per pair over the whole half:
 - **negation check**: a second question on would-be alerts, "is the person *against* what the other side
   describes?" (a statement arguing against a pause reads literally as "calls to pause"); a yes vetoes the alert;
 - **retrieved examples**: the other-side question asked again with the three most similar labelled pairs of
-  the tune half as worked examples (never the pair being judged), its P(yes) as the alert score.
+  the tune half as worked examples (never the pair being judged), its P(yes) as the alert score;
+- **second look (both)**: P(other) × P(yes with examples) × (1 − P(against)), the bot's rule since prompts
+  2026-11-30.1 (``stance_check_threshold`` in the profile).
 
 Cut-offs are chosen on the tune half for the most recall at a false-alert rate ≤ 0.05 there, then the held-out
 figures are printed beside the shipped rule's, with seconds per pair.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import json
 import sys
@@ -32,18 +35,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.judge_eval import Pair, in_split, load_pairs
-from domain.words import topic_words
+from analysis.judge_eval import Pair, examples_of, in_split, load_pairs
 from llm.runtime.engine import LLMEngine
-from llm.tasks.judge import ClashJudge, sides
-from llm.tasks.prompts import SIDE_LABELS, SIDE_SYSTEM, Messages, quoted, side_messages
+from llm.tasks.judge import ClashJudge, Example, nearest, sides
+from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
 from settings import Settings
 
 DEFAULT_PAIRS = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
 NEAR = 0.3
 """P(other side) from which a pair counts as a would-be alert and gets the second look."""
 FALSE_ALERT_CAP = 0.05
-GRID = tuple(round(0.05 * i, 2) for i in range(0, 21))
+GRID = tuple(round(0.01 * i, 2) for i in range(0, 101))
 
 
 @dataclass
@@ -63,40 +65,7 @@ def other_side(pair: Pair) -> str:
     return supports if pair.stance == "against" else opposes
 
 
-def negation_messages(description: str, statement: str) -> Messages:
-    return [
-        {"role": "system", "content": SIDE_SYSTEM},
-        {
-            "role": "user",
-            "content": f"Text: {quoted('text', statement)}\nDoes the text say that the person is against this, "
-            f"argues against it, or refuses it: {description}?",
-        },
-    ]
-
-
-def retrieved_messages(pair: Pair, examples: list[Pair]) -> Messages:
-    """The side question with worked examples: a labelled clash answers yes for its other side, the rest no."""
-    messages: Messages = [{"role": "system", "content": SIDE_SYSTEM}]
-    for shown in examples:
-        question = side_messages(other_side(shown), shown.later)[1]
-        messages += [question, {"role": "assistant", "content": "yes" if shown.label == "inconsistent" else "no"}]
-    return [*messages, side_messages(other_side(pair), pair.later)[1]]
-
-
-def similar(pair: Pair, pool: list[Pair], k: int = 3) -> list[Pair]:
-    """The ``k`` labelled pairs sharing most topic words with this statement (same question first); never itself."""
-    words = topic_words(pair.later)
-
-    def closeness(other: Pair) -> tuple[bool, float]:
-        theirs = topic_words(other.later)
-        overlap = len(words & theirs) / max(1, len(words | theirs))
-        return (other.question == pair.question, overlap)
-
-    candidates = [p for p in pool if p.id != pair.id and p.later != pair.later]
-    return sorted(candidates, key=closeness, reverse=True)[:k]
-
-
-async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Pair]) -> list[Reading]:
+async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Example]) -> list[Reading]:
     readings = []
     for pair in pairs:
         started = time.perf_counter()
@@ -106,9 +75,11 @@ async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Pair]) -> list[R
         same = probs["consistent"] / max(1e-9, 1 - other)
         reading = Reading(pair, same, other, judge.is_alert(ruling), time.perf_counter() - started)
         if other >= NEAR:
+            assert pair.question is not None
+            shown = [(e.statement, e.side, e.shows) for e in nearest(pair.later, pair.question.text, pool)]
             for name, messages in (
-                ("negation", negation_messages(other_side(pair), pair.later)),
-                ("retrieved", retrieved_messages(pair, similar(pair, pool))),
+                ("negation", against_messages(other_side(pair), pair.later)),
+                ("retrieved", side_examples_messages(other_side(pair), pair.later, shown)),
             ):
                 started = time.perf_counter()
                 answer = await judge.engine.label_probabilities(messages, SIDE_LABELS)
@@ -124,6 +95,8 @@ RULES: dict[str, Rule] = {
     "agreement": lambda r, a, b: r.other >= a and r.same <= b,
     "negation check": lambda r, a, b: r.shipped and r.extra.get("negation", 1.0) < a,
     "retrieved examples": lambda r, a, b: r.other >= NEAR and r.extra.get("retrieved", 0.0) >= a,
+    "second look (both)": lambda r, a, b: r.other >= NEAR
+    and r.other * r.extra.get("retrieved", 0.0) * (1 - r.extra.get("negation", 1.0)) >= a,
 }
 
 
@@ -158,10 +131,10 @@ async def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     engine = await asyncio.to_thread(LLMEngine.load, settings)
-    judge = ClashJudge.for_engine(engine, settings)
+    shipped = ClashJudge.for_engine(engine, settings)  # its one-reading rule is the baseline; the checks run here
+    judge = ClashJudge(engine, dataclasses.replace(shipped.profile, stance_check_threshold=None))
     pairs = [p for p in load_pairs(args.pairs) if p.question is not None]
-    tune_pairs = [p for p in pairs if in_split(p, "tune")]
-    readings = await read(judge, pairs, tune_pairs)
+    readings = await read(judge, pairs, examples_of(p for p in pairs if in_split(p, "tune")))
     if args.out:
         with args.out.open("w", encoding="utf-8") as handle:
             for r in readings:
@@ -175,10 +148,11 @@ async def main() -> None:
     baseline = f"{'shipped (baseline)':22} {'profile':12} {precision:9.3f} {recall:7.3f} {false:11.3f}"
     print(f"{baseline} {seconds(held, ()):7.2f}")
     costs = {"agreement": (), "negation check": ("negation",), "retrieved examples": ("retrieved",)}
+    costs["second look (both)"] = ("negation", "retrieved")
     for name, rule in RULES.items():
         a, b = fit(rule, tune)
         precision, recall, false = rates(held, lambda r, rule=rule, a=a, b=b: rule(r, a, b))
-        cut = f"{a:.2f}/{b:.2f}" if name == "agreement" else f"{a:.2f}"
+        cut = f"{a:.2f}/{b:.2f}" if name == "agreement" else f"{a:.3f}"
         print(f"{name:22} {cut:12} {precision:9.3f} {recall:7.3f} {false:11.3f} {seconds(held, costs[name]):7.2f}")
     await engine.aclose()
 

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
-from analysis.judge_eval import Pair, evaluate, load_pairs, read_pairs, tuned_profile, with_drafted_sides
+from analysis.judge_eval import (
+    LABELLED,
+    Pair,
+    evaluate,
+    load_pairs,
+    read_pairs,
+    shipped_examples,
+    tuned_profile,
+    with_drafted_sides,
+)
 from app import open_app
 from domain.records import Question, from_dict
 from llm.tasks.judge import ClashJudge
@@ -58,6 +67,8 @@ async def _eval(settings: Settings, args: argparse.Namespace) -> int:
         try:
             async with open_app(settings, store=store) as app:
                 judge = app.judge
+                if args.file.resolve() == LABELLED.resolve():  # judged pairs never serve as their own examples
+                    judge.examples = shipped_examples("tune")
                 pairs = await with_drafted_sides(app.engine, pairs, starter_questions(), sys.stdout)
                 if args.tune:
                     judge = await _tune(judge, pairs, args.file, args.profile or settings.data_dir / "profiles")
@@ -84,7 +95,7 @@ async def _tune(judge: ClashJudge, pairs: list[Pair], source: Path, where: Path)
     path = where / f"{stem}.json" if where.suffix != ".json" else where
     await asyncio.to_thread(atomic_write_text, path, profile.to_json())
     print(f"Wrote judge profile {profile.name!r} to {path}.")
-    return ClashJudge(judge.engine, profile, alert_threshold=judge.alert_threshold)
+    return ClashJudge(judge.engine, profile, alert_threshold=judge.alert_threshold, examples=judge.examples)
 
 
 async def _eval_ask(settings: Settings, path: Path, limit: int | None) -> int:

@@ -6,15 +6,18 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from analysis.judge_eval import Pair, Reading, fit_method, tuned_profile
+from analysis.judge_eval import Pair, Reading, fit_check, fit_method, tuned_profile
 from domain.records import Question
 from llm.runtime import weights
+from llm.runtime.backend import Messages
 from llm.runtime.locate import ModelNotFoundError
-from llm.tasks.judge import Ruling, side_verdicts, sides
+from llm.tasks.judge import ClashJudge, Example, Ruling, nearest, side_verdicts, sides
 from llm.tasks.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
+from tests.fakes import ClashingModel
 
 
 def test_side_readings_become_verdict_probabilities() -> None:
@@ -124,3 +127,74 @@ def test_the_pins_name_every_part_with_a_hash() -> None:
         assert lines and all("==" in line and "--hash=sha256:" in line for line in lines)
         parts = [int(line.split("==")[0].rsplit("part", 1)[1]) for line in lines]
         assert parts == list(range(1, len(parts) + 1))
+
+
+class SecondLookModel:
+    """P(yes) by what each prompt asks: the first reading sees every statement on the other side; the second look
+    sees through a statement that argues *against* the other side (the model's common misreading)."""
+
+    info = ClashingModel.info
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        asked = messages[-1]["content"]
+        self.prompts.append(" ".join(m["content"] for m in messages))
+        yes = 0.8 if "builds, trains" in asked else 0.1
+        if "is against this" in asked:
+            yes = 0.9 if "argued against" in asked else 0.1
+        return {"yes": yes, "no": 1 - yes}
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return text
+
+
+LETTER = "Signed the pause letter."
+PAUSE = Question("pause", "Should AI be paused?", supports="calls to pause AI", opposes="builds, trains or buys AI")
+
+
+async def test_the_second_look_vetoes_a_statement_against_the_other_side_and_keeps_a_clash() -> None:
+    model = SecondLookModel()
+    profile = JudgeProfile("p", "", "m", stance_weights={"consistent": 1, "unrelated": 1, "inconsistent": 1},
+                           stance_check_threshold=0.3, tuned_on={"stance": "x"})  # fmt: skip
+    examples = [Example(PAUSE.text, PAUSE.opposes, "Musk's xAI bought 100,000 GPUs.", True)]
+    judge = ClashJudge(model, profile, examples=examples)  # type: ignore[arg-type]
+    clash = await judge.judge(
+        "Signed the pause letter.", "Musk bought GPUs.", question=PAUSE, stance="favor", explain=False
+    )
+    assert judge.is_alert(clash) and clash.checks["score"] == pytest.approx(0.8 * 0.8 * 0.9)
+    assert any("100,000 GPUs" in prompt for prompt in model.prompts)  # the worked example was shown
+    denial = await judge.judge(
+        "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False
+    )
+    assert not judge.is_alert(denial) and denial.checks["against"] == pytest.approx(0.9)
+    operator = ClashJudge(model, profile, alert_threshold=0.5)  # type: ignore[arg-type]
+    ruled = await operator.judge(
+        "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False
+    )
+    assert not ruled.checks and operator.is_alert(ruled)  # ALERT_THRESHOLD rules alone: no second look
+
+
+def test_worked_examples_are_the_nearest_on_the_same_question_and_never_the_statement_itself() -> None:
+    pool = [
+        Example("Other question?", "x", "Musk bought GPUs for xAI.", True),
+        Example(PAUSE.text, "x", "Zuckerberg bought GPUs for Meta.", True),
+        Example(PAUSE.text, "x", "Musk bought GPUs for xAI.", True),
+        Example(PAUSE.text, "x", "Hinton warned about AI.", False),
+    ]
+    shown = nearest("Musk bought GPUs for xAI.", PAUSE.text, pool, k=2)
+    assert [e.statement for e in shown] == ["Zuckerberg bought GPUs for Meta.", "Hinton warned about AI."]
+
+
+def test_tuning_fits_the_second_looks_threshold_as_the_highest_that_keeps_recall() -> None:
+    def checked(label: str, score: float) -> Reading:
+        probs = {"inconsistent": 0.6, "consistent": 0.2, "unrelated": 0.2}
+        ruling = Ruling("inconsistent", 0.6, probs, "", "stance", checks={"score": score})
+        return Reading(Pair("p", "a", "b", label), ruling)  # type: ignore[arg-type]
+
+    readings = [checked("inconsistent", s) for s in (0.5, 0.4, 0.1)] + [checked("consistent", 0.3)]
+    readings += [checked("unrelated", 0.05)] * 10
+    assert fit_check(readings) == 0.4  # 0.3 or 0.1 would alert the consistent pair too: 1 in 11 is past 5 %
+    assert tuned_profile(neutral_profile("sha", "m"), readings, "set.jsonl").stance_check_threshold == 0.4
+    assert fit_check([reading("inconsistent", 0.6, 0.2)]) is None  # no second look ran: nothing to fit

@@ -15,17 +15,29 @@ bias on content-free input (contextual calibration):
   bare pair.
 
 The class weights and the alert threshold come from the model file's :class:`JudgeProfile`. Confidence is the
-calibrated probability of the verdict. Which pairs reach the judge at all is decided before, by
+calibrated probability of the verdict.
+
+**The second look.** Read word by word, a statement *against* one side sounds like one *for* it ("argued against
+calls to pause" → "calls to pause": yes). Where the profile sets ``stance_check_threshold``, a stance reading with
+P(other side) ≥ :data:`NEAR` gets two more calls: the other-side question again after the three most similar
+labelled statements as worked examples (:class:`Example`, never the statement itself), and a negation check (is
+the person *against* what the other side describes?). It alerts when P(other) × P(yes, with examples) ×
+(1 − P(against)) reaches the threshold. Would-be alerts are a few per cent of what the bot judges, so the cost is
+small; the README's judgement table has what each check gives on the held-out pairs.
+
+Which pairs reach the judge at all is decided before, by
 :func:`topic_words` overlap and question keywords (see the pipeline).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from domain.injection import without_instructions
 from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
+from domain.words import topic_words
 from llm.runtime.backend import LLM, Priority
 from llm.tasks.profile import JudgeProfile, find_profile
 from llm.tasks.prompts import (
@@ -40,8 +52,10 @@ from llm.tasks.prompts import (
     SUBTYPE_NAMES,
     SUBTYPE_SYSTEM,
     Messages,
+    against_messages,
     pair_messages,
     reason_messages,
+    side_examples_messages,
     side_messages,
 )
 from settings import Settings
@@ -50,6 +64,35 @@ Method = Literal["stance", "pair"]
 _CONTENT_FREE = "N/A"
 TEXT_TOKENS = 300
 """A position or statement is a sentence or two; anything longer is cut before it reaches a prompt."""
+NEAR = 0.3
+"""P(other side) from which a stance reading is a would-be alert: the second look starts there."""
+EXAMPLES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Example:
+    """A labelled statement, shown to the model as a worked example in the second look.
+
+    ``side`` is what the statement was asked about (the other side of its position's question, in words) and
+    ``shows`` whether it showed the person there (a labelled clash). Sources: the project's labelled AI-policy
+    pairs (``evals/ai_policy_pairs.jsonl``), built by the composition root.
+    """
+
+    question: str
+    side: str
+    statement: str
+    shows: bool
+
+
+def nearest(statement: str, question: str, pool: Sequence[Example], k: int = EXAMPLES_SHOWN) -> list[Example]:
+    """The ``k`` examples on the same question first, then sharing most topic words; never ``statement`` itself."""
+    words = topic_words(statement)
+
+    def closeness(example: Example) -> tuple[bool, float]:
+        theirs = topic_words(example.statement)
+        return example.question == question, len(words & theirs) / max(1, len(words | theirs))
+
+    return sorted((e for e in pool if e.statement != statement), key=closeness, reverse=True)[:k]
 
 
 @dataclass(frozen=True)
@@ -63,6 +106,8 @@ class Ruling:
     severity: Severity = ""
     flagged: bool = False
     """The position or statement held instruction-like text aimed at the model; it was cut before judging."""
+    checks: dict[str, float] = field(default_factory=dict)
+    """The second look's readings (``with_examples``, ``against``, ``score``), when it ran."""
 
 
 def sides(question: Question) -> tuple[str, str]:
@@ -78,19 +123,28 @@ def side_verdicts(same: float, other: float) -> dict[str, float]:
 
 
 class ClashJudge:
-    def __init__(self, engine: LLM, profile: JudgeProfile, *, alert_threshold: float | None = None) -> None:
-        """``alert_threshold`` (``ALERT_THRESHOLD``) overrides the profile's when given."""
+    def __init__(
+        self,
+        engine: LLM,
+        profile: JudgeProfile,
+        *,
+        alert_threshold: float | None = None,
+        examples: Sequence[Example] = (),
+    ) -> None:
+        """``alert_threshold`` (``ALERT_THRESHOLD``) overrides the profile's when given, the second look included;
+        ``examples`` are the labelled statements the second look shows."""
         self.engine = engine
         self.profile = profile
         self.alert_threshold = alert_threshold
+        self.examples = examples
         self._bias: dict[tuple[str, ...], dict[str, float]] = {}
 
     @classmethod
-    def for_engine(cls, engine: LLM, settings: Settings) -> ClashJudge:
+    def for_engine(cls, engine: LLM, settings: Settings, examples: Sequence[Example] = ()) -> ClashJudge:
         """The judge with the profile of the loaded model: the data directory's profiles first, then shipped ones."""
         info = engine.info
         profile = find_profile(info.sha256, info.model_name, [settings.data_dir / "profiles"])
-        return cls(engine, profile, alert_threshold=settings.alert_threshold)
+        return cls(engine, profile, alert_threshold=settings.alert_threshold, examples=examples)
 
     async def _calibrated(
         self, key: tuple[str, ...], messages: Messages, content_free: Messages, labels: tuple[str, ...]
@@ -125,6 +179,16 @@ class ClashJudge:
             return "stance", side_verdicts(p_same, p_other)
         return "pair", await self.pair_probabilities(JUDGE_SYSTEM, JUDGE_LABELS, position, statement)
 
+    async def second_look(self, question: Question, stance: str, statement: str, other: float) -> dict[str, float]:
+        """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
+        supports, opposes = sides(question)
+        side = opposes if stance == "favor" else supports
+        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, self.examples)]
+        examples = await self.engine.label_probabilities(side_examples_messages(side, statement, shown), SIDE_LABELS)
+        against = await self.engine.label_probabilities(against_messages(side, statement), SIDE_LABELS)
+        score = other * examples["yes"] * (1 - against["yes"])
+        return {"with_examples": examples["yes"], "against": against["yes"], "score": score}
+
     def decide(self, method: Method, probs: dict[str, float]) -> Verdict:
         return max(VERDICTS, key=lambda label: probs[label] * self.profile.weights(method)[label])
 
@@ -151,7 +215,14 @@ class ClashJudge:
         method, probs = await self.probabilities(position, statement, question=question, stance=stance)
         verdict = self.decide(method, probs)
         flagged = steered_position or steered
-        ruling = Ruling(verdict, probs[verdict], probs, _describe(method, probs), method, flagged=flagged)
+        checks: dict[str, float] = {}
+        if method == "stance" and question is not None and self.checks_stance and probs["inconsistent"] >= NEAR:
+            checks = await self.second_look(question, stance, statement, probs["inconsistent"])
+        ruling = Ruling(
+            verdict, probs[verdict], probs, _describe(method, probs), method, flagged=flagged, checks=checks
+        )
+        if self.is_alert(ruling) and verdict != "inconsistent":  # the second look found the clash the weights hid
+            ruling = replace(ruling, verdict="inconsistent", confidence=probs["inconsistent"])
         if explain and self.is_alert(ruling):
             if method == "stance" and question is not None:
                 reason = side_reason(question, stance, probs)
@@ -164,7 +235,16 @@ class ClashJudge:
     def threshold(self, method: Method) -> float:
         return self.profile.threshold(method) if self.alert_threshold is None else self.alert_threshold
 
+    @property
+    def checks_stance(self) -> bool:
+        """Whether would-be stance alerts get the second look: the profile asks, and no operator threshold rules."""
+        return self.profile.stance_check_threshold is not None and self.alert_threshold is None
+
     def is_alert(self, ruling: Ruling) -> bool:
+        if ruling.method == "stance" and "score" in ruling.checks and self.profile.stance_check_threshold is not None:
+            return ruling.checks["score"] >= self.profile.stance_check_threshold
+        if ruling.method == "stance" and self.checks_stance:
+            return False  # below NEAR: no second look, no alert
         return ruling.verdict == "inconsistent" and ruling.confidence >= self.threshold(ruling.method)
 
     async def explain(self, position: str, statement: str) -> str | None:

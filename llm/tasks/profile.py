@@ -36,6 +36,9 @@ class JudgeProfile:
     stance_weights: dict[str, float] = field(default_factory=lambda: dict(NEUTRAL))
     """Class weights of the stance method (a position with a question and a favor/against stance)."""
     stance_threshold: float = DEFAULT_THRESHOLD
+    stance_check_threshold: float | None = None
+    """Where set, a would-be stance alert gets the second look (:mod:`llm.tasks.judge`) and alerts only when its
+    score (P(other side) × P(yes) with worked examples × (1 - P(against the other side))) reaches this."""
     tuned_on: dict[str, str] = field(default_factory=dict)
     """Per method, the data its weights and threshold were fitted on."""
 
@@ -62,7 +65,8 @@ class JudgeProfile:
         for weights in (profile.pair_weights, profile.stance_weights):
             if set(weights) != set(VERDICTS) or not all(isinstance(w, int | float) and w > 0 for w in weights.values()):
                 raise ProfileError(f"{path}: weights need a positive number for each of {', '.join(VERDICTS)}.")
-        if not all(0.0 <= t <= 1.0 for t in (profile.pair_threshold, profile.stance_threshold)):
+        thresholds = (profile.pair_threshold, profile.stance_threshold, profile.stance_check_threshold or 0.0)
+        if not all(isinstance(t, int | float) and 0.0 <= t <= 1.0 for t in thresholds):
             raise ProfileError(f"{path}: thresholds must be between 0 and 1.")
         return profile
 

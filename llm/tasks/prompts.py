@@ -293,3 +293,24 @@ SIDES_KOREAN_SYSTEM = (
 def sides_korean_messages(supports: str, opposes: str) -> Messages:
     text = f"supports: {quoted('text', supports)}\nopposes: {quoted('text', opposes)}"
     return [{"role": "system", "content": SIDES_KOREAN_SYSTEM}, {"role": "user", "content": text}]
+
+
+def against_messages(description: str, statement: str) -> Messages:
+    """The negation check: is the person *against* what ``description`` says? (A statement arguing against a
+    pause reads, word by word, as one that "calls to pause".)"""
+    return [
+        {"role": "system", "content": SIDE_SYSTEM},
+        {
+            "role": "user",
+            "content": f"Text: {quoted('text', statement)}\nDoes the text say that the person is against this, "
+            f"argues against it, or refuses it: {description}?",
+        },
+    ]
+
+
+def side_examples_messages(description: str, statement: str, examples: list[tuple[str, str, bool]]) -> Messages:
+    """The side question after worked ``examples`` (statement, the side asked about, whether it showed it)."""
+    messages: Messages = [{"role": "system", "content": SIDE_SYSTEM}]
+    for shown, side, answer in examples:
+        messages += [side_messages(side, shown)[1], {"role": "assistant", "content": "yes" if answer else "no"}]
+    return [*messages, side_messages(description, statement)[1]]
