@@ -95,8 +95,9 @@ RULES: dict[str, Rule] = {
     "agreement": lambda r, a, b: r.other >= a and r.same <= b,
     "negation check": lambda r, a, b: r.shipped and r.extra.get("negation", 1.0) < a,
     "retrieved examples": lambda r, a, b: r.other >= NEAR and r.extra.get("retrieved", 0.0) >= a,
-    "second look (both)": lambda r, a, b: r.other >= NEAR
-    and r.other * r.extra.get("retrieved", 0.0) * (1 - r.extra.get("negation", 1.0)) >= a,
+    "second look (both)": lambda r, a, b: (
+        r.other >= NEAR and r.other * r.extra.get("retrieved", 0.0) * (1 - r.extra.get("negation", 1.0)) >= a
+    ),
 }
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from analysis.judge_eval import Pair, Reading, fit_check, fit_method, tuned_profile
+from analysis.judge_eval import LABELLED, Pair, Reading, fit_check, fit_method, load_pairs, tuned_profile
+from cli.evals import starter_questions
 from domain.records import Question
 from llm.runtime import weights
 from llm.runtime.backend import Messages
@@ -198,3 +200,20 @@ def test_tuning_fits_the_second_looks_threshold_as_the_highest_that_keeps_recall
     assert fit_check(readings) == 0.4  # 0.3 or 0.1 would alert the consistent pair too: 1 in 11 is past 5 %
     assert tuned_profile(neutral_profile("sha", "m"), readings, "set.jsonl").stance_check_threshold == 0.4
     assert fit_check([reading("inconsistent", 0.6, 0.2)]) is None  # no second look ran: nothing to fit
+
+
+NEGATION = re.compile(r"\b(not|never|against|opposed?|opposes|disagrees?|criticised)\b|n't|반대|않|없|안 된|아니|비판")
+
+
+def test_the_labelled_sets_keep_their_size_languages_and_hard_cases() -> None:
+    """Issue 25's floor: at least 150 AI-policy pairs, a third Korean, 30 statements taking a side with a negation;
+    and at least 30 pairs on questions outside the starter pack, described only by their text."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 150 and len({r["id"] for r in rows}) == len(rows)
+    assert sum(r["language"] == "ko" for r in rows) * 3 >= len(rows)
+    assert sum(bool(NEGATION.search(r["text2"])) for r in rows) >= 30
+    assert all(r["question"] and r["stance"] in ("favor", "against") and r["supports"] for r in rows)
+    assert len(load_pairs(LABELLED, split="heldout")) == len(load_pairs(LABELLED, split="tune"))  # the split rule
+    outside = [json.loads(line) for line in (LABELLED.parent / "outside_questions.jsonl").read_text().splitlines()]
+    starter = {q.text for q in starter_questions()}
+    assert len(outside) >= 30 and not any(r["question"] in starter or "supports" in r for r in outside)

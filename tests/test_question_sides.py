@@ -9,7 +9,7 @@ from cogs.common import UserError
 from cogs.stances import confirmed_sides, sides_text
 from domain.records import Question
 from llm.tasks.judge import sides
-from llm.tasks.sides import _pair, described
+from llm.tasks.sides import cleaned, described
 
 DRAFT = {
     "en": {"supports": "calls for a ban on lethal autonomous weapons", "opposes": "builds autonomous weapons"},
@@ -51,13 +51,9 @@ def test_the_moderator_sees_the_draft_marked_as_unread_and_how_to_confirm_it() -
     assert "Confirmed (the judge reads these)" in confirmed and "Drafted" not in confirmed
 
 
-def test_a_model_reply_that_gives_no_two_distinct_sides_is_no_draft() -> None:
-    assert _pair({"supports": "builds it.", "opposes": "builds it"}) is None
-    assert _pair({"supports": " calls  for it. ", "opposes": "argues against it"}) == (
-        "calls for it",
-        "argues against it",
-    )
-    assert _pair(None) is None
+def test_a_drafted_side_loses_echoed_tags_line_breaks_and_its_full_stop() -> None:
+    assert cleaned("<statement> 금지를\n촉구한다.</statement>") == "금지를 촉구한다"
+    assert cleaned(" calls  for a ban. ") == "calls for a ban"
 
 
 def test_only_confirmed_questions_serve_as_worked_examples() -> None:

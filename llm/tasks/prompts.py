@@ -8,7 +8,6 @@ Article text is wrapped in markers and described as untrusted data. Bump
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from llm.runtime.backend import Messages
@@ -255,44 +254,36 @@ def direction_messages(asked: str, supports: str, opposes: str) -> Messages:
     return [*messages, {"role": "user", "content": task + _WHICH_SIDE}]
 
 
-SIDES_SYSTEM = (
-    "You describe the two sides of a policy question for a news monitor. For each side, write what a person says "
-    'or does that puts them there, starting with a verb in the third person ("calls for …", "builds …", '
-    '"argues against …"). Name actions as well as words: signing, funding, building, buying, releasing, suing, '
-    "lobbying. The supports side backs a yes answer; the opposes side backs a no answer. One sentence each, "
-    "without naming anyone. Reply with JSON only. " + _QUOTED
+SIDE_DRAFT_SYSTEM = (
+    "You describe one side of a policy question for a news monitor: what a person says or does that shows their "
+    'answer to the question is the one given. Start with a verb in the third person ("calls for …", "builds …", '
+    '"argues against …"); name actions as well as words (signing, funding, building, buying, releasing, suing, '
+    "lobbying). One sentence, naming no one. " + _QUOTED
 )
-SIDES_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "supports": {"type": "string", "minLength": 10, "maxLength": 240},
-        "opposes": {"type": "string", "minLength": 10, "maxLength": 240},
-    },
-    "required": ["supports", "opposes"],
-}
 
 
-def sides_messages(question: str, examples: list[tuple[str, str, str]]) -> Messages:
-    """Both sides of ``question`` described, after worked ``examples`` (question, supports, opposes) in the
-    same form: the server's confirmed questions, so a draft reads like the descriptions the judge already uses."""
-    messages: Messages = [{"role": "system", "content": SIDES_SYSTEM}]
+def side_draft_messages(question: str, answer: str, examples: list[tuple[str, str, str]]) -> Messages:
+    """One side of ``question`` (``answer`` "yes" or "no") described, after worked ``examples`` (question,
+    supports, opposes): the server's confirmed questions, so a draft reads like the descriptions the judge uses.
+    One call a side: asked for both at once, a small model swaps which one says yes."""
+    messages: Messages = [{"role": "system", "content": SIDE_DRAFT_SYSTEM}]
     for shown, supports, opposes in examples:
-        messages += [
-            {"role": "user", "content": quoted("question", shown)},
-            {"role": "assistant", "content": json.dumps({"supports": supports, "opposes": opposes})},
-        ]
-    return [*messages, {"role": "user", "content": quoted("question", question)}]
+        for given, description in (("yes", supports), ("no", opposes)):
+            messages += [
+                {"role": "user", "content": f"{quoted('question', shown)}\nAnswer: {given}"},
+                {"role": "assistant", "content": description},
+            ]
+    return [*messages, {"role": "user", "content": f"{quoted('question', question)}\nAnswer: {answer}"}]
 
 
-SIDES_KOREAN_SYSTEM = (
-    "Translate both descriptions into natural Korean, keeping their meaning, every negation and every named "
-    "thing. Keep each a description of what a person says or does. Reply with JSON only. " + _QUOTED
+SIDE_KOREAN_SYSTEM = (
+    "Translate the description into natural Korean, keeping its meaning, every negation and every named thing. "
+    "Answer with the translation only. " + _QUOTED
 )
 
 
-def sides_korean_messages(supports: str, opposes: str) -> Messages:
-    text = f"supports: {quoted('text', supports)}\nopposes: {quoted('text', opposes)}"
-    return [{"role": "system", "content": SIDES_KOREAN_SYSTEM}, {"role": "user", "content": text}]
+def side_korean_messages(description: str) -> Messages:
+    return [{"role": "system", "content": SIDE_KOREAN_SYSTEM}, {"role": "user", "content": quoted("text", description)}]
 
 
 def against_messages(description: str, statement: str) -> Messages:

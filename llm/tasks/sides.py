@@ -2,21 +2,24 @@
 
 The stance judge reads a question through its two sides ("calls to pause …" / "builds, trains or buys compute
 for …"); a question without them is judged with generic wording that cannot tell an action from a pledge. The
-model drafts both from the question text, after the server's confirmed questions as worked examples, and the
-draft is never judged until a moderator confirms or edits it (``/manage-stances sides``).
+model drafts each side in its own call (asked for both at once, the default model swapped which one says yes on
+two of five questions), after the server's confirmed questions as worked examples, and the draft is never judged
+until a moderator confirms or edits it (``/manage-stances sides``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from domain.language import has_hangul
 from domain.records import Question
 from llm.runtime.backend import LLM, Priority
-from llm.tasks.prompts import SIDES_SCHEMA, sides_korean_messages, sides_messages
+from llm.tasks.prompts import side_draft_messages, side_korean_messages
 
-SIDES_TOKENS = 160
+SIDE_TOKENS = 60
 EXAMPLES = 3
+_TAG = re.compile(r"</?\w+>")
 
 
 @dataclass(frozen=True)
@@ -35,34 +38,33 @@ def described(questions: list[Question]) -> list[tuple[str, str, str]]:
     return [(q.text, q.supports, q.opposes) for q in questions if q.supports and q.opposes][:EXAMPLES]
 
 
-def _pair(reply: dict[str, object] | None) -> tuple[str, str] | None:
-    if not reply:
-        return None
-    supports, opposes = (" ".join(str(reply.get(key, "")).split()).rstrip(".") for key in ("supports", "opposes"))
-    return (supports, opposes) if supports and opposes and supports != opposes else None
+def cleaned(reply: str) -> str:
+    """One line, without the quotation tags a small model echoes, without a closing full stop."""
+    return " ".join(_TAG.sub("", reply).split()).rstrip(".")
 
 
 async def draft_sides(engine: LLM, question: str, examples: list[Question]) -> SideDraft | None:
-    """The model's draft of both sides of ``question``, in English and (when it answers in Korean) Korean.
+    """The model's draft of both sides of ``question``, in English and (where it answers in Korean) Korean.
 
-    None when the model gives no usable English pair (empty, identical sides): the moderator then writes them.
+    None when the model gives no usable English pair (empty or identical sides): the moderator writes them.
     """
-    english = _pair(
-        await engine.chat_json(
-            sides_messages(question, described(examples)),
-            SIDES_SCHEMA,
-            max_tokens=SIDES_TOKENS,
-            priority=Priority.INTERACTIVE,
+    shown = described(examples)
+    english = []
+    for answer in ("yes", "no"):
+        reply = await engine.chat(
+            side_draft_messages(question, answer, shown), max_tokens=SIDE_TOKENS, priority=Priority.INTERACTIVE
         )
-    )
-    if english is None:
+        english.append(cleaned(reply))
+    supports, opposes = english
+    if not supports or not opposes or supports == opposes:
         return None
-    korean = _pair(
-        await engine.chat_json(
-            sides_korean_messages(*english), SIDES_SCHEMA, max_tokens=SIDES_TOKENS * 2, priority=Priority.INTERACTIVE
+    sides = {"en": (supports, opposes)}
+    korean = [
+        cleaned(
+            await engine.chat(side_korean_messages(text), max_tokens=SIDE_TOKENS * 2, priority=Priority.INTERACTIVE)
         )
-    )
-    sides = {"en": english}
-    if korean and all(has_hangul(text) for text in korean):
-        sides["ko"] = korean
+        for text in (supports, opposes)
+    ]
+    if all(has_hangul(text) for text in korean) and korean[0] != korean[1]:
+        sides["ko"] = (korean[0], korean[1])
     return SideDraft(sides)
