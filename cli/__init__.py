@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from cli import ask, demo, evals, models, run, scan, stances, store, timeline
+from cli import ask, demo, evals, models, reviews, run, scan, stances, store, timeline
 from domain.errors import StorageError
 from domain.records import RecordError
 from drawing.timeline import FontMissingError
@@ -24,7 +24,7 @@ from settings import ConfigError, Settings, redact, url_secrets
 
 log = logging.getLogger("stancewatch")
 Command = Callable[[Settings, argparse.Namespace], int]
-GROUPS = (run, demo, scan, evals, ask, timeline, store, stances, models)
+GROUPS = (run, demo, scan, evals, ask, timeline, store, stances, models, reviews)
 USER_ERRORS = (
     ConfigError,
     RecordError,

@@ -48,7 +48,7 @@ from delivery.messages import (
     from_payload,
 )
 from delivery.routing import release, withhold
-from domain.records import Review, Subscription
+from domain.records import ModeratorReview, Review, Subscription
 from ingest.links import link_name
 
 if TYPE_CHECKING:
@@ -144,8 +144,12 @@ class ReviewButton(
         ids = message.judgement_ids if isinstance(message, ClashAlert | ClashUpdate | HeldAlert | LaidOutAlert) else []
         state: Review = "confirmed" if self.action == "confirm" else "dismissed"
         reviewer = f"{interaction.user.name} ({interaction.user.id})"
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         for judgement_id in ids:
             await store.run(store.review, judgement_id, state, reviewer)
+            await store.run(
+                store.record_review, ModeratorReview(interaction.guild.id, judgement_id, state, reviewer, at)
+            )
         if isinstance(message, HeldAlert):  # in the same commit: reviewed and released (or withheld) together
             if state == "confirmed":
                 await store.run(release, store, message, self.outbox_id, time.time())

@@ -211,6 +211,25 @@ class ReviewDesk:
 
 
 @dataclass(frozen=True)
+class ModeratorReview:
+    """A moderator's Confirm or Dismiss of a clash alert in one server: a labelled pair for that server.
+
+    Kept per server (the same alert may be posted to several), with who and when (ISO 8601 UTC); the judgement it
+    reviews holds the statement, the position and what the model read (``bot.py reviews export``).
+    """
+
+    guild_id: int
+    judgement_id: str
+    verdict: Review
+    by: str
+    at: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.guild_id}:{self.judgement_id}"
+
+
+@dataclass(frozen=True)
 class PostedClash:
     """A clash alert as queued for one channel, which later statements on the same clash join for a week.
 

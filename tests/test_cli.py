@@ -471,3 +471,33 @@ async def test_scan_strips_terminal_escapes_from_feed_text(tmp_path: Path) -> No
     code, out, err = await run_cli("scan", str(feed))
     assert code == 0, err
     assert "\x1b" not in out + err and "\x07" not in out + err and "Clear [2J screen" in out
+
+
+async def test_reviews_export_writes_each_servers_reviews_as_pairs_eval_reads(tmp_path: Path) -> None:
+    from analysis.judge_eval import load_pairs
+    from domain.records import Article, Judgement, ModeratorReview
+    from storage import open_store
+
+    store = open_store(tmp_path / "data")
+    position = store.positions("elon-musk")[0]
+    bought = Judgement(position.id, "elon-musk", "Twitter bought 10,000 GPUs.", "inconsistent", 0.9, "flip")
+    rocket = Judgement(position.id, "elon-musk", "Musk launched a rocket.", "inconsistent", 0.6, "flip")
+    store.record_article(Article("a1", "https://news.example.com/a1"), [bought, rocket])
+    store.record_review(ModeratorReview(7, bought.id, "confirmed", "ana (1)", "2026-11-30T10:00:00Z"))
+    store.record_review(ModeratorReview(7, rocket.id, "dismissed", "bo (2)", "2026-11-30T11:00:00Z"))
+    store.record_review(ModeratorReview(8, rocket.id, "confirmed", "cy (3)", "2026-11-30T12:00:00Z"))
+    store.commit()
+    store.close()
+    out = tmp_path / "reviews.jsonl"
+    code, text, err = await run_cli(
+        "reviews", "export", str(out), "--guild", "7", env={"DATA_DIR": str(tmp_path / "data")}
+    )
+    assert code == 0, err
+    assert text.strip() == f"Wrote 2 labelled pairs from 2 reviews of server 7 to {out}."
+    pairs = load_pairs(out)
+    assert [(p.later, p.label) for p in pairs] == [(bought.statement, "inconsistent"), (rocket.statement, "consistent")]
+    assert pairs[0].question is not None and pairs[0].stance == position.stance and pairs[0].earlier == position.claim
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["guild_id"] for r in rows} == {7} and rows[1]["reviewed_by"] == "bo (2)"
+    code, _, err = await run_cli("reviews", "export", str(tmp_path / "missing" / "x.jsonl"))
+    assert code == 2 and err.strip().endswith("is not a folder; the export needs one to write into.")

@@ -599,3 +599,20 @@ def test_a_held_alert_is_posted_once_on_confirm_and_never_on_dismiss(empty: Stan
         assert store.review_desk(9) is None
     finally:
         store.close()
+
+
+def test_moderator_reviews_are_kept_per_server_across_a_restart(seeded: StanceStore, location: Location) -> None:
+    """The same alert reviewed in two servers is two labelled pairs; a second click in one server replaces its own."""
+    from domain.records import ModeratorReview
+
+    seeded.record_review(ModeratorReview(1, "j1", "confirmed", "ana (11)", "2026-11-30T10:00:00Z"))
+    seeded.record_review(ModeratorReview(2, "j1", "dismissed", "bo (22)", "2026-11-30T09:00:00Z"))
+    seeded.record_review(ModeratorReview(1, "j1", "dismissed", "ana (11)", "2026-11-30T11:00:00Z"))
+    seeded.commit()
+    store = reopened(seeded, location)
+    try:
+        assert [(r.guild_id, r.verdict) for r in store.moderator_reviews()] == [(2, "dismissed"), (1, "dismissed")]
+        assert [r.by for r in store.moderator_reviews(1)] == ["ana (11)"]
+        assert store.moderator_reviews(3) == []
+    finally:
+        store.close()

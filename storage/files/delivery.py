@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb import Query
 
-from domain.records import PostedClash, ReviewDesk, Subscription, storable_json
+from domain.records import ModeratorReview, PostedClash, ReviewDesk, Subscription, storable_json
 from storage.files.state import FileState
 from storage.operations import shard_of
 
@@ -94,6 +94,16 @@ class FileDelivery(FileState):
 
     def review_desk(self, guild_id: int) -> ReviewDesk | None:
         return self._desks.get(guild_id)
+
+    def record_review(self, review: ModeratorReview) -> None:
+        """Keep a moderator's review in its server; a later one of the same alert there replaces it."""
+        with self._lock:
+            self._reviews.put(review)
+
+    def moderator_reviews(self, guild_id: int | None = None) -> list[ModeratorReview]:
+        """Every server's reviews (or one server's), oldest first."""
+        reviews = [r for r in self._reviews.all() if guild_id is None or r.guild_id == guild_id]
+        return sorted(reviews, key=lambda r: (r.at, r.guild_id, r.judgement_id))
 
     def set_review_desk(self, guild_id: int, channel_id: int | None) -> None:
         """Set the server's review channel, or with ``None`` stop holding its alerts."""

@@ -6,7 +6,7 @@ import threading
 
 from tinydb import TinyDB
 
-from domain.records import Feed, Person, Position, PostedClash, Question, ReviewDesk, Subscription
+from domain.records import Feed, ModeratorReview, Person, Position, PostedClash, Question, ReviewDesk, Subscription
 from storage.files.identities import IdentityLog
 from storage.files.inbox import Inbox
 from storage.files.month_archive import ArticleArchive
@@ -23,6 +23,7 @@ class FileState:
     _subs: IndexedTable[tuple[int, str, str], Subscription]
     _posted: IndexedTable[int, PostedClash]
     _desks: IndexedTable[int, ReviewDesk]
+    _reviews: IndexedTable[str, ModeratorReview]
     _seen: IdentityLog
     _inbox: Inbox
     _archive: ArticleArchive

@@ -38,6 +38,7 @@ from domain.records import (
     Article,
     Feed,
     Judgement,
+    ModeratorReview,
     Person,
     Position,
     PostedClash,
@@ -121,6 +122,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
             self._subs = IndexedTable(self._hot, "subscriptions", Subscription, Subscription.key)
             self._posted = IndexedTable(self._hot, "posted_clashes", PostedClash, lambda p: p.outbox_id)
             self._desks = IndexedTable(self._hot, "review_desks", ReviewDesk, lambda d: d.guild_id)
+            self._reviews = IndexedTable(self._hot, "moderator_reviews", ModeratorReview, lambda r: r.key)
             self._seen = IdentityLog(data_dir / "identities.log", keep_days=identity_days)
             self._inbox = Inbox(data_dir / "inbox.log")
             self._archive = ArticleArchive(data_dir / "archive")
@@ -248,6 +250,7 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
                 "judgements": [to_dict(j) for j in judgements],
                 "posted_clashes": [to_dict(p) for p in self._posted.all()],
                 "review_desks": [to_dict(d) for d in self._desks.all()],
+                "moderator_reviews": [to_dict(r) for r in self._reviews.all()],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -274,6 +277,8 @@ class Store(FileStances, FileFeeds, FileDelivery, FileArchive, StoreOperations):
                 from_dict(PostedClash, r, "posted_clashes") for r in snapshot.get("posted_clashes", [])
             )
             self._desks.put_many(from_dict(ReviewDesk, r, "review_desks") for r in snapshot.get("review_desks", []))
+            reviews = snapshot.get("moderator_reviews", [])
+            self._reviews.put_many(from_dict(ModeratorReview, r, "moderator_reviews") for r in reviews)
             self._archive.restore(
                 [from_dict(Article, r, "articles") for r in snapshot["articles"]],
                 [from_dict(Statement, r, "statements") for r in snapshot["statements"]],

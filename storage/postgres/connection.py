@@ -42,7 +42,7 @@ LOCK_SEED = 0x53570002
 NOTIFY_CHANNEL = "stancewatch"
 TABLES = (
     "people", "questions", "positions", "feeds", "seen", "inbox", "subscriptions", "alerted", "outbox", "articles",
-    "statements", "judgements", "posted_clashes", "review_desks",
+    "statements", "judgements", "posted_clashes", "review_desks", "moderator_reviews",
 )  # fmt: skip
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from domain.records import PostedClash, ReviewDesk, Subscription, storable, storable_json, to_dict
+from domain.records import ModeratorReview, PostedClash, ReviewDesk, Subscription, storable, storable_json, to_dict
 from storage.postgres.connection import NOTIFY_CHANNEL, PostgresConnection
 
 
@@ -104,6 +104,24 @@ class PostgresDelivery(PostgresConnection):
             "INSERT INTO posted_clashes (outbox_id, person, opened, data) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (outbox_id) DO UPDATE SET data = EXCLUDED.data",
             (posted.outbox_id, posted.person, posted.opened, Jsonb(to_dict(posted))),
+        )
+
+    def record_review(self, review: ModeratorReview) -> None:
+        """Keep a moderator's review in its server; a later one of the same alert there replaces it."""
+        review = storable(review)
+        self._exec(
+            "INSERT INTO moderator_reviews (guild_id, judgement_id, at, data) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (guild_id, judgement_id) DO UPDATE SET at = EXCLUDED.at, data = EXCLUDED.data",
+            (review.guild_id, review.judgement_id, review.at, Jsonb(to_dict(review))),
+        )
+
+    def moderator_reviews(self, guild_id: int | None = None) -> list[ModeratorReview]:
+        """Every server's reviews (or one server's), oldest first."""
+        return self._records(
+            ModeratorReview,
+            "SELECT data FROM moderator_reviews WHERE %(guild)s::bigint IS NULL OR guild_id = %(guild)s"
+            " ORDER BY at, guild_id, judgement_id",
+            {"guild": guild_id},
         )
 
     def review_desk(self, guild_id: int) -> ReviewDesk | None:

@@ -6,7 +6,7 @@ import time
 
 from psycopg.types.json import Jsonb
 
-from domain.records import Article, Feed, PostedClash, Statement, Subscription, from_dict, to_dict
+from domain.records import Article, Feed, ModeratorReview, PostedClash, Statement, Subscription, from_dict, to_dict
 from storage.interfaces import Snapshot
 from storage.operations import StoreOperations, load_starter_pack
 from storage.postgres.archive import PostgresArchive
@@ -74,6 +74,7 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                     {"guild_id": g, "channel_id": c}
                     for g, c in self._rows("SELECT guild_id, channel_id FROM review_desks ORDER BY guild_id")
                 ],
+                "moderator_reviews": [to_dict(r) for r in self.moderator_reviews()],
             }
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -115,3 +116,5 @@ class PostgresStore(PostgresStances, PostgresFeeds, PostgresDelivery, PostgresAr
                 self.save_posted_clash(from_dict(PostedClash, row, "posted_clashes"))
             for row in snapshot.get("review_desks", []):
                 self.set_review_desk(int(row["guild_id"]), int(row["channel_id"]))
+            for row in snapshot.get("moderator_reviews", []):
+                self.record_review(from_dict(ModeratorReview, row, "moderator_reviews"))
