@@ -22,13 +22,15 @@ from analysis.judge_eval import (
     tuned_profile,
     with_drafted_sides,
 )
+from analysis.learning_eval import POINTS, mean_curve, replay
 from app import open_app
 from domain.records import Question, from_dict
+from drawing.learning import render_curve
 from llm.tasks.judge import ClashJudge
 from llm.tasks.profile import neutral_profile
 from settings import Settings
 from storage import open_store
-from storage.atomic import atomic_write_text
+from storage.atomic import atomic_write_bytes, atomic_write_text
 from storage.operations import load_starter_pack
 
 
@@ -46,6 +48,12 @@ def register(sub: Any) -> None:
     )
     ev.add_argument("--profile", type=Path, help="where --tune writes the profile (default DATA_DIR/profiles/)")
     ev.set_defaults(func=judge_command)
+    learn = sub.add_parser("eval-learning", help="replay labelled pairs as moderators' reviews: the learning curve")
+    learn.add_argument("file", type=Path)
+    learn.add_argument("--folds", type=int, default=2, choices=range(1, 6), help="orders to replay (default 2)")
+    learn.add_argument("--picture", type=Path, help="also draw the curve into this PNG")
+    learn.add_argument("--points", type=_points, default=POINTS, help="reviews at each point (default 0,10,20,40,80)")
+    learn.set_defaults(func=learning_command)
     ev_ask = sub.add_parser("eval-ask", help="score /ask on a labelled question set over the starter pack")
     ev_ask.add_argument("file", type=Path)
     ev_ask.add_argument("--limit", type=int, help="only the first N questions")
@@ -54,6 +62,46 @@ def register(sub: Any) -> None:
 
 def judge_command(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_eval(settings, args))
+
+
+def _points(text: str) -> tuple[int, ...]:
+    try:
+        points = tuple(sorted({int(part) for part in text.split(",")}))
+    except ValueError:
+        raise argparse.ArgumentTypeError("points are whole numbers separated by commas, e.g. 0,10,20") from None
+    if not points or points[0] < 0:
+        raise argparse.ArgumentTypeError("points are review counts of 0 or more")
+    return points
+
+
+def learning_command(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_eval_learning(settings, args))
+
+
+async def _eval_learning(settings: Settings, args: argparse.Namespace) -> int:
+    pairs = load_pairs(args.file)
+    with tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as tmp:  # reads pairs, never the user's store
+        store = await asyncio.to_thread(open_store, Path(tmp), seed=False)
+        try:
+            async with open_app(settings, store=store) as app:
+                pairs = await with_drafted_sides(app.engine, pairs, starter_questions(), sys.stdout)
+                try:
+                    curve = await replay(app.judge, pairs, sys.stdout, folds=args.folds, points=args.points)
+                except ValueError as exc:
+                    print(f"eval-learning: {exc}.", file=sys.stderr)
+                    return 2
+        finally:
+            await asyncio.to_thread(store.close)
+    print("reviews  false-alert rate  recall   (mean over folds, on pairs no review touched)")
+    mean = mean_curve(curve)
+    for k, false_alerts, recall in mean:
+        print(f"{k:7d}  {false_alerts:16.3f}  {recall:6.3f}")
+    if args.picture:
+        title = f"Learning from reviews: {args.file.name}, {args.folds} fold(s)"
+        picture = await asyncio.to_thread(render_curve, mean, title)
+        await asyncio.to_thread(atomic_write_bytes, args.picture, picture)
+        print(f"Drew the curve to {args.picture}.")
+    return 0
 
 
 def ask_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -501,3 +501,24 @@ async def test_reviews_export_writes_each_servers_reviews_as_pairs_eval_reads(tm
     assert {r["guild_id"] for r in rows} == {7} and rows[1]["reviewed_by"] == "bo (2)"
     code, _, err = await run_cli("reviews", "export", str(tmp_path / "missing" / "x.jsonl"))
     assert code == 2 and err.strip().endswith("is not a folder; the export needs one to write into.")
+
+
+@pytest.mark.model  # a child process runs the tiny model
+async def test_eval_learning_replays_reviews_in_folds_and_draws_the_curve(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    lines = (ROOT / "evals" / "ai_policy_pairs.jsonl").read_text(encoding="utf-8").splitlines()
+    pairs.write_text("\n".join(lines[:7]) + "\n", encoding="utf-8")
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    code, _, err = await run_cli("eval-learning", str(pairs), "--points", "0,2", env=env)
+    assert code == 2 and "sets no stance_check_threshold" in err  # the tiny model's profile has no second look
+    shipped = json.loads((ROOT / "llm/tasks/profiles/smollm2-135m.json").read_text())
+    (tmp_path / "data" / "profiles").mkdir(parents=True)
+    mine = {**shipped, "name": "with a second look", "stance_check_threshold": 0.05}
+    (tmp_path / "data" / "profiles" / "tiny.json").write_text(json.dumps(mine))
+    picture = tmp_path / "curve.png"
+    args = ("eval-learning", str(pairs), "--points", "0,3", "--picture", str(picture))
+    code, out, err = await run_cli(*args, env=env)
+    assert code == 0, err
+    assert re.findall(r"fold (\d) reviews +(\d+):", out) == [(f, k) for f in "12" for k in ("0", "3")]
+    assert "(unseen 4)" in out and f"Drew the curve to {picture}." in out
+    assert Image.open(picture).size == (800, 420)
