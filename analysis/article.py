@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from analysis.learning import ServerLearning, learning_by_server
 from analysis.relevance import RelevanceConfig, is_relevant
 from delivery.routing import subscription_wants
 from domain.clash import Clash
@@ -22,7 +23,7 @@ from domain.records import Statement as StatementRecord
 from domain.words import mentions_ai, side_groups, topic_words
 from llm.runtime.backend import LLM
 from llm.tasks.extract import ExtractedStatement, extract_statements
-from llm.tasks.judge import ClashJudge
+from llm.tasks.judge import ClashJudge, Ruling
 from llm.tasks.prompts import PROMPT_VERSION
 from llm.tasks.summarize import summarize
 from storage.interfaces import StanceStore
@@ -114,6 +115,7 @@ class ArticleAnalysis:
         self.store = store
         self.judge = judge
         self.relevance = relevance or RelevanceConfig()
+        self._learned: dict[int, ServerLearning] = {}
 
     async def analyse(self, item: FeedItem) -> ArticleOutcome:
         """Run the article through the model; the outcome says what to record and whom to alert."""
@@ -149,6 +151,8 @@ class ArticleAnalysis:
     ) -> list[Judgement]:
         names = {p.id: p.name for p in people}
         by_id = {p.id: p for p in people}
+        learned = {} if not statements else await self.store.run(learning_by_server, self.store)
+        self._learned = {guild: state for guild, state in learned.items() if state.active}
         judgements: list[Judgement] = []
         for statement in statements:
             report.statements.append(
@@ -201,7 +205,11 @@ class ArticleAnalysis:
                 "flagged": result.flagged,
             }
         )
-        if self.judge.is_alert(result):
+        alert, alert_in = self.judge.is_alert(result), None
+        if self._learned and result.checks and question is not None:
+            alert_in = await self._servers_alerted(result, question, position.stance, statement.text, alert)
+            alert = alert if alert_in is None else bool(alert_in)
+        if alert:
             clash = Clash.of(
                 record,
                 person,
@@ -211,9 +219,24 @@ class ArticleAnalysis:
                 quote=statement.quote,
                 translation=statement.translation,
                 flagged=result.flagged,
+                alert_in=alert_in or (),
             )
             report.clashes.append(clash)
         return record
+
+    async def _servers_alerted(
+        self, result: Ruling, question: Question, stance: str, statement: str, shipped: bool
+    ) -> tuple[int, ...] | None:
+        """The servers that get this would-be alert when some learned judge differs from the shipped one (None when
+        every learned judge agrees with it): each learned server by its own reading, the rest by the shipped one."""
+        own = {
+            guild: await self.judge.alerts_with(result, question, stance, statement, state.examples)
+            for guild, state in self._learned.items()
+        }
+        if all(decision == shipped for decision in own.values()):
+            return None
+        guilds = {s.guild_id for s in await self.store.run(self.store.subscriptions)} | set(own)
+        return tuple(sorted(guild for guild in guilds if own.get(guild, shipped)))
 
     def _summary_languages(self, feed_url: str) -> set[str]:
         """The languages of the channels that will receive this article's summary."""

@@ -8,18 +8,17 @@ is judged the way the bot judges a stored position: by the stance method.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TextIO
 
 from analysis.article import rank_positions
-from domain.records import Position, Question, RecordError, Stance
+from analysis.pairs import Pair
+from domain.records import Position, Question, Stance
 from llm.runtime.backend import LLM
-from llm.tasks.judge import ClashJudge, Example, Method, Ruling, sides
+from llm.tasks.judge import ClashJudge, Method, Ruling
 from llm.tasks.profile import JudgeProfile
 from llm.tasks.prompts import JUDGE_LABELS
 from llm.tasks.sides import draft_sides
@@ -28,78 +27,6 @@ ALERT_PRECISION_TARGET = 0.9
 FALSE_ALERT_TARGET = 0.05
 _WEIGHT_GRID = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 _THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
-
-
-@dataclass(frozen=True)
-class Pair:
-    id: str
-    earlier: str
-    later: str
-    label: str
-    question: Question | None = None
-    stance: str = ""
-
-
-LABELLED = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
-"""The project's labelled AI-policy pairs: the evaluation set, and the second look's worked examples."""
-
-
-def examples_of(pairs: Iterable[Pair]) -> list[Example]:
-    """Pairs with a question and a stance as worked examples: the statement, asked about the other side."""
-    examples = []
-    for pair in pairs:
-        if pair.question is None or pair.stance not in ("favor", "against"):
-            continue
-        supports, opposes = sides(pair.question)
-        side = opposes if pair.stance == "favor" else supports
-        examples.append(Example(pair.question.text, side, pair.later, pair.label == "inconsistent"))
-    return examples
-
-
-def shipped_examples(split: str = "all") -> list[Example]:
-    """The labelled pairs' worked examples (the bot shows all of them; an evaluation only the tune half)."""
-    return examples_of(load_pairs(LABELLED, split=split))
-
-
-def in_split(pair: Pair, split: str) -> bool:
-    """The fixed split: even-numbered ids tune, odd-numbered ids are held out."""
-    if split == "all":
-        return True
-    number = pair.id.rsplit("-", 1)[-1]
-    even = number.isdigit() and int(number) % 2 == 0
-    return even if split == "tune" else not even
-
-
-def load_pairs(path: Path, limit: int | None = None, split: str = "all") -> list[Pair]:
-    pairs: list[Pair] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                question = None
-                if row.get("question"):
-                    text = str(row["question"])
-                    question = Question(text, text, supports=row.get("supports", ""), opposes=row.get("opposes", ""))
-                pair = Pair(
-                    str(row.get("id", number)),
-                    row["text1"],
-                    row["text2"],
-                    row["label"],
-                    question,
-                    row.get("stance", ""),
-                )
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-                raise RecordError(f"{path}:{number}", f"not a pair with text1, text2 and label ({exc})") from None
-            if pair.label not in JUDGE_LABELS:
-                raise RecordError(f"{path}:{number}.label", f"must be one of {', '.join(JUDGE_LABELS)}")
-            if not in_split(pair, split):
-                continue
-            pairs.append(pair)
-            if limit is not None and len(pairs) >= limit:
-                break
-    return pairs
 
 
 @dataclass(frozen=True)

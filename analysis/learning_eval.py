@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
-from analysis.judge_eval import Pair, examples_of
+from analysis.pairs import Pair, examples_of
 from llm.tasks.judge import NEAR, ClashJudge, nearest, sides
 from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
 

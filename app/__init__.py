@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from analysis.article import ArticleAnalysis
-from analysis.judge_eval import shipped_examples
+from analysis.pairs import shipped_examples
 from analysis.relevance import RelevanceConfig
 from ingest.http import make_session
 from llm.runtime.backend import LLM

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.judge_eval import Metrics, Pair, in_split, load_pairs, score
+from analysis.judge_eval import Metrics, score
+from analysis.pairs import Pair, in_split, load_pairs
 from domain.words import topic_words
 from llm.runtime.engine import LLMEngine
 from llm.tasks.judge import ClashJudge

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.judge_eval import Pair, examples_of, in_split, load_pairs
+from analysis.pairs import Pair, examples_of, in_split, load_pairs
 from llm.runtime.engine import LLMEngine
 from llm.tasks.judge import ClashJudge, Example, nearest, sides
 from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages

@@ -12,17 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
-from analysis.judge_eval import (
-    LABELLED,
-    Pair,
-    evaluate,
-    load_pairs,
-    read_pairs,
-    shipped_examples,
-    tuned_profile,
-    with_drafted_sides,
-)
+from analysis.judge_eval import evaluate, read_pairs, tuned_profile, with_drafted_sides
 from analysis.learning_eval import POINTS, mean_curve, replay
+from analysis.pairs import LABELLED, Pair, load_pairs, shipped_examples
 from app import open_app
 from domain.records import Question, from_dict
 from drawing.learning import render_curve

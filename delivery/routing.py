@@ -44,6 +44,8 @@ def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None 
         )
     if sub.receive not in {"clashes", "both"} or clash.confidence < sub.min_confidence:
         return False
+    if clash.alert_in and sub.guild_id not in clash.alert_in:  # the server's own judge said no (analysis.learning)
+        return False
     return {
         "all": True,
         "person": sub.target == clash.person_id,

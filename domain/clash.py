@@ -65,6 +65,12 @@ class Clash:
     statement_translation: str = ""
     """A literal machine translation of a statement shown in its own language (the model's wording failed the
     fact check); "" when there is none."""
+    alert_in: tuple[int, ...] = ()
+    """The servers (guild ids) whose judge alerts on it, when a server's learned judge differs from the shipped
+    one (:mod:`analysis.learning`); empty: every server."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alert_in", tuple(self.alert_in))  # a list when read back from an outbox row
 
     @property
     def judgement_id(self) -> str:
@@ -82,6 +88,7 @@ class Clash:
         quote: str = "",
         translation: str = "",
         flagged: bool = False,
+        alert_in: tuple[int, ...] = (),
     ) -> Clash:
         """The clash a judgement of ``item``'s statement against ``position`` makes."""
         return cls(
@@ -108,4 +115,5 @@ class Clash:
             severity=judgement.severity,
             flagged=flagged,
             statement_translation=translation,
+            alert_in=alert_in,
         )

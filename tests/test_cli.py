@@ -474,7 +474,7 @@ async def test_scan_strips_terminal_escapes_from_feed_text(tmp_path: Path) -> No
 
 
 async def test_reviews_export_writes_each_servers_reviews_as_pairs_eval_reads(tmp_path: Path) -> None:
-    from analysis.judge_eval import load_pairs
+    from analysis.pairs import load_pairs
     from domain.records import Article, Judgement, ModeratorReview
     from storage import open_store
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from analysis.judge_eval import LABELLED, Pair, Reading, fit_check, fit_method, load_pairs, tuned_profile
+from analysis.judge_eval import Reading, fit_check, fit_method, tuned_profile
+from analysis.pairs import LABELLED, Pair, load_pairs
 from cli.evals import starter_questions
 from domain.records import Question
 from llm.runtime import weights

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from analysis.article import rank_positions
-from analysis.judge_eval import gate_share, load_pairs
+from analysis.judge_eval import gate_share
+from analysis.pairs import load_pairs
 from cli.evals import starter_questions
 from domain.errors import StorageError
 from domain.records import (

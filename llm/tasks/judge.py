@@ -181,13 +181,27 @@ class ClashJudge:
 
     async def second_look(self, question: Question, stance: str, statement: str, other: float) -> dict[str, float]:
         """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
-        supports, opposes = sides(question)
-        side = opposes if stance == "favor" else supports
-        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, self.examples)]
-        examples = await self.engine.label_probabilities(side_examples_messages(side, statement, shown), SIDE_LABELS)
+        side = _other_side(question, stance)
+        examples = await self.with_examples(question, stance, statement, self.examples)
         against = await self.engine.label_probabilities(against_messages(side, statement), SIDE_LABELS)
-        score = other * examples["yes"] * (1 - against["yes"])
-        return {"with_examples": examples["yes"], "against": against["yes"], "score": score}
+        score = other * examples * (1 - against["yes"])
+        return {"with_examples": examples, "against": against["yes"], "score": score}
+
+    async def with_examples(self, question: Question, stance: str, statement: str, pool: Sequence[Example]) -> float:
+        """P(yes) to the other-side question after the nearest worked examples of ``pool``."""
+        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, pool)]
+        messages = side_examples_messages(_other_side(question, stance), statement, shown)
+        return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
+
+    async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
+                          learned: Sequence[Example]) -> bool:  # fmt: skip
+        """Whether a would-be alert (one the second look read) alerts when ``learned`` examples (a server's reviews)
+        join the shipped ones: the server's own judgement, the rest of the reading unchanged."""
+        if "score" not in ruling.checks or self.profile.stance_check_threshold is None:
+            return self.is_alert(ruling)
+        examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
+        score = ruling.probabilities["inconsistent"] * examples * (1 - ruling.checks["against"])
+        return score >= self.profile.stance_check_threshold
 
     def decide(self, method: Method, probs: dict[str, float]) -> Verdict:
         return max(VERDICTS, key=lambda label: probs[label] * self.profile.weights(method)[label])
@@ -251,6 +265,11 @@ class ClashJudge:
         reply = await self.engine.chat_json(reason_messages(position, statement), REASON_SCHEMA, max_tokens=80)
         reason = str(reply.get("reason", "")).strip() if reply else ""
         return reason or None
+
+
+def _other_side(question: Question, stance: str) -> str:
+    supports, opposes = sides(question)
+    return opposes if stance == "favor" else supports
 
 
 def side_reason(question: Question, stance: str, probs: dict[str, float]) -> str:

@@ -1,0 +1,106 @@
+"""What a server's judge learns from its moderators: their reviews as worked examples, behind a guard.
+
+After ``LEARN_AFTER`` reviews in a server (the number comes from ``bot.py eval-learning``; see the README), the
+second look of every would-be alert shows the server's most similar reviewed statements beside the shipped
+examples (a Confirm as a clash, a Dismiss as none), and the server gets the alert only if that reading still
+passes the threshold. Other servers' alerts are untouched: each reads only its own reviews.
+
+The guard refuses a server's reviews (the shipped judge stays) when one moderator made more than two thirds of
+them, or when fewer than a fifth are Confirms (the examples would teach the judge to say nothing); it logs why,
+and ``/status`` and ``/manage-stances learning`` say so. A reset is a marker among the reviews: the ones before it
+no longer count, and the labelled pairs stay exportable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from analysis.pairs import examples_of, pair_of
+from analysis.reviews import review_pairs
+from domain.records import ModeratorReview
+from llm.tasks.judge import Example
+from storage.interfaces import StanceStore
+
+LEARN_AFTER = 10
+ONE_MODERATOR_SHARE = 2 / 3
+CONFIRMED_FLOOR = 0.2
+RESET = "reset"
+"""The judgement id of a reset marker among a server's reviews."""
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerLearning:
+    """One server's learned state: the reviews its judge counts, as examples, and why the guard refused them."""
+
+    guild_id: int
+    reviews: int
+    confirmed: int
+    moderators: int
+    examples: tuple[Example, ...]
+    refused: str = ""
+    reset_at: str = ""
+
+    @property
+    def active(self) -> bool:
+        return not self.refused and self.reviews >= LEARN_AFTER
+
+    def describe(self) -> str:
+        """One sentence for /status and /manage-stances learning."""
+        counted = f"{self.reviews} reviews ({self.confirmed} confirmed) by {self.moderators} moderator(s)"
+        if self.reviews == 0:
+            return "The judge is the shipped one: no reviews in this server yet" + (
+                f" since the reset at {self.reset_at}." if self.reset_at else "."
+            )
+        if self.refused:
+            return f"The judge is the shipped one: {counted} were refused because {self.refused}."
+        if not self.active:
+            return f"The judge is the shipped one until {LEARN_AFTER} reviews: {counted} so far."
+        return f"The judge shows this server's {counted} as worked examples before each alert."
+
+
+def server_learning(store: StanceStore, guild_id: int) -> ServerLearning:
+    """The server's learned state, from its reviews since its last reset (run it on the store's thread)."""
+    reviews = store.moderator_reviews(guild_id)
+    resets = [r.at for r in reviews if r.judgement_id == RESET]
+    reset_at = max(resets, default="")
+    counted = [r for r in reviews if r.judgement_id != RESET and r.at > reset_at]
+    judgements = {r.judgement_id: store.judgement(r.judgement_id) for r in counted}
+    positions = {p.id: p for p in store.positions(status=None)}
+    questions = {q.id: q for q in store.questions()}
+    found = {k: v for k, v in judgements.items() if v is not None}
+    rows = review_pairs(counted, found, positions, questions)
+    confirmed = sum(r.verdict == "confirmed" for r in counted)
+    by = Counter(r.by for r in counted)
+    state = ServerLearning(
+        guild_id, len(counted), confirmed, len(by), tuple(examples_of(pair_of(row) for row in rows)), reset_at=reset_at
+    )
+    return _guarded(state, by)
+
+
+def _guarded(state: ServerLearning, by: Counter[str]) -> ServerLearning:
+    if state.reviews < LEARN_AFTER:
+        return state
+    reason = ""
+    top, count = by.most_common(1)[0]
+    if count > ONE_MODERATOR_SHARE * state.reviews:
+        reason = f"{count} of them are one moderator's ({top.rsplit(' (', 1)[0]})"
+    elif state.confirmed < CONFIRMED_FLOOR * state.reviews:
+        reason = f"only {state.confirmed} are Confirms, which would teach the judge to stay silent"
+    if reason:
+        log.warning("Server %s: its %s reviews are not used: %s", state.guild_id, state.reviews, reason)
+        return ServerLearning(**{**state.__dict__, "refused": reason})
+    return state
+
+
+def learning_by_server(store: StanceStore) -> dict[int, ServerLearning]:
+    """Every server with reviews, learned state and all (run it on the store's thread)."""
+    guilds = sorted({r.guild_id for r in store.moderator_reviews()})
+    return {guild: server_learning(store, guild) for guild in guilds}
+
+
+def reset_marker(guild_id: int, by: str, at: str) -> ModeratorReview:
+    """The review row that resets a server's learning: reviews before ``at`` no longer count."""
+    return ModeratorReview(guild_id, RESET, "unreviewed", by, at)

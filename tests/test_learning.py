@@ -1,0 +1,129 @@
+"""A server's judge learns from its moderators' reviews: its next judgement changes, another server's does not;
+the guard refuses one-sided reviews; a reset restores the shipped judge (no model needed: a scripted one)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from analysis.article import ArticleAnalysis
+from analysis.learning import LEARN_AFTER, learning_by_server, reset_marker, server_learning
+from analysis.relevance import RelevanceConfig
+from delivery.routing import route_report
+from domain.records import Article, FeedItem, Judgement, ModeratorReview, Subscription
+from llm.runtime.backend import Messages
+from llm.tasks.judge import ClashJudge
+from llm.tasks.profile import JudgeProfile
+from storage.files.store import Store
+from tests.fakes import ARTICLE, ClashingModel
+
+PROFILE = JudgeProfile(
+    "scripted", "", "fake.gguf", stance_weights={"consistent": 1, "unrelated": 1, "inconsistent": 1},
+    stance_check_threshold=0.3, tuned_on={"stance": "scripted"},
+)  # fmt: skip
+GUILD_A, GUILD_B = 100, 200
+
+
+class LearningModel(ClashingModel):
+    """Every GPU purchase reads as the other side of pausing, until a worked example shown beside it is a
+    dismissed GPU purchase: then the model answers no, as a model that learned from it would."""
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        if labels != ("yes", "no"):
+            return await super().label_probabilities(messages, labels)
+        asked = messages[-1]["content"]
+        if "is against this" in asked:
+            return {"yes": 0.05, "no": 0.95}
+        shown = list(zip(messages[1:-1:2], messages[2:-1:2], strict=True))
+        if any("GPUs" in user["content"] and reply["content"] == "no" for user, reply in shown):
+            return {"yes": 0.1, "no": 0.9}
+        return await super().label_probabilities(messages, labels)
+
+
+def reviewed(store: Store, guild: int, count: int, verdict: str, by: str, start: int = 0) -> None:
+    """``count`` reviews of GPU-purchase clashes in ``guild``."""
+    position = store.positions("elon-musk")[0]
+    for n in range(start, start + count):
+        judgement = Judgement(position.id, "elon-musk", f"Twitter bought {n} GPUs.", "inconsistent", 0.9, "flip")
+        store.record_article(Article(f"a{n}", f"https://news.example.com/{n}"), [judgement])
+        store.record_review(ModeratorReview(guild, judgement.id, verdict, by, f"2026-11-30T10:{n:02d}:00Z"))  # type: ignore[arg-type]
+    store.commit()
+
+
+async def alerted_channels(store: Store) -> set[int]:
+    """The channels a new GPU-purchase article's clash alert (or the update joining it to an earlier one) is queued
+    for; channel 1 is in server A, 2 in B."""
+    model = LearningModel()
+    judge = ClashJudge(model, PROFILE)  # type: ignore[arg-type]
+    pipeline = ArticleAnalysis(model, store, judge, relevance=RelevanceConfig(model=False))  # type: ignore[arg-type]
+    n = len(store.pending())  # a new title each time: a new statement, so a new clash
+    url = f"https://news.example.com/gpus-{n}"
+    item = FeedItem(f"x{n}", url, f"Musk buys GPUs, part {n}", ARTICLE, "", "https://feeds.example.org/f")
+    outcome = await pipeline.analyse(item)
+    before = {outbox for outbox, _, _ in store.pending()}
+    route_report(store, item.feed_url, outcome.report)
+    return {
+        channel for outbox, channel, payload in store.pending() if outbox not in before and "clashes" in str(payload)
+    }
+
+
+def learned(store: Store) -> None:
+    """Thirteen reviews in server A by two moderators, three of them Confirms: past the guard."""
+    reviewed(store, GUILD_A, 7, "dismissed", "ana (1)")
+    reviewed(store, GUILD_A, 3, "dismissed", "bo (2)", start=20)
+    reviewed(store, GUILD_A, 3, "confirmed", "bo (2)", start=50)
+
+
+@pytest.fixture
+def subscribed(store: Store) -> Store:
+    store.add_subscription(Subscription(channel_id=1, guild_id=GUILD_A, receive="clashes"))
+    store.add_subscription(Subscription(channel_id=2, guild_id=GUILD_B, receive="clashes"))
+    return store
+
+
+async def test_a_servers_reviews_change_its_next_judgement_and_no_other_servers(subscribed: Store) -> None:
+    store = subscribed
+    assert await alerted_channels(store) == {1, 2}  # before any review: the shipped judge, both servers
+    learned(store)
+    assert server_learning(store, GUILD_A).active
+    assert await alerted_channels(store) == {2}  # server A learned that such purchases are not its clashes
+    assert not learning_by_server(store).get(GUILD_B)  # B has no reviews: its judge is the shipped one
+
+
+async def test_too_few_reviews_change_nothing(subscribed: Store) -> None:
+    reviewed(subscribed, GUILD_A, LEARN_AFTER - 1, "dismissed", "ana (1)")
+    reviewed(subscribed, GUILD_A, 0, "confirmed", "bo (2)")
+    state = server_learning(subscribed, GUILD_A)
+    assert not state.active and f"until {LEARN_AFTER} reviews" in state.describe()
+    assert await alerted_channels(subscribed) == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("dismissed_by", "confirms", "reason"),
+    [(["ana (1)"] * 12 + ["bo (2)"] * 2, 2, "are one moderator's (ana)"),
+     (["ana (1)", "bo (2)"] * 6, 1, "would teach the judge to stay silent")],
+)  # fmt: skip
+async def test_the_guard_refuses_one_sided_reviews_and_logs_why(
+    subscribed: Store, caplog: pytest.LogCaptureFixture, dismissed_by: list[str], confirms: int, reason: str
+) -> None:
+    for n, by in enumerate(dismissed_by):
+        reviewed(subscribed, GUILD_A, 1, "dismissed", by, start=n)
+    reviewed(subscribed, GUILD_A, confirms, "confirmed", "ana (1)", start=40)
+    with caplog.at_level(logging.WARNING, logger="analysis.learning"):
+        state = server_learning(subscribed, GUILD_A)
+    assert not state.active and reason in state.refused and reason in caplog.text
+    assert await alerted_channels(subscribed) == {1, 2}  # refused: the shipped judge alerts both servers
+
+
+async def test_a_reset_restores_the_shipped_judge_and_keeps_the_reviews(subscribed: Store) -> None:
+    store = subscribed
+    learned(store)
+    assert await alerted_channels(store) == {2}
+    store.record_review(reset_marker(GUILD_A, "ana (1)", "2026-11-30T12:00:00Z"))
+    store.commit()
+    state = server_learning(store, GUILD_A)
+    assert state.reviews == 0 and "since the reset at 2026-11-30T12:00:00Z" in state.describe()
+    assert await alerted_channels(store) == {1, 2}
+    assert len(store.moderator_reviews(GUILD_A)) == 13 + 1  # nothing deleted: still exportable
