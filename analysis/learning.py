@@ -28,6 +28,9 @@ ONE_MODERATOR_SHARE = 2 / 3
 CONFIRMED_FLOOR = 0.2
 RESET = "reset"
 """The judgement id of a reset marker among a server's reviews."""
+MEASURED = "(Measured on the project's labelled set: see the README's learning table.)"
+"""What /status says of the effect: a server's own effect is measured by exporting its reviews and running
+``bot.py eval-learning`` on them."""
 log = logging.getLogger(__name__)
 
 

@@ -3,13 +3,16 @@ and who add questions of their own (the model drafts both sides; the judge reads
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from discord import app_commands
 from discord.ext import commands
 
+from analysis.learning import reset_marker, server_learning
 from cogs.cards import plain
 from cogs.common import (
     Interaction,
@@ -25,6 +28,8 @@ from llm.tasks.sides import draft_sides
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
+
+log = logging.getLogger(__name__)
 
 
 def slug(text: str) -> str:
@@ -177,6 +182,22 @@ class Stances(commands.Cog):
     @question_sides.autocomplete("question")
     async def sides_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await self.question_choices(current)
+
+    @manage.command(name="learning", description="Show or reset what this server's judge learned from reviews.")
+    @manage_server
+    @app_commands.describe(action="show, or reset to the shipped judge (reviews stay exportable)")
+    async def learning(self, interaction: Interaction, action: Literal["show", "reset"] = "show") -> None:
+        if interaction.guild is None:
+            raise UserError("Learning is kept per server: use this command in a server.")
+        store, guild = self.bot.store, interaction.guild.id
+        if action == "reset":
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            marker = reset_marker(guild, f"{interaction.user.name} ({interaction.user.id})", at)
+            await store.run(store.record_review, marker)
+            await store.commit()
+            log.info("Server %s: learning reset by %s", guild, marker.by)
+        learned = await store.run(server_learning, store, guild)
+        await reply_ephemeral(interaction, ("Reset. " if action == "reset" else "") + learned.describe())
 
     @manage.command(name="remove", description="Remove a stored or proposed position by id.")
     @manage_server

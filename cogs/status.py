@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 from discord.ext import commands
 
+from analysis.learning import MEASURED, server_learning
 from cogs.common import Interaction, reply_ephemeral
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class Status(commands.Cog):
             f"Last poll: {datetime.fromtimestamp(last).isoformat(timespec='seconds') if last else 'not yet'}",
             f"Uptime: {str(uptime).split('.')[0]}",
         ]
+        if interaction.guild is not None:
+            learned = await self.bot.store.run(server_learning, self.bot.store, interaction.guild.id)
+            lines.append(f"Learning: {learned.describe()} {MEASURED}")
         await reply_ephemeral(interaction, "\n".join(lines))
 
 

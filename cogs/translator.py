@@ -54,6 +54,8 @@ NAMES = {
     "opposes": "반대측",
     "supports_ko": "찬성측한국어",
     "opposes_ko": "반대측한국어",
+    "learning": "학습",
+    "action": "동작",
 }
 
 DESCRIPTIONS = {
@@ -134,6 +136,12 @@ DESCRIPTIONS = {
         "'아니오' 쪽에 서는 사람이 하는 말이나 행동 (초안을 대체)"
     ),
     "The same in Korean": "같은 내용을 한국어로",
+    "Show or reset what this server's judge learned from reviews.": (
+        "이 서버의 판정이 검토에서 배운 것을 보거나 초기화합니다."
+    ),
+    "show, or reset to the shipped judge (reviews stay exportable)": (
+        "보기, 또는 기본 판정으로 초기화 (검토 기록은 내보낼 수 있게 남음)"
+    ),
 }
 
 CHOICES = {
@@ -151,6 +159,8 @@ CHOICES = {
     "person": "인물",
     "question": "질문",
     "summaries": "요약",
+    "reset": "초기화",
+    "show": "보기",
 }
 
 _TABLES = {

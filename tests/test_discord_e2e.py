@@ -486,3 +486,16 @@ async def test_a_statement_joining_a_reviewed_alert_keeps_the_review_in_sight(
     fields = {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}
     assert fields["Review"] == "Confirmed by moderator"
     assert "10,000 GPUs" in str(card["embeds"][0])  # the joined statement is listed
+
+
+async def test_status_and_manage_stances_learning_show_and_reset_the_servers_learned_judge(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    emu, store = emulator, bot.store
+    status = await reply_text(emu, await emu.command("status"))
+    assert "Learning: The judge is the shipped one: no reviews in this server yet." in status
+    reset = [{"name": "learning", "type": 1, "options": [{"name": "action", "type": 3, "value": "reset"}]}]
+    answer = await reply_text(emu, await emu.command("manage-stances", reset))
+    assert answer.startswith("Reset. The judge is the shipped one: no reviews in this server yet since the reset at")
+    [marker] = await store.run(store.moderator_reviews, GUILD_ID)
+    assert marker.judgement_id == "reset" and marker.by.startswith("moderator")
