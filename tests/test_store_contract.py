@@ -616,3 +616,32 @@ def test_moderator_reviews_are_kept_per_server_across_a_restart(seeded: StanceSt
         assert store.moderator_reviews(3) == []
     finally:
         store.close()
+
+
+def test_a_servers_learned_state_and_its_reset_survive_a_restart(seeded: StanceStore, location: Location) -> None:
+    from analysis.learning import reset_marker, server_learning
+    from domain.records import ModeratorReview
+
+    pause = seeded.positions("elon-musk")[0]
+    for n in range(12):
+        judgement = judgement_of(pause.id, f"Twitter bought {n} GPUs.")
+        seeded.record_article(Article(f"a{n}", f"https://news.example.com/{n}"), [judgement])
+        verdict = "confirmed" if n % 3 == 0 else "dismissed"
+        seeded.record_review(
+            ModeratorReview(5, judgement.id, verdict, f"m{n % 2} ({n % 2})", f"2026-11-30T10:{n:02d}:00Z")
+        )  # type: ignore[arg-type]
+    seeded.commit()
+    store = reopened(seeded, location)
+    try:
+        learned = server_learning(store, 5)
+        assert learned.active and learned.reviews == 12 and learned.confirmed == 4 and len(learned.examples) == 12
+        store.record_review(reset_marker(5, "m0 (0)", "2026-11-30T11:00:00Z"))
+        store.commit()
+        store = reopened(store, location)
+        assert server_learning(store, 5).reviews == 0 and not server_learning(store, 5).active
+    finally:
+        store.close()
+
+
+def judgement_of(position_id: str, statement: str) -> Judgement:
+    return Judgement(position_id, "elon-musk", statement, "inconsistent", 0.9, "flip")
