@@ -36,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
+from domain.facts import negations
 from llm.runtime.engine import LLMEngine
 from llm.tasks.judge import ClashJudge, Example, nearest, sides
 from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
@@ -95,10 +96,14 @@ RULES: dict[str, Rule] = {
     "agreement": lambda r, a, b: r.other >= a and r.same <= b,
     "negation check": lambda r, a, b: r.shipped and r.extra.get("negation", 1.0) < a,
     "retrieved examples": lambda r, a, b: r.other >= NEAR and r.extra.get("retrieved", 0.0) >= a,
-    "second look (both)": lambda r, a, b: (
-        r.other >= NEAR and r.other * r.extra.get("retrieved", 0.0) * (1 - r.extra.get("negation", 1.0)) >= a
-    ),
+    "second look (both)": lambda r, a, b: r.other >= NEAR and second_look(r) >= a,
 }
+
+
+def second_look(r: Reading) -> float:
+    """The bot's score: the negation check counts only for a statement that holds a negation word."""
+    against = r.extra.get("negation", 1.0) if negations(r.pair.later) else 0.0
+    return r.other * r.extra.get("retrieved", 0.0) * (1 - against)
 
 
 def rates(readings: list[Reading], alert: Callable[[Reading], bool]) -> tuple[float, float, float]:

@@ -166,7 +166,7 @@ async def test_the_second_look_vetoes_a_statement_against_the_other_side_and_kee
     clash = await judge.judge(
         "Signed the pause letter.", "Musk bought GPUs.", question=PAUSE, stance="favor", explain=False
     )
-    assert judge.is_alert(clash) and clash.checks["score"] == pytest.approx(0.8 * 0.8 * 0.9)
+    assert judge.is_alert(clash) and clash.checks["score"] == pytest.approx(0.8 * 0.8)  # no negation: no check
     assert any("100,000 GPUs" in prompt for prompt in model.prompts)  # the worked example was shown
     denial = await judge.judge(
         "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False

@@ -19,11 +19,13 @@ calibrated probability of the verdict.
 
 **The second look.** Read word by word, a statement *against* one side sounds like one *for* it ("argued against
 calls to pause" → "calls to pause": yes). Where the profile sets ``stance_check_threshold``, a stance reading with
-P(other side) ≥ :data:`NEAR` gets two more calls: the other-side question again after the three most similar
-labelled statements as worked examples (:class:`Example`, never the statement itself), and a negation check (is
-the person *against* what the other side describes?). It alerts when P(other) × P(yes, with examples) ×
-(1 − P(against)) reaches the threshold. Would-be alerts are a few per cent of what the bot judges, so the cost is
-small; the README's judgement table has what each check gives on the held-out pairs.
+P(other side) ≥ :data:`NEAR` is read again: the other-side question after the three most similar labelled
+statements as worked examples (:class:`Example`, never the statement itself), and, for a statement that holds a
+negation, refusal or opposition word (:func:`domain.facts.negations`), a negation check (is the person *against*
+what the other side describes?). A report that juxtaposes the pledge and the purchase holds none, so the check
+cannot read "signed a pause letter" as being against building AI. It alerts when P(other) × P(yes, with
+examples) × (1 − P(against)) reaches the threshold. Would-be alerts are a few per cent of what the bot judges,
+so the cost is small; the README's judgement table has what each check gives on the held-out pairs.
 
 Which pairs reach the judge at all is decided before, by
 :func:`topic_words` overlap and question keywords (see the pipeline).
@@ -35,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from domain.facts import negations
 from domain.injection import without_instructions
 from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
 from domain.words import topic_words
@@ -183,9 +186,11 @@ class ClashJudge:
         """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
         side = _other_side(question, stance)
         examples = await self.with_examples(question, stance, statement, self.examples)
-        against = await self.engine.label_probabilities(against_messages(side, statement), SIDE_LABELS)
-        score = other * examples * (1 - against["yes"])
-        return {"with_examples": examples, "against": against["yes"], "score": score}
+        against = 0.0
+        if negations(statement):  # only a statement that negates, refuses or opposes can be against a side
+            against = (await self.engine.label_probabilities(against_messages(side, statement), SIDE_LABELS))["yes"]
+        score = other * examples * (1 - against)
+        return {"with_examples": examples, "against": against, "score": score}
 
     async def with_examples(self, question: Question, stance: str, statement: str, pool: Sequence[Example]) -> float:
         """P(yes) to the other-side question after the nearest worked examples of ``pool``."""
