@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,40 @@ def cmake_args(machine: str, env: dict[str, str]) -> str:
     return " ".join(flags)
 
 
+CUBLAS_MISSING = (
+    "llama.cpp's CUDA build needs cuBLAS (cublas_v2.h and libcublas), which this machine lacks beside nvcc, so CMake "
+    "would stop with 'CUDA::cublas' not found: install the cuBLAS development package of your CUDA version (e.g. "
+    "libcublas-dev-12-4, or the full CUDA toolkit) and run set-up again."
+)
+
+
+def wants_cuda(args: str) -> bool:
+    return any(flag.upper() in {"-DGGML_CUDA=ON", "-DGGML_CUDA=1"} for flag in args.split())
+
+
+def cuda_roots(env: dict[str, str]) -> list[Path]:
+    """Where a CUDA toolkit may live: CUDA_HOME / CUDA_PATH, nvcc's own folder's parent, and the usual places."""
+    roots = [Path(env[name]) for name in ("CUDA_HOME", "CUDA_PATH") if env.get(name)]
+    nvcc = shutil.which("nvcc", path=env.get("PATH"))
+    if nvcc:
+        roots.append(Path(nvcc).resolve().parent.parent)
+    return [*roots, Path("/usr/local/cuda"), Path("/usr")]
+
+
+def cublas_problem(args: str, env: dict[str, str], roots: list[Path] | None = None) -> str | None:
+    """One sentence when a CUDA build is asked for on a machine with nvcc but without cuBLAS; None otherwise
+    (no CUDA build, no nvcc at all: CMake's own message is clear then, or cuBLAS found)."""
+    if not wants_cuda(args) or not shutil.which("nvcc", path=env.get("PATH")):
+        return None
+    roots = cuda_roots(env) if roots is None else roots
+    headers = [root / "include" for root in roots] + [p for root in roots for p in root.glob("targets/*/include")]
+    libraries = [root / name for root in roots for name in ("lib64", "lib", "lib/x86_64-linux-gnu")]
+    libraries += [p for root in roots for p in root.glob("targets/*/lib")]
+    has_header = any((folder / "cublas_v2.h").is_file() for folder in headers)
+    has_library = any(any(folder.glob("libcublas.so*")) or (folder / "cublas.lib").is_file() for folder in libraries)
+    return None if has_header and has_library else CUBLAS_MISSING
+
+
 def is_native(args: str) -> bool:
     return "-DGGML_NATIVE=ON" in args.split()
 
@@ -73,6 +108,8 @@ def install(python: str, env: dict[str, str]) -> Path:
     args = cmake_args(platform.machine(), env)
     folder = wheel_dir(args, env)
     wheels = sorted(folder.glob("llama_cpp_python-*.whl"))
+    if not wheels and (problem := cublas_problem(args, env)):
+        raise SetupError(problem)
     if not wheels:
         print(f"Building llama-cpp-python {LLAMA_VERSION} with CMAKE_ARGS={args!r} (about ten minutes on two cores)")
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,6 +136,10 @@ def install(python: str, env: dict[str, str]) -> Path:
     return wheels[-1]
 
 
+class SetupError(Exception):
+    """What set-up cannot do here, in one sentence."""
+
+
 def main() -> int:
     env = dict(os.environ)
     if sys.argv[1:] == ["flags"]:
@@ -109,6 +150,9 @@ def main() -> int:
         return 2
     try:
         install(sys.executable, env)
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except subprocess.CalledProcessError as exc:
         print(f"Building llama-cpp-python failed (exit {exc.returncode}); the output above says why.", file=sys.stderr)
         return 2
