@@ -27,6 +27,7 @@ from cogs.cards import (
     DESCRIPTION_LIMIT,
     HOLD_ROOM,
     MAX_CLASHES_PER_CARD,
+    THREAD_NAME_LIMIT,
     TITLE_LIMIT,
     AlertCard,
     clip,
@@ -166,6 +167,29 @@ class ReviewButton(
             await interaction.edit_original_response(embed=embed, view=None, allowed_mentions=NO_MENTIONS)
         except discord.NotFound:  # the alert was deleted meanwhile (10008) or the click expired (10062)
             log.info("Review of outbox message %s stored; the message it came from is gone", self.outbox_id)
+        if interaction.message is not None and not isinstance(message, HeldAlert):
+            when = discord.utils.format_dt(discord.utils.utcnow())
+            line = f"{state.title()} by {plain(interaction.user.name)} ({when})."
+            await post_in_thread(bot, interaction.message.id, content=line)
+
+
+THREAD_EXISTS = 160004
+"""Discord's code for "A thread has already been created for this message"."""
+
+
+def thread_name(person: str, question: str) -> str:
+    """The alert thread's name: person and question, within Discord's 100 characters, markdown left as text."""
+    return clip(f"{person}: {question}", THREAD_NAME_LIMIT)
+
+
+async def post_in_thread(bot: StancewatchBot, thread_id: int, **message: Any) -> None:
+    """Post into an alert's thread (its id is the alert message's); nothing when there is none or it is closed."""
+    try:
+        await bot.get_partial_messageable(thread_id).send(allowed_mentions=NO_MENTIONS, **message)
+    except (discord.NotFound, discord.Forbidden):
+        log.info("Alert %s has no open thread; the update stays on the alert itself", thread_id)
+    except discord.HTTPException as exc:
+        log.warning("Could not post in the thread of alert %s: %s", thread_id, exc)
 
 
 def review_view(outbox_id: int) -> discord.ui.View:
@@ -178,6 +202,8 @@ def review_view(outbox_id: int) -> discord.ui.View:
 class Alerts(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
+        self._threadless: set[int] = set()
+        """Channels where starting a thread was refused: logged once each."""
         self._sending = asyncio.Lock()
         self._retry_s = FIRST_RETRY_S
         self._retry: asyncio.Task[None] | None = None
@@ -266,6 +292,8 @@ class Alerts(commands.Cog):
             # message already posted instead of a second one: Discord enforces it for a few minutes.
             nonce = f"stancewatch-{outbox_id}"
             posted = await send(embed=embed_for(queued), allowed_mentions=NO_MENTIONS, nonce=nonce, **extra)
+            if isinstance(queued, ClashAlert):
+                await self._start_thread(posted, queued)
             return int(posted.id)
         except MessageError as exc:  # no Discord request could carry it: failed for good, the rest go on
             await self.bot.store.run(self.bot.store.mark_failed, outbox_id, str(exc))
@@ -301,11 +329,28 @@ class Alerts(commands.Cog):
         if len(update.clashes) <= MAX_CLASHES_PER_CARD:
             message = channel.get_partial_message(target)
             await message.edit(embed=await self._reviewed(ClashAlert(update.clashes)), allowed_mentions=NO_MENTIONS)
+            await post_in_thread(self.bot, target, embed=embed_for(ClashAlert(update.clashes[-update.joined :])))
             return int(target)
         joined = ClashAlert(update.clashes[-update.joined :])
         below = discord.MessageReference(message_id=target, channel_id=channel.id, fail_if_not_exists=False)
         posted = await channel.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
         return int(posted.id)
+
+    async def _start_thread(self, message: discord.Message | discord.PartialMessage, alert: ClashAlert) -> None:
+        """A public thread on the alert, for its reviews and the statements that join it. Where the bot may not
+        start one, the alert stands alone: logged once a channel, never a failed alert."""
+        first = alert.clashes[0]
+        try:
+            await message.create_thread(name=thread_name(first.person, first.question), auto_archive_duration=10080)
+        except discord.Forbidden:
+            if message.channel.id not in self._threadless:
+                self._threadless.add(message.channel.id)
+                log.warning("Channel %s: no thread on alerts (the bot lacks Create Public Threads)", message.channel.id)
+        except discord.HTTPException as exc:  # 160004: a resend after a crash found the thread already there
+            if exc.code != THREAD_EXISTS:
+                log.warning("Could not start a thread on alert %s: %s", message.id, exc)
+        except ValueError:  # a channel outside a server (discord.py: no guild info): no threads there
+            log.info("Alert %s is outside a server: no thread", message.id)
 
     async def _reviewed(self, alert: ClashAlert) -> discord.Embed:
         """The alert's card with the review its first clash got, so an edit that lists a joined statement keeps

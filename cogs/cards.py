@@ -20,6 +20,8 @@ from ingest.links import link_name
 TITLE_LIMIT = 256
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
+THREAD_NAME_LIMIT = 100
+"""A thread's name, like any channel's: 1 to 100 characters."""
 TOTAL_LIMIT = 6000
 MAX_CLASHES_PER_CARD = 6
 USERNAME_LIMIT = 32

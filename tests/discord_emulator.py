@@ -29,6 +29,8 @@ APP_ID = 1000
 GUILD_ID = 2000
 ALERTS = 3001
 FORBIDDEN = 3002
+NO_THREADS = 3003
+"""A channel where the bot may post but not create public threads (Discord answers 50013)."""
 NEWSROOMS = (3003, 3004)
 """Two more text channels of the guild, for tests that post to several."""
 MODERATOR = 4000
@@ -146,6 +148,8 @@ class Emulator:
     """Requests Discord would refuse (its API spec and documented limits): answered 400 / 50035 and kept here."""
     violations_expected: bool = False
     """Set by a test that sends invalid requests on purpose; otherwise any violation fails the test."""
+    threads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Threads the bot started from a message, by thread id (Discord gives it the message's id)."""
     failures: list[Failure] = field(default_factory=list)
     """Scripted answers, used up in order: 5xx, 401, 403, 404, 429, … for the requests they match."""
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -159,7 +163,13 @@ class Emulator:
     """The (shard id, shard count) of every IDENTIFY, in order."""
     guilds: dict[int, list[tuple[int, str]]] = field(
         default_factory=lambda: {
-            GUILD_ID: [(ALERTS, "alerts"), (FORBIDDEN, "locked"), (NEWSROOMS[0], "desk-a"), (NEWSROOMS[1], "desk-b")]
+            GUILD_ID: [
+                (ALERTS, "alerts"),
+                (FORBIDDEN, "locked"),
+                (NEWSROOMS[0], "desk-a"),
+                (NEWSROOMS[1], "desk-b"),
+                (NO_THREADS, "no-threads"),
+            ]
         }
     )
     """Each guild's text channels; a guild's events go to the shard Discord's formula assigns it."""
@@ -426,6 +436,7 @@ class Emulator:
         app.router.add_put(f"{api}/applications/{{app}}/commands", self.overwrite_commands)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self.create_message)
         app.router.add_patch(f"{api}/channels/{{channel}}/messages/{{message}}", self.edit_message)
+        app.router.add_post(f"{api}/channels/{{channel}}/messages/{{message}}/threads", self.start_thread)
         app.router.add_post(f"{api}/interactions/{{id}}/{{token}}/callback", self.callback)
         app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self.followup)
         app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/{{message}}", self.edit_followup)
@@ -500,6 +511,28 @@ class Emulator:
         self._attach(message, files)
         self.messages.setdefault(channel, []).append(message)
         return reply(message)
+
+    async def start_thread(self, request: web.Request) -> web.Response:
+        """Start a public thread from a message: 50013 without the permission, 160004 when the message has one,
+        10008 for an unknown message; the thread takes the message's id, as on Discord."""
+        channel, message_id = int(request.match_info["channel"]), request.match_info["message"]
+        body, _ = request[PARSED]
+        if channel == NO_THREADS:
+            return reply({"message": "Missing Permissions", "code": 50013}, status=403)
+        if not any(m["id"] == message_id for m in self.messages.get(channel, [])):
+            return reply({"message": "Unknown Message", "code": 10008}, status=404)
+        if int(message_id) in self.threads:
+            return reply({"message": "A thread has already been created for this message", "code": 160004}, 400)
+        guild = next((g for g, channels in self.guilds.items() if channel in {c for c, _ in channels}), GUILD_ID)
+        thread = {
+            "id": message_id, "type": 11, "guild_id": str(guild), "parent_id": str(channel), "name": body["name"],
+            "owner_id": BOT_USER["id"], "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0,
+            "member_count": 1, "flags": 0, "total_message_sent": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                                "archive_timestamp": NOW, "locked": False},
+        }  # fmt: skip
+        self.threads[int(message_id)] = thread
+        return reply(thread, status=201)
 
     async def edit_message(self, request: web.Request) -> web.Response:
         """PATCH a message the bot posted: the fields sent replace the message's; 10008 for an unknown message."""

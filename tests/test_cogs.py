@@ -194,13 +194,19 @@ async def test_tree_turns_errors_into_one_ephemeral_line(caplog: pytest.LogCaptu
 class FakeChannel:
     def __init__(self, fail: Exception | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.threads: list[str] = []
         self.fail = fail
+        self.id = 100
 
     async def send(self, **kwargs: Any) -> Any:
         if self.fail:
             raise self.fail
         self.sent.append(kwargs)
-        return SimpleNamespace(id=1000 + len(self.sent))
+
+        async def create_thread(name: str, **_: Any) -> None:
+            self.threads.append(name)
+
+        return SimpleNamespace(id=1000 + len(self.sent), channel=self, create_thread=create_thread)
 
 
 def clash(statement: str = "@everyone Musk bought GPUs") -> Clash:

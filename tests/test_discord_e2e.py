@@ -499,3 +499,52 @@ async def test_status_and_manage_stances_learning_show_and_reset_the_servers_lea
     assert answer.startswith("Reset. The judge is the shipped one: no reviews in this server yet since the reset at")
     [marker] = await store.run(store.moderator_reviews, GUILD_ID)
     assert marker.judgement_id == "reset" and marker.by.startswith("moderator")
+
+
+async def test_every_alert_starts_a_thread_that_hears_its_review_and_the_statements_joining_it(
+    emulator: Emulator, bot: StancewatchBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Named from the person and question within 100 characters; Confirm and a joining report land in it; a
+    channel where the bot may not start threads gets its alerts without one, logged once; a resend after a crash
+    (Discord: 160004, the thread exists) is no failure."""
+    from delivery.messages import ClashAlert
+    from delivery.routing import route_clashes
+    from domain.records import Article, Judgement
+    from tests.discord_emulator import NO_THREADS
+
+    emu, store, alerts_cog = emulator, bot.store, bot.get_cog("Alerts")
+    assert alerts_cog is not None
+    long_question = "Should frontier AI development be paused until it is provably safe? " * 3
+    first = replace(clash(n=1), question=long_question)
+    later = replace(first, statement="Twitter bought about 10,000 GPUs.")
+    judgement = Judgement(first.position_id, first.person_id, first.statement, "inconsistent", 0.9, "flip")
+    await store.run(store.record_article, Article("gpus", "https://news.example.com/gpus"), [judgement])
+    for channel, at in ((ALERTS, 0.0), (NO_THREADS, 1.0), (NO_THREADS, 2.0)):
+        mine = first if at < 2 else replace(first, position_id="other-position")
+        await store.run(route_clashes, store, channel, GUILD_ID, [mine], 1_780_000_000.0 + at)
+    await store.commit()
+    with caplog.at_level("WARNING", logger="cogs.alerts"):
+        await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    [alert] = await emu.wait_for(lambda: clash_alerts(emu))
+    thread = emu.threads[int(alert["id"])]
+    assert (
+        thread["parent_id"] == str(ALERTS) and len(thread["name"]) <= 100 and thread["name"].startswith("Elon Musk: ")
+    )
+    assert len([m for m in emu.messages.get(NO_THREADS, []) if m["embeds"]]) == 2  # posted all the same
+    assert caplog.text.count("no thread on alerts") == 1  # once a channel
+
+    pressed = await emu.press(alert, alert["components"][0]["components"][0]["custom_id"])
+    said = await emu.wait_for(lambda: emu.messages.get(int(alert["id"]), []))
+    assert said[0]["content"].startswith("Confirmed by moderator (<t:")
+
+    await store.run(route_clashes, store, ALERTS, GUILD_ID, [later], 1_780_000_000.0 + 3600)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    joined = await emu.wait_for(lambda: [m for m in emu.messages.get(int(alert["id"]), []) if m["embeds"]])
+    assert "10,000 GPUs" in str(joined[0]["embeds"]) and pressed
+
+    channel = bot.get_channel(ALERTS)
+    assert isinstance(channel, discord.TextChannel)
+    message = channel.get_partial_message(int(alert["id"]))  # a resend after a crash
+    await alerts_cog._start_thread(message, ClashAlert((first,)))  # type: ignore[attr-defined]
+    assert len(emu.threads) == 1
