@@ -20,6 +20,7 @@ from cogs.common import (
     watched_feed,
 )
 from domain.records import Subscription
+from domain.words import keyword_phrases
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
@@ -29,7 +30,24 @@ def describe(sub: Subscription) -> str:
     what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {plain(sub.target)}"
     paused = f" — paused: {plain(sub.paused_reason)}" if sub.paused_reason else ""
     review = ", review required" if sub.review == "required" else ""
-    return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{review}{paused}"
+    words = "".join(
+        f", {name} {', '.join(plain(p) for p in phrases)}"
+        for name, phrases in (("only with", sub.include), ("never with", sub.exclude))
+        if phrases
+    )
+    return f"<#{sub.channel_id}>: {what}, {sub.receive}, min confidence {sub.min_confidence:.2f}{review}{words}{paused}"
+
+
+def keyword_filter(given: str | None, option: str) -> list[str]:
+    """The phrases of an ``include`` or ``exclude`` option; a filter that can never match is refused."""
+    if given is None:
+        return []
+    phrases = keyword_phrases(given)
+    if not phrases:
+        raise UserError(
+            f"The {option} filter holds no word or phrase: write them between commas, e.g. ai act, 인공지능."
+        )
+    return phrases
 
 
 def label(sub: Subscription) -> str:
@@ -55,6 +73,8 @@ class Subscriptions(commands.Cog):
         language="Language of summaries (default: the server's)",
         channel="Where to post (default: here)",
         review="required: clash alerts wait in the review channel until a moderator confirms them",
+        include="Only what mentions one of these words or phrases, comma-separated (e.g. ai act, 인공지능)",
+        exclude="Never what mentions one of these, comma-separated (e.g. rumour)",
     )
     async def subscribe(
         self,
@@ -66,6 +86,8 @@ class Subscriptions(commands.Cog):
         language: Literal["en", "ko"] | None = None,
         channel: discord.TextChannel | None = None,
         review: Literal["none", "required"] = "none",
+        include: app_commands.Range[str, 1, 500] | None = None,
+        exclude: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         if channel is not None and channel.id != interaction.channel_id:
             require_manage_server(interaction)
@@ -81,9 +103,11 @@ class Subscriptions(commands.Cog):
         store = self.bot.store
         if review == "required" and await store.run(store.review_desk, interaction.guild_id) is None:
             raise UserError("Set a review channel first with /review-channel; held alerts wait there.")
+        included, excluded = keyword_filter(include, "include"), keyword_filter(exclude, "exclude")
         sub = Subscription(
-            channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale, review=review
-        )
+            channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale, review=review,
+            include=included, exclude=excluded,
+        )  # fmt: skip
         is_new = await store.run(store.add_subscription, sub)
         await store.commit()
         await reply_ephemeral(interaction, ("Subscribed " if is_new else "Updated ") + describe(sub))

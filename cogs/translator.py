@@ -56,6 +56,8 @@ NAMES = {
     "opposes_ko": "반대측한국어",
     "learning": "학습",
     "action": "동작",
+    "include": "포함",
+    "exclude": "제외",
 }
 
 DESCRIPTIONS = {
@@ -141,6 +143,12 @@ DESCRIPTIONS = {
     ),
     "show, or reset to the shipped judge (reviews stay exportable)": (
         "보기, 또는 기본 판정으로 초기화 (검토 기록은 내보낼 수 있게 남음)"
+    ),
+    "Only what mentions one of these words or phrases, comma-separated (e.g. ai act, 인공지능)": (
+        "이 단어나 구절 중 하나가 나오는 것만 (쉼표로 구분, 예: ai act, 인공지능)"
+    ),
+    "Never what mentions one of these, comma-separated (e.g. rumour)": (
+        "이 중 하나라도 나오면 받지 않음 (쉼표로 구분, 예: 루머)"
     ),
 }
 

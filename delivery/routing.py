@@ -24,6 +24,7 @@ from delivery.messages import (
 )
 from domain.clash import JOIN_DAYS, Clash
 from domain.records import PostedClash, Subscription
+from domain.words import passes_filter
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,14 @@ if TYPE_CHECKING:
     from storage.interfaces import DeliveryRepository
 
 
-def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None = None) -> bool:
-    """Whether a subscription receives this clash (or, with ``clash=None``, this article's summary)."""
+def subscription_wants(
+    sub: Subscription, *, feed_url: str, clash: Clash | None = None, text: str | None = None
+) -> bool:
+    """Whether a subscription receives this clash (or, with ``clash=None``, this article's summary); ``text``, when
+    given, is what its keyword filter reads (None: the filter is not asked, as when choosing summary languages)."""
     if sub.paused_reason:
+        return False
+    if text is not None and not passes_filter(text, sub.include, sub.exclude):
         return False
     if clash is None:
         return (
@@ -54,6 +60,11 @@ def subscription_wants(sub: Subscription, *, feed_url: str, clash: Clash | None 
     }[sub.target_kind]
 
 
+def clash_text(clash: Clash) -> str:
+    """What a keyword filter reads of a clash: the statement, its article's title, the question and the person."""
+    return "\n".join([clash.statement, clash.article_title, clash.question, clash.person])
+
+
 def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport) -> int:
     """Write a report's clash alerts and summary to the outbox of each channel that wants them.
 
@@ -66,7 +77,11 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
     held: dict[tuple[int, str], list[tuple[int, list[Clash]]]] = {}
     for channel_id in sorted(guild_of):
         mine = [s for s in subs if s.channel_id == channel_id]
-        wanted = [c for c in report.clashes if any(subscription_wants(s, feed_url=feed_url, clash=c) for s in mine)]
+        wanted = [
+            c
+            for c in report.clashes
+            if any(subscription_wants(s, feed_url=feed_url, clash=c, text=clash_text(c)) for s in mine)
+        ]
         by_person: dict[str, list[Clash]] = {}
         for clash in wanted:
             by_person.setdefault(clash.person_id, []).append(clash)
@@ -83,10 +98,10 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
         store.enqueue(desk.channel_id, to_payload(alert), guild_id)
         queued += 1
     if report.relevant and report.summary:
-        for channel_id in sorted({s.channel_id for s in subs if subscription_wants(s, feed_url=feed_url)}):
-            language = next(
-                s.language for s in subs if s.channel_id == channel_id and subscription_wants(s, feed_url=feed_url)
-            )
+        text = "\n".join([report.title, report.summary, *report.translations.values()])
+        wanting = [s for s in subs if subscription_wants(s, feed_url=feed_url, text=text)]
+        for channel_id in sorted({s.channel_id for s in wanting}):
+            language = next(s.language for s in wanting if s.channel_id == channel_id)
             summary = report.translations.get(language) or _untranslated(report, language)
             message = ArticleSummary(report.title, report.url, summary)
             store.enqueue(channel_id, to_payload(message), guild_of[channel_id])
@@ -99,7 +114,9 @@ def _held(
 ) -> bool:
     """Whether a channel's clashes wait for review: a subscription that wants them requires it and the server has
     a review channel (without one, /subscribe refuses review; one removed later lets alerts through, logged)."""
-    wanting = [s for s in subs if any(subscription_wants(s, feed_url=feed_url, clash=c) for c in clashes)]
+    wanting = [
+        s for s in subs if any(subscription_wants(s, feed_url=feed_url, clash=c, text=clash_text(c)) for c in clashes)
+    ]
     if not any(s.review == "required" for s in wanting):
         return False
     if store.review_desk(guild_id) is None:

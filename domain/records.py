@@ -191,6 +191,10 @@ class Subscription:
     paused_reason: str = ""
     review: ReviewMode = "none"
     """``required``: clash alerts wait in the server's review channel until a moderator confirms them."""
+    include: list[str] = field(default_factory=list)
+    """Keyword filter: only summaries and alerts whose text holds one of these words or phrases (empty: all)."""
+    exclude: list[str] = field(default_factory=list)
+    """Keyword filter: never summaries and alerts whose text holds one of these."""
 
     def key(self) -> tuple[int, str, str]:
         return (self.channel_id, self.target_kind, self.target)

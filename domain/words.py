@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import re
 
+from domain.language import has_hangul
+
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
     """a an the and or but of to in on for with by at from as is are was were be been it its this that these those
@@ -75,3 +77,24 @@ def mentions_ai(text: str) -> bool:
     """Whether ``text`` is about AI at all (``AI``, ``GPU``, ``인공지능``, ``챗봇``…): side terms count only then, so
     "Elon Musk launched a rocket" never reaches a question about launching AI models."""
     return _AI.search(text) is not None
+
+
+def keyword_phrases(text: str) -> list[str]:
+    """A filter as a subscriber types it: words or phrases separated by commas, trimmed, blanks dropped."""
+    return [" ".join(part.split()) for part in text.split(",") if part.strip()]
+
+
+def mentions_keyword(text: str, phrase: str) -> bool:
+    """Whether ``text`` holds ``phrase``, case-insensitive: a Korean phrase anywhere (Korean attaches particles,
+    인공지능은 holds 인공지능), any other on word boundaries ("ai act" is not in "said actors")."""
+    folded, wanted = text.casefold(), phrase.casefold()
+    if has_hangul(wanted):
+        return wanted in folded
+    return re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", folded) is not None
+
+
+def passes_filter(text: str, include: list[str], exclude: list[str]) -> bool:
+    """A subscription's keyword filter: at least one ``include`` phrase when it has any, and no ``exclude`` one."""
+    if include and not any(mentions_keyword(text, p) for p in include):
+        return False
+    return not any(mentions_keyword(text, p) for p in exclude)

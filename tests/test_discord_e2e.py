@@ -548,3 +548,23 @@ async def test_every_alert_starts_a_thread_that_hears_its_review_and_the_stateme
     message = channel.get_partial_message(int(alert["id"]))  # a resend after a crash
     await alerts_cog._start_thread(message, ClashAlert((first,)))  # type: ignore[attr-defined]
     assert len(emu.threads) == 1
+
+
+async def test_subscribe_takes_keyword_filters_shows_them_and_refuses_one_that_can_never_match(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    emu = emulator
+
+    def subscribe(**values: str) -> list[dict[str, Any]]:
+        return [{"name": k, "type": 3, "value": v} for k, v in values.items()]
+
+    text = await reply_text(
+        emu, await emu.command("subscribe", subscribe(include="AI act, 인공지능", exclude="rumour"))
+    )
+    assert text.endswith("everything, clashes, min confidence 0.00, only with AI act, 인공지능, never with rumour")
+    [sub] = await bot.store.run(bot.store.subscriptions, ALERTS)
+    assert (sub.include, sub.exclude) == (["AI act", "인공지능"], ["rumour"])
+    refused = await reply_text(emu, await emu.command("subscribe", subscribe(include=" , ,")))
+    assert refused == "The include filter holds no word or phrase: write them between commas, e.g. ai act, 인공지능."
+    listed = await reply_text(emu, await emu.command("subscriptions"))
+    assert "only with AI act, 인공지능, never with rumour" in listed
