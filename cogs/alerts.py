@@ -29,6 +29,7 @@ from cogs.cards import (
     MAX_CLASHES_PER_CARD,
     THREAD_NAME_LIMIT,
     TITLE_LIMIT,
+    TOTAL_LIMIT,
     AlertCard,
     clip,
     plain,
@@ -36,10 +37,14 @@ from cogs.cards import (
     safe_url,
 )
 from cogs.common import NO_MENTIONS
+from delivery.digest import post_due_digests
 from delivery.messages import (
     ArticleSummary,
     ClashAlert,
     ClashUpdate,
+    Digest,
+    DigestEntry,
+    DigestLine,
     FeedPaused,
     HeldAlert,
     LaidOutAlert,
@@ -64,6 +69,8 @@ SWEEP_S = 30.0
 
 def embed_for(message: Message) -> discord.Embed:
     """The embed a queued message is posted as; every text from outside is escaped on the way (``cards.plain``)."""
+    if isinstance(message, DigestEntry | Digest):
+        raise MessageError("a digest is posted by digest_messages, and its entries never alone")
     if isinstance(message, FeedPaused):
         text = (
             f"Stancewatch stopped polling {plain(message.feed_url)} because {plain(message.reason)}. "
@@ -173,6 +180,56 @@ class ReviewButton(
             await post_in_thread(bot, interaction.message.id, content=line)
 
 
+DIGEST_LINE_LIMIT = 400
+"""One digest line at most: a statement or a summary is cut there, its link kept."""
+DIGEST_LABELS = {"en": ("Clash alerts", "Summaries"), "ko": ("입장 충돌 알림", "요약")}
+
+
+def digest_line(line: DigestLine) -> str:
+    """One item as its digest shows it: the alert's person and question, what was said, its review state and link."""
+    url = safe_url(line.url)
+    link = f" [↗]({url})" if url else ""
+    state = f" ({line.state})" if line.state else ""
+    body = clip(f"**{plain(line.title)}**: {plain(line.text)}", DIGEST_LINE_LIMIT - len(link) - len(state))
+    return f"• {body}{state}{link}"
+
+
+def digest_messages(digest: Digest) -> list[list[discord.Embed]]:
+    """The digest cut into as few messages as Discord allows: each message at most 6,000 characters in at most 10
+    embeds, each embed's description at most 4,096; a section that fills a message goes on in the next."""
+    labels = DIGEST_LABELS.get(digest.language, DIGEST_LABELS["en"])
+    heading = clip(digest.heading, TITLE_LIMIT)
+    messages: list[list[discord.Embed]] = []
+    used = 0  # characters in the last message so far
+
+    def room(label: str) -> int:
+        return min(DESCRIPTION_LIMIT, TOTAL_LIMIT - used - len(label) - (len(heading) if not messages else 0))
+
+    for label, lines in ((labels[0], "alert"), (labels[1], "summary")):
+        text = ""
+        for line in (digest_line(ln) for ln in digest.lines if (ln.kind == "alert") == (lines == "alert")):
+            if text and len(text) + 1 + len(line) > room(label):
+                used = _add_embed(messages, label, text, used, heading)
+                text = ""
+            if not text and (len(line) > room(label) or (messages and len(messages[-1]) >= 10)):
+                messages.append([])  # no room left in this message: the next one
+                used = 0
+            text = f"{text}\n{line}" if text else line
+        if text:
+            used = _add_embed(messages, label, text, used, heading)
+    return [m for m in messages if m]
+
+
+def _add_embed(messages: list[list[discord.Embed]], label: str, text: str, used: int, heading: str) -> int:
+    embed = discord.Embed(title=label, description=text, colour=0x3B7DD8)
+    if not messages:
+        messages.append([])
+    if not messages[0]:
+        embed.set_author(name=heading)
+    messages[-1].append(embed)
+    return used + len(embed)
+
+
 THREAD_EXISTS = 160004
 """Discord's code for "A thread has already been created for this message"."""
 
@@ -225,6 +282,7 @@ class Alerts(commands.Cog):
         while True:
             await self.bot.store.wait_for_change(SWEEP_S)
             try:
+                await self.post_digests()
                 await self.deliver_pending()
             except Exception:  # the next wake-up tries again; the sweep itself must not die
                 log.exception("Delivering queued messages failed")
@@ -254,6 +312,8 @@ class Alerts(commands.Cog):
             for outbox_id, channel_id, payload in await store.run(store.pending, *shards):
                 if channel_id in held:
                     continue  # an earlier message to this channel is still waiting: keep the order
+                if payload.get("kind") == DigestEntry.kind:
+                    continue  # it waits for its channel's digest (delivery.digest)
                 message_id = await self._send(outbox_id, channel_id, payload)
                 if message_id is None:
                     held.add(channel_id)
@@ -286,6 +346,8 @@ class Alerts(commands.Cog):
             queued = from_payload(payload)
             if isinstance(queued, ClashUpdate):
                 return await self._update(outbox_id, channel, queued)
+            if isinstance(queued, Digest):
+                return await self._send_digest(outbox_id, send, queued)
             reviewable = isinstance(queued, ClashAlert | HeldAlert | LaidOutAlert)
             extra = {"view": review_view(outbox_id)} if reviewable else {}
             # The nonce makes a resend after a crash (sent, then killed before marking it delivered) return the
@@ -335,6 +397,22 @@ class Alerts(commands.Cog):
         below = discord.MessageReference(message_id=target, channel_id=channel.id, fail_if_not_exists=False)
         posted = await channel.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
         return int(posted.id)
+
+    async def _send_digest(self, outbox_id: int, send: Any, digest: Digest) -> int:
+        """Each part with a nonce of its own: a resend after a crash finds the parts already posted, not twice."""
+        first = 0
+        for part, embeds in enumerate(digest_messages(digest)):
+            posted = await send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=f"stancewatch-{outbox_id}-{part}")
+            first = first or int(posted.id)
+        return first or UNDELIVERABLE
+
+    async def post_digests(self) -> None:
+        """Queue every digest whose hour has come, for this process's guilds, then send them."""
+        store = self.bot.store
+        shards = self.bot.settings.shard_count, self.bot.settings.shard_ids
+        if await store.run(post_due_digests, store, time.time(), *shards):
+            await store.commit()
+            await self.deliver_pending()
 
     async def _start_thread(self, message: discord.Message | discord.PartialMessage, alert: ClashAlert) -> None:
         """A public thread on the alert, for its reviews and the statements that join it. Where the bot may not

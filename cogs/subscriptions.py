@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 from discord import app_commands
@@ -19,6 +20,7 @@ from cogs.common import (
     tracked_person,
     watched_feed,
 )
+from delivery.digest import zone_of
 from domain.records import Subscription
 from domain.words import keyword_phrases
 
@@ -30,6 +32,9 @@ def describe(sub: Subscription) -> str:
     what = "everything" if sub.target_kind == "all" else f"{sub.target_kind} {plain(sub.target)}"
     paused = f" — paused: {plain(sub.paused_reason)}" if sub.paused_reason else ""
     review = ", review required" if sub.review == "required" else ""
+    if sub.receive == "digest":
+        zone = sub.timezone or f"{zone_of(sub)}, the language's"
+        review += f", daily at {sub.digest_hour:02d}:00 ({zone})"
     words = "".join(
         f", {name} {', '.join(plain(p) for p in phrases)}"
         for name, phrases in (("only with", sub.include), ("never with", sub.exclude))
@@ -48,6 +53,19 @@ def keyword_filter(given: str | None, option: str) -> list[str]:
             f"The {option} filter holds no word or phrase: write them between commas, e.g. ai act, 인공지능."
         )
     return phrases
+
+
+def known_zone(given: str | None) -> str:
+    """An IANA time zone name as given, or "" for the language's; an unknown one is refused in one sentence."""
+    if given is None:
+        return ""
+    try:
+        ZoneInfo(given.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"I know no time zone {given.strip()!r}: use a name such as Asia/Seoul or Europe/Berlin."
+        ) from None
+    return given.strip()
 
 
 def label(sub: Subscription) -> str:
@@ -75,19 +93,23 @@ class Subscriptions(commands.Cog):
         review="required: clash alerts wait in the review channel until a moderator confirms them",
         include="Only what mentions one of these words or phrases, comma-separated (e.g. ai act, 인공지능)",
         exclude="Never what mentions one of these, comma-separated (e.g. rumour)",
+        digest_hour="With receive digest: the local hour it is posted (0-23, default 8)",
+        timezone="With receive digest: a time zone such as Asia/Seoul (default: the language's)",
     )
     async def subscribe(
         self,
         interaction: Interaction,
         kind: Literal["all", "person", "question", "feed"] = "all",
         target: str = "",
-        receive: Literal["clashes", "summaries", "both"] = "clashes",
+        receive: Literal["clashes", "summaries", "both", "digest"] = "clashes",
         min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
         language: Literal["en", "ko"] | None = None,
         channel: discord.TextChannel | None = None,
         review: Literal["none", "required"] = "none",
         include: app_commands.Range[str, 1, 500] | None = None,
         exclude: app_commands.Range[str, 1, 500] | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] = 8,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         if channel is not None and channel.id != interaction.channel_id:
             require_manage_server(interaction)
@@ -104,9 +126,10 @@ class Subscriptions(commands.Cog):
         if review == "required" and await store.run(store.review_desk, interaction.guild_id) is None:
             raise UserError("Set a review channel first with /review-channel; held alerts wait there.")
         included, excluded = keyword_filter(include, "include"), keyword_filter(exclude, "exclude")
+        zone = known_zone(timezone)
         sub = Subscription(
             channel_id, interaction.guild_id, kind, target, receive, float(min_confidence), locale, review=review,
-            include=included, exclude=excluded,
+            include=included, exclude=excluded, digest_hour=digest_hour, timezone=zone,
         )  # fmt: skip
         is_new = await store.run(store.add_subscription, sub)
         await store.commit()

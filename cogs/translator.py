@@ -58,6 +58,8 @@ NAMES = {
     "action": "동작",
     "include": "포함",
     "exclude": "제외",
+    "digest_hour": "요약시각",
+    "timezone": "시간대",
 }
 
 DESCRIPTIONS = {
@@ -150,6 +152,12 @@ DESCRIPTIONS = {
     "Never what mentions one of these, comma-separated (e.g. rumour)": (
         "이 중 하나라도 나오면 받지 않음 (쉼표로 구분, 예: 루머)"
     ),
+    "With receive digest: the local hour it is posted (0-23, default 8)": (
+        "일일 요약을 받을 때: 게시할 현지 시각 (0-23, 기본 8)"
+    ),
+    "With receive digest: a time zone such as Asia/Seoul (default: the language's)": (
+        "일일 요약을 받을 때: Asia/Seoul 같은 시간대 (기본: 언어에 따라)"
+    ),
 }
 
 CHOICES = {
@@ -169,6 +177,7 @@ CHOICES = {
     "summaries": "요약",
     "reset": "초기화",
     "show": "보기",
+    "digest": "일일요약",
 }
 
 _TABLES = {

@@ -100,14 +100,54 @@ class LaidOutAlert:
         return [str(j) for j in self.card.get("judgements", [])]
 
 
-Message = ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused | Notice | LaidOutAlert
+@dataclass(frozen=True)
+class DigestEntry:
+    """An alert or a summary waiting for its channel's daily digest: never sent on its own.
+
+    ``item`` is the waiting message's own payload; ``queued_at`` (Unix seconds) decides which day's digest lists it.
+    """
+
+    item: dict[str, Any]
+    queued_at: float
+    kind: ClassVar[str] = "digest_entry"
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One line of a digest: an alert (its review state in ``state``) or a summary, with its link."""
+
+    kind: str
+    title: str
+    text: str
+    url: str
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A channel's day: every alert and summary queued since the last digest, in the subscription's language.
+
+    One outbox row; the Discord layer cuts it into as few messages as Discord's limits allow.
+    """
+
+    heading: str
+    language: str
+    lines: tuple[DigestLine, ...]
+    kind: ClassVar[str] = "digest"
+
+
+Message = (
+    ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused | Notice | LaidOutAlert | DigestEntry | Digest
+)
 
 
 class MessageError(ValueError):
     """An outbox row that is no message this release knows."""
 
 
-def to_payload(message: ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused) -> dict[str, Any]:
+def to_payload(
+    message: ClashAlert | ClashUpdate | HeldAlert | ArticleSummary | FeedPaused | DigestEntry | Digest,
+) -> dict[str, Any]:
     """The JSON object an outbox row stores."""
     fields = dataclasses.asdict(message)
     if isinstance(message, ClashAlert | ClashUpdate | HeldAlert):
@@ -133,6 +173,10 @@ def from_payload(payload: dict[str, Any]) -> Message:
             return ArticleSummary(**body)
         if kind == "feed_paused":
             return FeedPaused(**body)
+        if kind == "digest_entry":
+            return DigestEntry(dict(body["item"]), float(body["queued_at"]))
+        if kind == "digest":
+            return Digest(body["heading"], body["language"], tuple(DigestLine(**line) for line in body["lines"]))
     except (KeyError, TypeError) as exc:
         raise MessageError(f"an outbox {kind!r} message of version {version} is malformed ({exc})") from None
     raise MessageError(f"no outbox message of kind {kind!r}, version {version}")

@@ -16,6 +16,7 @@ from delivery.messages import (
     ArticleSummary,
     ClashAlert,
     ClashUpdate,
+    DigestEntry,
     FeedPaused,
     HeldAlert,
     MessageError,
@@ -44,11 +45,11 @@ def subscription_wants(
         return False
     if clash is None:
         return (
-            sub.receive in {"summaries", "both"}
+            sub.receive in {"summaries", "both", "digest"}
             and sub.target_kind in {"all", "feed"}
             and (sub.target_kind == "all" or sub.target == feed_url)
         )
-    if sub.receive not in {"clashes", "both"} or clash.confidence < sub.min_confidence:
+    if sub.receive not in {"clashes", "both", "digest"} or clash.confidence < sub.min_confidence:
         return False
     if clash.alert_in and sub.guild_id not in clash.alert_in:  # the server's own judge said no (analysis.learning)
         return False
@@ -58,6 +59,33 @@ def subscription_wants(
         "question": sub.target == clash.question_id,
         "feed": sub.target == feed_url,
     }[sub.target_kind]
+
+
+def route_to_digests(store: DeliveryRepository, feed_url: str, report: ArticleReport, subs: list[Subscription]) -> int:
+    """Hold what digest subscriptions want as entries for their channel's next digest (see ``delivery.digest``)."""
+    now, queued = time.time(), 0
+    summary_text = "\n".join([report.title, report.summary, *report.translations.values()])
+    for channel_id in sorted({s.channel_id for s in subs}):
+        mine = [s for s in subs if s.channel_id == channel_id]
+        clashes = [
+            c
+            for c in report.clashes
+            if any(subscription_wants(s, feed_url=feed_url, clash=c, text=clash_text(c)) for s in mine)
+        ]
+        items: list[ClashAlert | ArticleSummary] = (
+            [ClashAlert(tuple(clashes[:MAX_CLASHES_PER_ALERT]))] if clashes else []
+        )
+        if (
+            report.relevant
+            and report.summary
+            and any(subscription_wants(s, feed_url=feed_url, text=summary_text) for s in mine)
+        ):
+            summary = report.translations.get(mine[0].language) or _untranslated(report, mine[0].language)
+            items.append(ArticleSummary(report.title, report.url, summary))
+        for item in items:
+            store.enqueue(channel_id, to_payload(DigestEntry(to_payload(item), now)), mine[0].guild_id)
+            queued += 1
+    return queued
 
 
 def clash_text(clash: Clash) -> str:
@@ -71,9 +99,10 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
     Runs on the store thread in the same transaction that finishes the article, so a
     message is queued exactly once. Returns the number of messages queued.
     """
-    subs = store.subscriptions()
+    every = store.subscriptions()
+    queued = route_to_digests(store, feed_url, report, [s for s in every if s.receive == "digest"])
+    subs = [s for s in every if s.receive != "digest"]
     guild_of = {s.channel_id: s.guild_id for s in subs}
-    queued = 0
     held: dict[tuple[int, str], list[tuple[int, list[Clash]]]] = {}
     for channel_id in sorted(guild_of):
         mine = [s for s in subs if s.channel_id == channel_id]

@@ -23,7 +23,7 @@ Review = Literal["unreviewed", "confirmed", "dismissed"]
 Subtype = Literal["", "surface contradiction", "factual inconsistency", "indirect inconsistency"]
 Severity = Literal["", "no flip", "half flip", "full flop"]
 PositionStatus = Literal["active", "proposed", "superseded", "retracted"]
-Receive = Literal["clashes", "summaries", "both"]
+Receive = Literal["clashes", "summaries", "both", "digest"]
 TargetKind = Literal["all", "person", "question", "feed"]
 ReviewMode = Literal["none", "required"]
 
@@ -195,6 +195,10 @@ class Subscription:
     """Keyword filter: only summaries and alerts whose text holds one of these words or phrases (empty: all)."""
     exclude: list[str] = field(default_factory=list)
     """Keyword filter: never summaries and alerts whose text holds one of these."""
+    digest_hour: int = 8
+    """With ``receive="digest"``: the local hour (0-23) at which the day's alerts and summaries are posted."""
+    timezone: str = ""
+    """With ``receive="digest"``: an IANA time zone (``Asia/Seoul``); "" means the language's (see delivery.digest)."""
 
     def key(self) -> tuple[int, str, str]:
         return (self.channel_id, self.target_kind, self.target)

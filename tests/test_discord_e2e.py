@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -568,3 +569,30 @@ async def test_subscribe_takes_keyword_filters_shows_them_and_refuses_one_that_c
     assert refused == "The include filter holds no word or phrase: write them between commas, e.g. ai act, 인공지능."
     listed = await reply_text(emu, await emu.command("subscriptions"))
     assert "only with AI act, 인공지능, never with rumour" in listed
+
+
+async def test_a_digest_subscription_gets_one_message_at_its_hour_and_nothing_before(
+    emulator: Emulator, bot: StancewatchBot
+) -> None:
+    from analysis.article import ArticleReport
+    from delivery.digest import post_due_digests
+    from delivery.routing import route_report
+
+    emu, store, alerts_cog = emulator, bot.store, bot.get_cog("Alerts")
+    options = [{"name": "receive", "type": 3, "value": "digest"},
+               {"name": "timezone", "type": 3, "value": "Asia/Seoul"}, {"name": "digest_hour", "type": 4, "value": 7}]  # fmt: skip
+    text = await reply_text(emu, await emu.command("subscribe", options))
+    assert text.endswith("everything, digest, min confidence 0.00, daily at 07:00 (Asia/Seoul)")
+    bad = [{"name": "receive", "type": 3, "value": "digest"}, {"name": "timezone", "type": 3, "value": "Mars/Olympus"}]
+    assert "I know no time zone 'Mars/Olympus'" in await reply_text(emu, await emu.command("subscribe", bad))
+    report = ArticleReport("https://news.example.com/d", "GPUs", "en", True, "Twitter bought GPUs.", clashes=[clash()])
+    await store.run(route_report, store, "https://feeds.example.org/f", report)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[union-attr]
+    assert not [m for m in emu.messages.get(ALERTS, []) if m["embeds"]]  # held for the digest
+    assert await store.run(post_due_digests, store, time.time() + 86400) == 1
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[union-attr]
+    [digest] = await emu.wait_for(lambda: [m for m in emu.messages.get(ALERTS, []) if m["embeds"]])
+    assert [e["title"] for e in digest["embeds"]] == ["Clash alerts", "Summaries"]
+    assert "(not reviewed)" in digest["embeds"][0]["description"] and "Elon Musk" in digest["embeds"][0]["description"]
