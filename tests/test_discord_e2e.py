@@ -579,8 +579,11 @@ async def test_a_digest_subscription_gets_one_message_at_its_hour_and_nothing_be
     from delivery.routing import route_report
 
     emu, store, alerts_cog = emulator, bot.store, bot.get_cog("Alerts")
-    options = [{"name": "receive", "type": 3, "value": "digest"},
-               {"name": "timezone", "type": 3, "value": "Asia/Seoul"}, {"name": "digest_hour", "type": 4, "value": 7}]  # fmt: skip
+    options = [
+        {"name": "receive", "type": 3, "value": "digest"},
+        {"name": "timezone", "type": 3, "value": "Asia/Seoul"},
+        {"name": "digest_hour", "type": 4, "value": 7},
+    ]
     text = await reply_text(emu, await emu.command("subscribe", options))
     assert text.endswith("everything, digest, min confidence 0.00, daily at 07:00 (Asia/Seoul)")
     bad = [{"name": "receive", "type": 3, "value": "digest"}, {"name": "timezone", "type": 3, "value": "Mars/Olympus"}]
