@@ -47,8 +47,21 @@ async def emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def bot(emulator: Emulator, tmp_path: Path) -> AsyncIterator[StancewatchBot]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store the bot runs on: TinyDB files unless a test asks for PostgreSQL too (``BOTH_BACKENDS``)."""
+    return str(getattr(request, "param", "tinydb"))
+
+
+BOTH_BACKENDS = pytest.mark.parametrize("backend", ["tinydb", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+async def bot(
+    emulator: Emulator, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[StancewatchBot]:
+    database = request.getfixturevalue("database_url") if backend == "postgresql" else ""
     settings = Settings(
+        database_url=Secret(database),
         discord_token=Secret("emulated.bot.token"),
         dev_guild_id=GUILD_ID,
         data_dir=tmp_path / "data",
@@ -422,6 +435,7 @@ async def test_alerts_that_need_review_wait_for_a_moderator(
     assert len(clash_alerts(emu)) == 1 and "/twitter-gpus" not in str(clash_alerts(emu))
 
 
+@BOTH_BACKENDS
 async def test_a_moderators_question_is_drafted_confirmed_and_then_takes_positions(
     emulator: Emulator, bot: StancewatchBot
 ) -> None:
@@ -489,6 +503,7 @@ async def test_a_statement_joining_a_reviewed_alert_keeps_the_review_in_sight(
     assert "10,000 GPUs" in str(card["embeds"][0])  # the joined statement is listed
 
 
+@BOTH_BACKENDS
 async def test_status_and_manage_stances_learning_show_and_reset_the_servers_learned_judge(
     emulator: Emulator, bot: StancewatchBot
 ) -> None:
@@ -502,6 +517,7 @@ async def test_status_and_manage_stances_learning_show_and_reset_the_servers_lea
     assert marker.judgement_id == "reset" and marker.by.startswith("moderator")
 
 
+@BOTH_BACKENDS
 async def test_every_alert_starts_a_thread_that_hears_its_review_and_the_statements_joining_it(
     emulator: Emulator, bot: StancewatchBot, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -551,6 +567,7 @@ async def test_every_alert_starts_a_thread_that_hears_its_review_and_the_stateme
     assert len(emu.threads) == 1
 
 
+@BOTH_BACKENDS
 async def test_subscribe_takes_keyword_filters_shows_them_and_refuses_one_that_can_never_match(
     emulator: Emulator, bot: StancewatchBot
 ) -> None:
@@ -571,6 +588,7 @@ async def test_subscribe_takes_keyword_filters_shows_them_and_refuses_one_that_c
     assert "only with AI act, 인공지능, never with rumour" in listed
 
 
+@BOTH_BACKENDS
 async def test_a_digest_subscription_gets_one_message_at_its_hour_and_nothing_before(
     emulator: Emulator, bot: StancewatchBot
 ) -> None:
