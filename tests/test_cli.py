@@ -486,7 +486,7 @@ async def test_reviews_export_writes_each_servers_reviews_as_pairs_eval_reads(tm
     store.record_review(ModeratorReview(7, bought.id, "confirmed", "ana (1)", "2026-11-30T10:00:00Z"))
     store.record_review(ModeratorReview(7, rocket.id, "dismissed", "bo (2)", "2026-11-30T11:00:00Z"))
     store.record_review(ModeratorReview(8, rocket.id, "confirmed", "cy (3)", "2026-11-30T12:00:00Z"))
-    store.commit()
+    store.flush()
     store.close()
     out = tmp_path / "reviews.jsonl"
     code, text, err = await run_cli(

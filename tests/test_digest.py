@@ -49,7 +49,7 @@ def queue_report(store: StanceStore, monkeypatch: pytest.MonkeyPatch, when: floa
     found = dataclasses.replace(clash(n=n), statement=f"Twitter bought {n} GPUs.")
     report = ArticleReport(f"https://news.example.com/{n}", f"GPUs {n}", "en", True, f"Summary {n}.", clashes=[found])
     route_report(store, "https://feeds.example.org/f", report)
-    store.commit()
+    store.flush()
 
 
 def digests(store: StanceStore) -> list[tuple[int, Digest]]:
@@ -72,7 +72,7 @@ def test_entries_wait_for_the_hour_and_become_one_digest_once(
     assert kinds == ["DigestEntry"] * 6  # nothing posts to channel 1 before its hour
     assert post_due_digests(store, at("2026-12-01 07:59")) == 0
     assert post_due_digests(store, at("2026-12-01 09:00")) == 1
-    store.commit()
+    store.flush()
     [(channel, digest)] = digests(store)
     assert channel == 1 and "2026-12-01 08:00 (Asia/Seoul)" in digest.heading
     alerts = [line for line in digest.lines if line.kind == "alert"]

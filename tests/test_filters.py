@@ -54,7 +54,7 @@ def test_filters_decide_which_channels_get_an_alert_and_a_summary(store: StanceS
     report = ArticleReport("https://news.example.com/a", "GPU buying spree", "en", True, "Twitter bought GPUs.",
                            clashes=[found], translations={"ko": "트위터가 인공지능용 GPU를 샀다."})  # fmt: skip
     route_report(store, "https://feeds.example.org/f", report)
-    store.commit()
+    store.flush()
     queued = [(channel, type(from_payload(payload)).__name__) for _, channel, payload in store.pending()]
     alerts = {c for c, kind in queued if kind == ClashAlert.__name__}
     summaries = {c for c, kind in queued if kind == "ArticleSummary"}

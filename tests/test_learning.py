@@ -49,7 +49,7 @@ def reviewed(store: Store, guild: int, count: int, verdict: str, by: str, start:
         judgement = Judgement(position.id, "elon-musk", f"Twitter bought {n} GPUs.", "inconsistent", 0.9, "flip")
         store.record_article(Article(f"a{n}", f"https://news.example.com/{n}"), [judgement])
         store.record_review(ModeratorReview(guild, judgement.id, verdict, by, f"2026-11-30T10:{n:02d}:00Z"))  # type: ignore[arg-type]
-    store.commit()
+    store.flush()
 
 
 async def alerted_channels(store: Store) -> set[int]:
@@ -122,7 +122,7 @@ async def test_a_reset_restores_the_shipped_judge_and_keeps_the_reviews(subscrib
     learned(store)
     assert await alerted_channels(store) == {2}
     store.record_review(reset_marker(GUILD_A, "ana (1)", "2026-11-30T12:00:00Z"))
-    store.commit()
+    store.flush()
     state = server_learning(store, GUILD_A)
     assert state.reviews == 0 and "since the reset at 2026-11-30T12:00:00Z" in state.describe()
     assert await alerted_channels(store) == {1, 2}

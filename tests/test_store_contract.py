@@ -102,7 +102,7 @@ def test_a_moderators_question_keeps_its_draft_and_confirmed_sides_across_a_rest
         "ko": {"supports": "금지를 촉구한다"},
     }
     seeded.save_question(Question("ban-weapons", "Should autonomous weapons be banned?", ["weapon"], draft=draft))
-    seeded.commit()
+    seeded.flush()
     store = reopened(seeded, location)
     try:
         assert store.question("ban-weapons") == Question(
@@ -117,7 +117,7 @@ def test_a_moderators_question_keeps_its_draft_and_confirmed_sides_across_a_rest
             draft={},
         )
         store.save_question(confirmed)
-        store.commit()
+        store.flush()
         store = reopened(store, location)
         assert store.question("ban-weapons") == confirmed
         store.add_position(position("p-ban", question="ban-weapons"))  # positions may now stand under it
@@ -608,7 +608,7 @@ def test_moderator_reviews_are_kept_per_server_across_a_restart(seeded: StanceSt
     seeded.record_review(ModeratorReview(1, "j1", "confirmed", "ana (11)", "2026-11-30T10:00:00Z"))
     seeded.record_review(ModeratorReview(2, "j1", "dismissed", "bo (22)", "2026-11-30T09:00:00Z"))
     seeded.record_review(ModeratorReview(1, "j1", "dismissed", "ana (11)", "2026-11-30T11:00:00Z"))
-    seeded.commit()
+    seeded.flush()
     store = reopened(seeded, location)
     try:
         assert [(r.guild_id, r.verdict) for r in store.moderator_reviews()] == [(2, "dismissed"), (1, "dismissed")]
@@ -630,13 +630,13 @@ def test_a_servers_learned_state_and_its_reset_survive_a_restart(seeded: StanceS
         seeded.record_review(
             ModeratorReview(5, judgement.id, verdict, f"m{n % 2} ({n % 2})", f"2026-11-30T10:{n:02d}:00Z")
         )  # type: ignore[arg-type]
-    seeded.commit()
+    seeded.flush()
     store = reopened(seeded, location)
     try:
         learned = server_learning(store, 5)
         assert learned.active and learned.reviews == 12 and learned.confirmed == 4 and len(learned.examples) == 12
         store.record_review(reset_marker(5, "m0 (0)", "2026-11-30T11:00:00Z"))
-        store.commit()
+        store.flush()
         store = reopened(store, location)
         assert server_learning(store, 5).reviews == 0 and not server_learning(store, 5).active
     finally:
