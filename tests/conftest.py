@@ -27,7 +27,9 @@ from llm.runtime.weights import DEFAULT_MODEL, TINY_MODEL
 from llm.tasks.judge import ClashJudge
 from pipeline.update import record_outcome
 from settings import Settings
+from storage import open_store
 from storage.files.store import Store
+from storage.interfaces import StanceStore
 from tests import parser_diff, public_dns
 from tests.postgres import fresh_database, postgres_server
 
@@ -135,6 +137,15 @@ def database_url(postgres: str) -> Iterator[str]:
     """An empty database of this test's own."""
     with fresh_database(postgres) as url:
         yield url
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StanceStore]:
+    """An empty store on each backend in turn: the test runs once on TinyDB files, once on PostgreSQL."""
+    location = tmp_path / "data" if request.param == "tinydb" else str(request.getfixturevalue("database_url"))
+    opened = open_store(location, seed=False)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

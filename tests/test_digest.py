@@ -4,9 +4,7 @@ a day with nothing posts nothing; the digest is cut within Discord's limits into
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +15,6 @@ from delivery.digest import last_digest_moment, post_due_digests
 from delivery.messages import Digest, DigestEntry, DigestLine, from_payload
 from delivery.routing import route_report
 from domain.records import Article, Judgement, Subscription
-from storage import open_store
 from storage.interfaces import StanceStore
 from tests.test_alerts import clash
 
@@ -36,14 +33,6 @@ def test_the_digest_moment_is_the_last_local_hour_passed() -> None:
     assert utc == datetime(2026, 11, 30, 8, tzinfo=ZoneInfo("UTC"))
 
 
-@pytest.fixture(params=["tinydb", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StanceStore]:
-    location = tmp_path / "data" if request.param == "tinydb" else str(request.getfixturevalue("database_url"))
-    opened = open_store(location, seed=False)
-    yield opened
-    opened.close()
-
-
 def queue_report(store: StanceStore, monkeypatch: pytest.MonkeyPatch, when: float, n: int) -> None:
     monkeypatch.setattr("delivery.routing.time.time", lambda: when)
     found = dataclasses.replace(clash(n=n), statement=f"Twitter bought {n} GPUs.")
@@ -58,8 +47,9 @@ def digests(store: StanceStore) -> list[tuple[int, Digest]]:
 
 
 def test_entries_wait_for_the_hour_and_become_one_digest_once(
-    store: StanceStore, monkeypatch: pytest.MonkeyPatch
+    any_store: StanceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    store = any_store  # each backend in turn
     store.add_subscription(Subscription(1, 9, receive="digest", digest_hour=8, timezone="Asia/Seoul"))
     store.add_subscription(Subscription(2, 9, receive="both"))
     queue_report(store, monkeypatch, at("2026-11-30 10:00"), 1)

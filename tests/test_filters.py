@@ -4,8 +4,6 @@ to summaries and alerts before they are queued, on both storage backends."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,6 @@ from delivery.messages import ClashAlert, from_payload
 from delivery.routing import route_report
 from domain.records import Subscription
 from domain.words import keyword_phrases, mentions_keyword, passes_filter
-from storage import open_store
 from storage.interfaces import StanceStore
 from tests.test_alerts import clash
 
@@ -37,15 +34,8 @@ def test_include_and_exclude_combine_and_blank_phrases_are_dropped() -> None:
     assert passes_filter("anything", [], [])
 
 
-@pytest.fixture(params=["tinydb", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StanceStore]:
-    location = tmp_path / "data" if request.param == "tinydb" else str(request.getfixturevalue("database_url"))
-    opened = open_store(location, seed=False)
-    yield opened
-    opened.close()
-
-
-def test_filters_decide_which_channels_get_an_alert_and_a_summary(store: StanceStore) -> None:
+def test_filters_decide_which_channels_get_an_alert_and_a_summary(any_store: StanceStore) -> None:
+    store = any_store  # each backend in turn
     store.add_subscription(Subscription(1, 9, receive="both", include=["gpu"], exclude=["rumour"]))
     store.add_subscription(Subscription(2, 9, receive="both", include=["인공지능"]))
     store.add_subscription(Subscription(3, 9, receive="both"))
