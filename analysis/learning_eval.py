@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from analysis.pairs import Pair, examples_of
-from llm.tasks.judge import NEAR, ClashJudge, nearest, sides
+from llm.tasks.judge import NEAR, ClashJudge, nearest, other_side
 from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
 
 POINTS = (0, 10, 20, 40, 80)
@@ -62,8 +62,7 @@ async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading
 
 def _other_side(pair: Pair) -> str:
     assert pair.question is not None
-    supports, opposes = sides(pair.question)
-    return opposes if pair.stance == "favor" else supports
+    return other_side(pair.question, pair.stance)
 
 
 async def replay(

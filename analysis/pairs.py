@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.records import Question, RecordError
-from llm.tasks.judge import Example, sides
+from llm.tasks.judge import Example, other_side
 from llm.tasks.prompts import JUDGE_LABELS
 
 
@@ -39,8 +39,7 @@ def examples_of(pairs: Iterable[Pair]) -> list[Example]:
     for pair in pairs:
         if pair.question is None or pair.stance not in ("favor", "against"):
             continue
-        supports, opposes = sides(pair.question)
-        side = opposes if pair.stance == "favor" else supports
+        side = other_side(pair.question, pair.stance)
         examples.append(Example(pair.question.text, side, pair.later, pair.label == "inconsistent"))
     return examples
 

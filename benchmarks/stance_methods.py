@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
 from domain.facts import negations
 from llm.runtime.engine import LLMEngine
-from llm.tasks.judge import ClashJudge, Example, nearest, sides
+from llm.tasks.judge import ClashJudge, Example, nearest, other_side
 from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
 from settings import Settings
 
@@ -60,10 +60,9 @@ class Reading:
     extra_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def other_side(pair: Pair) -> str:
+def pair_other_side(pair: Pair) -> str:
     assert pair.question is not None
-    supports, opposes = sides(pair.question)
-    return supports if pair.stance == "against" else opposes
+    return other_side(pair.question, pair.stance)
 
 
 async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Example]) -> list[Reading]:
@@ -79,8 +78,8 @@ async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Example]) -> lis
             assert pair.question is not None
             shown = [(e.statement, e.side, e.shows) for e in nearest(pair.later, pair.question.text, pool)]
             for name, messages in (
-                ("negation", against_messages(other_side(pair), pair.later)),
-                ("retrieved", side_examples_messages(other_side(pair), pair.later, shown)),
+                ("negation", against_messages(pair_other_side(pair), pair.later)),
+                ("retrieved", side_examples_messages(pair_other_side(pair), pair.later, shown)),
             ):
                 started = time.perf_counter()
                 answer = await judge.engine.label_probabilities(messages, SIDE_LABELS)

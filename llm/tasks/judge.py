@@ -184,7 +184,7 @@ class ClashJudge:
 
     async def second_look(self, question: Question, stance: str, statement: str, other: float) -> dict[str, float]:
         """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
-        side = _other_side(question, stance)
+        side = other_side(question, stance)
         examples = await self.with_examples(question, stance, statement, self.examples)
         against = 0.0
         if negations(statement):  # only a statement that negates, refuses or opposes can be against a side
@@ -195,7 +195,7 @@ class ClashJudge:
     async def with_examples(self, question: Question, stance: str, statement: str, pool: Sequence[Example]) -> float:
         """P(yes) to the other-side question after the nearest worked examples of ``pool``."""
         shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, pool)]
-        messages = side_examples_messages(_other_side(question, stance), statement, shown)
+        messages = side_examples_messages(other_side(question, stance), statement, shown)
         return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
 
     async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
@@ -272,7 +272,8 @@ class ClashJudge:
         return reason or None
 
 
-def _other_side(question: Question, stance: str) -> str:
+def other_side(question: Question, stance: str) -> str:
+    """The side of ``question`` a position with ``stance`` is not on: what a clash with it shows the person doing."""
     supports, opposes = sides(question)
     return opposes if stance == "favor" else supports
 
