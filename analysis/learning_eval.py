@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from analysis.pairs import Pair, examples_of
-from llm.tasks.judge import NEAR, ClashJudge, nearest, other_side
-from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
+from domain.facts import negations
+from llm.tasks.judge import NEAR, ClashJudge
 
 POINTS = (0, 10, 20, 40, 80)
 
@@ -52,17 +52,10 @@ async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading
         assert pair.question is not None
         _, probs = await judge.probabilities(pair.earlier, pair.later, question=pair.question, stance=pair.stance)
         against = 0.0
-        if probs["inconsistent"] >= NEAR:
-            side = _other_side(pair)
-            answer = await judge.engine.label_probabilities(against_messages(side, pair.later), SIDE_LABELS)
-            against = answer["yes"]
+        if probs["inconsistent"] >= NEAR and negations(pair.later):  # as the bot's second look reads it
+            against = await judge.against(pair.question, pair.stance, pair.later)
         readings.append(_Reading(pair, probs["inconsistent"], against))
     return readings
-
-
-def _other_side(pair: Pair) -> str:
-    assert pair.question is not None
-    return other_side(pair.question, pair.stance)
 
 
 async def replay(
@@ -89,9 +82,7 @@ async def replay(
                 alert = False
                 if reading.other >= NEAR:
                     assert pair.question is not None
-                    shown = [(e.statement, e.side, e.shows) for e in nearest(pair.later, pair.question.text, pool)]
-                    messages = side_examples_messages(_other_side(pair), pair.later, shown)
-                    with_examples = (await judge.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
+                    with_examples = await judge.with_examples(pair.question, pair.stance, pair.later, pool)
                     alert = reading.other * with_examples * (1 - reading.against) >= threshold
                 alerted.append((pair.label == "inconsistent", alert))
             clashes = [a for clash, a in alerted if clash]

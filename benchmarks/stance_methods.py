@@ -38,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
 from domain.facts import negations
 from llm.runtime.engine import LLMEngine
-from llm.tasks.judge import ClashJudge, Example, nearest, other_side
-from llm.tasks.prompts import SIDE_LABELS, against_messages, side_examples_messages
+from llm.tasks.judge import ClashJudge, Example
 from settings import Settings
 
 DEFAULT_PAIRS = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
@@ -60,11 +59,6 @@ class Reading:
     extra_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def pair_other_side(pair: Pair) -> str:
-    assert pair.question is not None
-    return other_side(pair.question, pair.stance)
-
-
 async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Example]) -> list[Reading]:
     readings = []
     for pair in pairs:
@@ -76,15 +70,12 @@ async def read(judge: ClashJudge, pairs: list[Pair], pool: list[Example]) -> lis
         reading = Reading(pair, same, other, judge.is_alert(ruling), time.perf_counter() - started)
         if other >= NEAR:
             assert pair.question is not None
-            shown = [(e.statement, e.side, e.shows) for e in nearest(pair.later, pair.question.text, pool)]
-            for name, messages in (
-                ("negation", against_messages(pair_other_side(pair), pair.later)),
-                ("retrieved", side_examples_messages(pair_other_side(pair), pair.later, shown)),
-            ):
-                started = time.perf_counter()
-                answer = await judge.engine.label_probabilities(messages, SIDE_LABELS)
-                reading.extra[name] = answer["yes"]
-                reading.extra_seconds[name] = time.perf_counter() - started
+            started = time.perf_counter()
+            reading.extra["negation"] = await judge.against(pair.question, pair.stance, pair.later)
+            reading.extra_seconds["negation"] = time.perf_counter() - started
+            started = time.perf_counter()
+            reading.extra["retrieved"] = await judge.with_examples(pair.question, pair.stance, pair.later, pool)
+            reading.extra_seconds["retrieved"] = time.perf_counter() - started
         readings.append(reading)
         print(f"  {pair.id} {pair.label:12} same={same:.2f} other={other:.2f} {reading.extra}", file=sys.stderr)
     return readings

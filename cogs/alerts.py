@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -37,7 +38,8 @@ from cogs.cards import (
     safe_url,
 )
 from cogs.common import NO_MENTIONS
-from delivery.digest import post_due_digests
+from cogs.forums import ForumPoster, state_tag
+from delivery.digest import post_due_digests, zone_of
 from delivery.messages import (
     ArticleSummary,
     ClashAlert,
@@ -54,6 +56,7 @@ from delivery.messages import (
     from_payload,
 )
 from delivery.routing import release, withhold
+from domain.clash import Clash
 from domain.records import ModeratorReview, Review, Subscription
 from ingest.links import link_name
 
@@ -178,6 +181,10 @@ class ReviewButton(
             when = discord.utils.format_dt(discord.utils.utcnow())
             line = f"{state.title()} by {plain(interaction.user.name)} ({when})."
             await post_in_thread(bot, interaction.message.id, content=line)
+        if isinstance(interaction.channel, discord.Thread):  # a forum post: its tag says the review now
+            alerts = bot.get_cog("Alerts")
+            if isinstance(alerts, Alerts):
+                await alerts.retag(interaction.channel, state)
 
 
 DIGEST_LINE_LIMIT = 400
@@ -249,6 +256,21 @@ async def post_in_thread(bot: StancewatchBot, thread_id: int, **message: Any) ->
         log.warning("Could not post in the thread of alert %s: %s", thread_id, exc)
 
 
+def _has_component(message: discord.Message, custom_id: str) -> bool:
+    """Whether ``message`` carries a button with ``custom_id`` (an alert's buttons name its outbox row)."""
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in message.components
+        for child in getattr(row, "children", [])
+    )
+
+
+def _opens_with(message: discord.Message, embed: discord.Embed) -> bool:
+    """Whether ``message`` (a post's starter) shows ``embed``'s title and text."""
+    first = message.embeds[0] if message.embeds else None
+    return first is not None and (first.title, first.description) == (embed.title, embed.description)
+
+
 def review_view(outbox_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ReviewButton("confirm", outbox_id))
@@ -259,6 +281,7 @@ def review_view(outbox_id: int) -> discord.ui.View:
 class Alerts(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
+        self.forums = ForumPoster()
         self._threadless: set[int] = set()
         """Channels where starting a thread was refused: logged once each."""
         self._sending = asyncio.Lock()
@@ -340,10 +363,12 @@ class Alerts(commands.Cog):
     async def _send(self, outbox_id: int, channel_id: int, payload: dict[str, Any]) -> int | None:
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            queued = from_payload(payload)
+            if isinstance(channel, discord.ForumChannel):
+                return await self._to_forum(outbox_id, channel, queued)
             send = getattr(channel, "send", None)
             if send is None:
                 return await self._undeliverable(channel_id, "the channel cannot hold messages")
-            queued = from_payload(payload)
             if isinstance(queued, ClashUpdate):
                 return await self._update(outbox_id, channel, queued)
             if isinstance(queued, Digest):
@@ -388,23 +413,97 @@ class Alerts(commands.Cog):
             view = review_view(outbox_id)
             posted = await channel.send(embed=embed_for(whole), view=view, allowed_mentions=NO_MENTIONS, nonce=nonce)
             return int(posted.id)
+        in_forum = isinstance(channel, discord.ForumChannel)  # the alert is a post: its thread holds the message
+        holder = self.bot.get_partial_messageable(target, guild_id=channel.guild.id) if in_forum else channel
         if len(update.clashes) <= MAX_CLASHES_PER_CARD:
-            message = channel.get_partial_message(target)
+            message = holder.get_partial_message(target)
             await message.edit(embed=await self._reviewed(ClashAlert(update.clashes)), allowed_mentions=NO_MENTIONS)
             await post_in_thread(self.bot, target, embed=embed_for(ClashAlert(update.clashes[-update.joined :])))
             return int(target)
         joined = ClashAlert(update.clashes[-update.joined :])
-        below = discord.MessageReference(message_id=target, channel_id=channel.id, fail_if_not_exists=False)
-        posted = await channel.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        below = discord.MessageReference(message_id=target, channel_id=holder.id, fail_if_not_exists=False)
+        posted = await holder.send(embed=embed_for(joined), reference=below, allowed_mentions=NO_MENTIONS, nonce=nonce)
         return int(posted.id)
 
-    async def _send_digest(self, outbox_id: int, send: Any, digest: Digest) -> int:
-        """Each part with a nonce of its own: a resend after a crash finds the parts already posted, not twice."""
+    async def _send_digest(self, outbox_id: int, send: Any, digest: Digest, *, skip: int = 0) -> int:
+        """Each part with a nonce of its own: a resend after a crash finds the parts already posted, not twice.
+        ``skip``: the parts already posted some other way (a forum post's starter message)."""
         first = 0
         for part, embeds in enumerate(digest_messages(digest)):
+            if part < skip:
+                continue
             posted = await send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=f"stancewatch-{outbox_id}-{part}")
             first = first or int(posted.id)
         return first or UNDELIVERABLE
+
+    async def _to_forum(self, outbox_id: int, forum: discord.ForumChannel, queued: Message) -> int:
+        """A forum gets a post per alert (tagged with its state and person), one post a day per feed for summaries
+        (each summary a message in it), and a post for anything else; see :mod:`cogs.forums`."""
+        language = await self._language(forum.id)
+        if isinstance(queued, ClashUpdate):
+            return await self._update(outbox_id, forum, queued) or UNDELIVERABLE
+        if isinstance(queued, ArticleSummary):
+            return await self._summary_to_forum(outbox_id, forum, queued, language)
+        if isinstance(queued, Digest):
+            return await self._digest_to_forum(outbox_id, forum, queued)
+        embed = embed_for(queued)
+        name, tags = embed.title or "Stancewatch", [state_tag("unreviewed", language)]
+        if isinstance(queued, ClashAlert | HeldAlert):
+            name = await self._thread_name(queued.clashes[0], language)
+            tags.append(queued.clashes[0].person)
+        if not isinstance(queued, ClashAlert | HeldAlert | LaidOutAlert):  # a paused feed: a post of its own
+            found = await self.forums.find(forum, name, lambda m: _opens_with(m, embed))
+            return found or await self.forums.post(forum, name, [], embed=embed)
+        custom_id = f"stancewatch:review:confirm:{outbox_id}"  # a resend after a crash finds its post by this
+        found = await self.forums.find(forum, name, lambda m: _has_component(m, custom_id))
+        return found or await self.forums.post(forum, name, tags, embed=embed, view=review_view(outbox_id))
+
+    async def _digest_to_forum(self, outbox_id: int, forum: discord.ForumChannel, digest: Digest) -> int:
+        """A digest is a post: its first part opens it, the rest follow in it."""
+        parts = digest_messages(digest)
+        if not parts:
+            return UNDELIVERABLE
+        found = await self.forums.find(forum, digest.heading, lambda m: _opens_with(m, parts[0][0]))
+        post = found or await self.forums.post(forum, digest.heading, [], embeds=parts[0])
+        if len(parts) > 1:
+            await self._send_digest(outbox_id, self.bot.get_partial_messageable(post).send, digest, skip=1)
+        return post
+
+    async def _summary_to_forum(
+        self, outbox_id: int, forum: discord.ForumChannel, summary: ArticleSummary, language: str
+    ) -> int:
+        """The feed's post of the day (the channel's day, in its language's time zone) gets the summary: it opens
+        the post, or follows in it; a resend after a crash finds it there, by its link or by its nonce."""
+        subs = await self.bot.store.run(self.bot.store.subscriptions, forum.id)
+        day = datetime.now(zone_of(subs[0]) if subs else UTC).date().isoformat()
+        name = f"{link_name(summary.feed) or state_tag('summary', language)} · {day}"
+        embed = embed_for(summary)
+        post = await self.forums.find(forum, name)
+        if post is None:
+            return await self.forums.post(forum, name, [state_tag("summary", language)], embed=embed)
+        starter = await self.forums.starter(forum, post)
+        if starter is not None and starter.embeds and starter.embeds[0].url == embed.url:
+            return post  # this summary opened the post
+        thread = self.bot.get_partial_messageable(post, guild_id=forum.guild.id)
+        sent = await thread.send(embed=embed, allowed_mentions=NO_MENTIONS, nonce=f"stancewatch-{outbox_id}")
+        return int(sent.id)
+
+    async def _language(self, channel_id: int) -> str:
+        """The language a channel's subscriptions ask for ("en" when it has none)."""
+        subs = await self.bot.store.run(self.bot.store.subscriptions, channel_id)
+        return subs[0].language if subs else "en"
+
+    async def _thread_name(self, clash: Clash, language: str) -> str:
+        """An alert's thread or post name: its person and question, the question in the channel's language."""
+        question = await self.bot.store.run(self.bot.store.question, clash.question_id)
+        text = (question.translations.get(language) if question else None) or clash.question
+        return thread_name(clash.person, text)
+
+    async def retag(self, thread: discord.Thread, state: Review) -> None:
+        """A reviewed alert's forum post: its state tag becomes the review's."""
+        language = await self._language(thread.parent_id)
+        states = ("unreviewed", "confirmed", "dismissed")
+        await self.forums.retag(thread, [state_tag(s, language) for s in states], [state_tag(state, language)])
 
     async def post_digests(self) -> None:
         """Queue every digest whose hour has come, for this process's guilds, then send them."""
@@ -417,9 +516,9 @@ class Alerts(commands.Cog):
     async def _start_thread(self, message: discord.Message | discord.PartialMessage, alert: ClashAlert) -> None:
         """A public thread on the alert, for its reviews and the statements that join it. Where the bot may not
         start one, the alert stands alone: logged once a channel, never a failed alert."""
-        first = alert.clashes[0]
+        name = await self._thread_name(alert.clashes[0], await self._language(message.channel.id))
         try:
-            await message.create_thread(name=thread_name(first.person, first.question), auto_archive_duration=10080)
+            await message.create_thread(name=name, auto_archive_duration=10080)
         except discord.Forbidden:
             if message.channel.id not in self._threadless:
                 self._threadless.add(message.channel.id)

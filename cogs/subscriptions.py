@@ -12,6 +12,7 @@ from discord.ext import commands
 from cogs.cards import plain
 from cogs.common import (
     Interaction,
+    PostableChannel,
     UserError,
     choices,
     reply_ephemeral,
@@ -89,7 +90,7 @@ class Subscriptions(commands.Cog):
         receive="Clash alerts, article summaries, or both",
         min_confidence="Only alerts at or above this confidence (0-1)",
         language="Language of summaries (default: the server's)",
-        channel="Where to post (default: here)",
+        channel="Where to post (default: here); in a forum, a post per alert and one a day for summaries",
         review="required: clash alerts wait in the review channel until a moderator confirms them",
         include="Only what mentions one of these words or phrases, comma-separated (e.g. ai act, 인공지능)",
         exclude="Never what mentions one of these, comma-separated (e.g. rumour)",
@@ -104,7 +105,7 @@ class Subscriptions(commands.Cog):
         receive: Literal["clashes", "summaries", "both", "digest"] = "clashes",
         min_confidence: app_commands.Range[float, 0.0, 1.0] = 0.0,
         language: Literal["en", "ko"] | None = None,
-        channel: discord.TextChannel | None = None,
+        channel: PostableChannel | None = None,
         review: Literal["none", "required"] = "none",
         include: app_commands.Range[str, 1, 500] | None = None,
         exclude: app_commands.Range[str, 1, 500] | None = None,

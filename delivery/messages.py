@@ -67,6 +67,8 @@ class ArticleSummary:
     title: str
     url: str
     summary: str
+    feed: str = ""
+    """The feed it came from (a forum channel gets one post a day per feed); "" in rows queued before."""
     kind: ClassVar[str] = "summary"
 
 

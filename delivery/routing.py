@@ -81,7 +81,7 @@ def route_to_digests(store: DeliveryRepository, feed_url: str, report: ArticleRe
             and any(subscription_wants(s, feed_url=feed_url, text=summary_text) for s in mine)
         ):
             summary = report.translations.get(mine[0].language) or _untranslated(report, mine[0].language)
-            items.append(ArticleSummary(report.title, report.url, summary))
+            items.append(ArticleSummary(report.title, report.url, summary, feed_url))
         for item in items:
             store.enqueue(channel_id, to_payload(DigestEntry(to_payload(item), now)), mine[0].guild_id)
             queued += 1
@@ -132,7 +132,7 @@ def route_report(store: DeliveryRepository, feed_url: str, report: ArticleReport
         for channel_id in sorted({s.channel_id for s in wanting}):
             language = next(s.language for s in wanting if s.channel_id == channel_id)
             summary = report.translations.get(language) or _untranslated(report, language)
-            message = ArticleSummary(report.title, report.url, summary)
+            message = ArticleSummary(report.title, report.url, summary, feed_url)
             store.enqueue(channel_id, to_payload(message), guild_of[channel_id])
             queued += 1
     return queued

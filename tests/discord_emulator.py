@@ -33,6 +33,14 @@ NO_THREADS = 3003
 """A channel where the bot may post but not create public threads (Discord answers 50013)."""
 NEWSROOMS = (3003, 3004)
 """Two more text channels of the guild, for tests that post to several."""
+FORUM = 3005
+"""A forum channel without tags, where the bot may manage tags (Manage Channels)."""
+STRICT_FORUM = 3006
+"""A forum that requires a tag on every post, has one tag ("Other") and denies the bot Manage Channels."""
+MANAGE_CHANNELS = 1 << 4
+REQUIRE_TAG = 1 << 4
+"""The forum channel flag: every post must carry a tag (Discord answers 40067 otherwise)."""
+TAG_NAME_LIMIT = 20
 MODERATOR = 4000
 ALL_PERMISSIONS = str((1 << 50) - 1)
 NOW = "2026-11-28T00:00:00.000000+00:00"
@@ -149,7 +157,19 @@ class Emulator:
     violations_expected: bool = False
     """Set by a test that sends invalid requests on purpose; otherwise any violation fails the test."""
     threads: dict[int, dict[str, Any]] = field(default_factory=dict)
-    """Threads the bot started from a message, by thread id (Discord gives it the message's id)."""
+    """Threads the bot started from a message (Discord gives it the message's id) or as a forum post (its
+    starter message takes the thread's id), by thread id."""
+    forums: dict[int, dict[str, Any]] = field(
+        default_factory=lambda: {
+            FORUM: {"name": "clash-forum", "tags": [], "flags": 0, "manage": True},
+            STRICT_FORUM: {
+                "name": "strict-forum", "tags": [{"id": "9001", "name": "Other", "moderated": False,
+                                                  "emoji_id": None, "emoji_name": None}],
+                "flags": REQUIRE_TAG, "manage": False,
+            },
+        }
+    )  # fmt: skip
+    """The guild's forum channels: their tags, flags, and whether the bot may manage them (edit tags)."""
     failures: list[Failure] = field(default_factory=list)
     """Scripted answers, used up in order: 5xx, 401, 403, 404, 429, … for the requests they match."""
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -280,6 +300,8 @@ class Emulator:
             }
             for i, (cid, name) in enumerate(self.guilds[guild_id])
         ]
+        if guild_id == GUILD_ID:
+            channels += [self._forum(cid) for cid in self.forums]
         everyone = {"id": str(guild_id), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0}
         return {
             "id": str(guild_id),
@@ -292,12 +314,22 @@ class Emulator:
             "emojis": [],
             "stickers": [],
             "features": [],
-            "threads": [],
+            "threads": [t for t in self.threads.values() if t["guild_id"] == str(guild_id)],
             "preferred_locale": "en-US",
             "unavailable": False,
             "large": False,
             "joined_at": NOW,
         }
+
+    def _forum(self, channel: int) -> dict[str, Any]:
+        forum = self.forums[channel]
+        deny = [] if forum["manage"] else [{"id": str(APP_ID), "type": 1, "allow": "0", "deny": str(MANAGE_CHANNELS)}]
+        return {
+            "id": str(channel), "type": 15, "name": forum["name"], "guild_id": str(GUILD_ID), "position": 10,
+            "permission_overwrites": deny, "available_tags": forum["tags"], "flags": forum["flags"],
+            "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0,
+            "default_thread_rate_limit_per_user": 0, "rate_limit_per_user": 0, "nsfw": False, "topic": None,
+        }  # fmt: skip
 
     # -- what the test does ------------------------------------------------------------------
 
@@ -308,8 +340,10 @@ class Emulator:
         picked = [int(o["value"]) for o in options or [] if o.get("type") == 7]  # channel options: resolved, as sent
         if picked:
             names = {c: n for channels in self.guilds.values() for c, n in channels}
+            names.update({c: f["name"] for c, f in self.forums.items()})
             data["resolved"] = {"channels": {
-                str(c): {"id": str(c), "name": names.get(c, "channel"), "type": 0, "permissions": ALL_PERMISSIONS}
+                str(c): {"id": str(c), "name": names.get(c, "channel"), "type": 15 if c in self.forums else 0,
+                         "permissions": ALL_PERMISSIONS}
                 for c in picked
             }}  # fmt: skip
         return await self._interaction(2, data, channel)
@@ -346,7 +380,8 @@ class Emulator:
             "version": 1,
             "guild_id": str(GUILD_ID),
             "channel_id": str(channel),
-            "channel": {"id": str(channel), "type": 0, "guild_id": str(GUILD_ID), "name": "alerts"},
+            "channel": self.threads.get(channel)
+            or {"id": str(channel), "type": 0, "guild_id": str(GUILD_ID), "name": "alerts"},
             "member": {
                 "user": MOD_USER,
                 "roles": [],
@@ -436,7 +471,11 @@ class Emulator:
         app.router.add_put(f"{api}/applications/{{app}}/commands", self.overwrite_commands)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self.create_message)
         app.router.add_patch(f"{api}/channels/{{channel}}/messages/{{message}}", self.edit_message)
+        app.router.add_get(f"{api}/channels/{{channel}}/messages/{{message}}", self.get_message)
         app.router.add_post(f"{api}/channels/{{channel}}/messages/{{message}}/threads", self.start_thread)
+        app.router.add_post(f"{api}/channels/{{channel}}/threads", self.create_forum_post)
+        app.router.add_get(f"{api}/channels/{{channel}}", self.get_channel)
+        app.router.add_patch(f"{api}/channels/{{channel}}", self.edit_channel)
         app.router.add_post(f"{api}/interactions/{{id}}/{{token}}/callback", self.callback)
         app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self.followup)
         app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/{{message}}", self.edit_followup)
@@ -500,6 +539,8 @@ class Emulator:
         channel = int(request.match_info["channel"])
         if channel == FORBIDDEN:
             return reply({"message": "Missing Access", "code": 50001}, status=403)
+        if channel in self.forums:  # a forum holds posts (threads), never messages of its own
+            return reply({"message": "Cannot send messages in a non-text channel", "code": 50008}, status=400)
         body, files = await read_body(request)
         if body.get("enforce_nonce") and body.get("nonce"):  # Discord returns the earlier message, creates none
             for earlier in self.messages.get(channel, []):
@@ -533,6 +574,83 @@ class Emulator:
         }  # fmt: skip
         self.threads[int(message_id)] = thread
         return reply(thread, status=201)
+
+    async def create_forum_post(self, request: web.Request) -> web.Response:
+        """A forum post: a thread whose starter message takes its id; 40067 when the forum requires a tag and none
+        is applied, 50035 for a tag the forum does not have. THREAD_CREATE follows on the gateway, as on Discord."""
+        channel = int(request.match_info["channel"])
+        body, files = request[PARSED]
+        forum = self.forums.get(channel)
+        if forum is None:
+            return reply({"message": "Unknown Channel", "code": 10003}, status=404)
+        applied = [str(t) for t in body.get("applied_tags") or []]
+        if forum["flags"] & REQUIRE_TAG and not applied:
+            return reply({"message": "A tag is required to create a forum post in this channel", "code": 40067}, 400)
+        known = {t["id"] for t in forum["tags"]}
+        if any(t not in known for t in applied):
+            self.violations.append(("POST", request.path, [f"applied_tags: {applied} not all in {sorted(known)}"]))
+            return reply({"code": 50035, "message": "Invalid Form Body"}, status=400)
+        thread_id = str(next(self._ids))
+        thread = {
+            "id": thread_id, "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(channel), "name": body["name"],
+            "owner_id": BOT_USER["id"], "last_message_id": thread_id, "rate_limit_per_user": 0, "message_count": 0,
+            "member_count": 1, "flags": 0, "total_message_sent": 0, "applied_tags": applied,
+            "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration") or 4320,
+                                "archive_timestamp": NOW, "locked": False},
+        }  # fmt: skip
+        message = {**self._message(int(thread_id), body["message"]), "id": thread_id}
+        self._attach(message, files)
+        self.threads[int(thread_id)] = thread
+        self.messages[int(thread_id)] = [message]
+        await self._dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return reply({**thread, "message": message}, status=201)
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        channel = int(request.match_info["channel"])
+        if channel in self.forums:
+            return reply(self._forum(channel))
+        if channel in self.threads:
+            return reply(self.threads[channel])
+        return reply({"message": "Unknown Channel", "code": 10003}, status=404)
+
+    async def edit_channel(self, request: web.Request) -> web.Response:
+        """A forum's tags (50013 without Manage Channels; new tags get ids) or a post's applied tags."""
+        channel = int(request.match_info["channel"])
+        body, _ = request[PARSED]
+        if channel in self.forums:
+            forum = self.forums[channel]
+            if not forum["manage"]:
+                return reply({"message": "Missing Permissions", "code": 50013}, status=403)
+            if "available_tags" in body:
+                forum["tags"] = [
+                    {
+                        "emoji_id": None,
+                        "emoji_name": None,
+                        "moderated": False,
+                        **tag,
+                        "id": str(tag.get("id") or next(self._ids)),
+                    }
+                    for tag in body["available_tags"]
+                ]
+            await self._dispatch("CHANNEL_UPDATE", self._forum(channel))
+            return reply(self._forum(channel))
+        thread = self.threads.get(channel)
+        if thread is None:
+            return reply({"message": "Unknown Channel", "code": 10003}, status=404)
+        if "applied_tags" in body:
+            known = {t["id"] for t in self.forums.get(int(thread["parent_id"]), {}).get("tags", [])}
+            applied = [str(t) for t in body["applied_tags"] or []]
+            if any(t not in known for t in applied):
+                self.violations.append(("PATCH", request.path, [f"applied_tags: {applied} not all in {sorted(known)}"]))
+                return reply({"code": 50035, "message": "Invalid Form Body"}, status=400)
+            thread["applied_tags"] = applied
+        await self._dispatch("THREAD_UPDATE", thread)
+        return reply(thread)
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        channel, message_id = int(request.match_info["channel"]), request.match_info["message"]
+        found = next((m for m in self.messages.get(channel, []) if m["id"] == message_id), None)
+        return reply(found) if found else reply({"message": "Unknown Message", "code": 10008}, status=404)
 
     async def edit_message(self, request: web.Request) -> web.Response:
         """PATCH a message the bot posted: the fields sent replace the message's; 10008 for an unknown message."""

@@ -24,6 +24,9 @@ EMBED_LIMITS = {"title": 256, "description": 4096}
 FIELD_LIMITS = {"name": 256, "value": 1024}
 CUSTOM_ID_LIMIT = 100
 CHOICE_LIMIT = 100
+TAG_NAME_LIMIT = 20
+FORUM_TAG_LIMIT = 20
+APPLIED_TAG_LIMIT = 5
 COMMAND_TEXT_LIMIT = 4000
 COMMAND_NAME = re.compile(r"^[-_\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
 
@@ -47,6 +50,12 @@ DOCUMENTED = {
     "required options before optional ones":
         f"{_COMMANDS}#application-command-object-application-command-option-structure",
     "an option with choices cannot also autocomplete": f"{_COMMANDS}#autocomplete",
+    "a forum tag's name at most 20 characters (the spec allows 50)":
+        f"{_DOCS}/resources/channel#forum-tag-object-forum-tag-structure",
+    "a forum post's message has a message's limits":
+        f"{_DOCS}/resources/channel#start-thread-in-forum-or-media-channel",
+    "a forum at most 20 tags, a post at most 5 (the spec's union lets a body through on its other branch)":
+        f"{_DOCS}/resources/channel#channel-object-channel-structure",
 }  # fmt: skip
 """The limits Discord documents for the routes the bot uses and its OpenAPI file leaves out, with their sources."""
 
@@ -103,6 +112,11 @@ class DiscordSpec:
             return [p for command in body for p in command_problems(command)]
         if operation.template.endswith("/callback") and isinstance(body, dict) and body.get("type") == 8:
             return choice_problems((body.get("data") or {}).get("choices") or [])
+        if operation.template in ("/channels/{channel_id}", "/channels/{channel_id}/threads"):
+            found = tag_problems(body if isinstance(body, dict) else {})
+            if operation.template == "/channels/{channel_id}":
+                return found
+            return found + limit_problems(body.get("message") or {})
         message = body.get("data") if operation.template.endswith("/callback") and isinstance(body, dict) else body
         return limit_problems(message if isinstance(message, dict) else {})
 
@@ -129,6 +143,18 @@ def _as_sent(body: Any) -> Any:
     if isinstance(body, dict) and isinstance(body.get("data"), dict):
         body = {**body, "data": _as_sent(body["data"])}
     return body
+
+
+def tag_problems(body: dict[str, Any]) -> list[str]:
+    """A forum's tags (at most 20, names at most 20 characters) and a post's (at most 5)."""
+    tags, applied = body.get("available_tags") or [], body.get("applied_tags") or []
+    problems = [f"available_tags.{n}.name: more than {TAG_NAME_LIMIT} characters"
+                for n, tag in enumerate(tags) if len(str(tag.get("name") or "")) > TAG_NAME_LIMIT]  # fmt: skip
+    if len(tags) > FORUM_TAG_LIMIT:
+        problems.append(f"available_tags: {len(tags)} tags, more than {FORUM_TAG_LIMIT}")
+    if len(applied) > APPLIED_TAG_LIMIT:
+        problems.append(f"applied_tags: {len(applied)} tags, more than {APPLIED_TAG_LIMIT}")
+    return problems
 
 
 def limit_problems(message: dict[str, Any]) -> list[str]:

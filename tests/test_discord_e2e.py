@@ -560,11 +560,19 @@ async def test_every_alert_starts_a_thread_that_hears_its_review_and_the_stateme
     joined = await emu.wait_for(lambda: [m for m in emu.messages.get(int(alert["id"]), []) if m["embeds"]])
     assert "10,000 GPUs" in str(joined[0]["embeds"]) and pressed
 
+    korean = NEWSROOMS[1]  # a Korean channel names its threads in Korean: the question's stored translation
+    await store.run(store.add_subscription, Subscription(korean, GUILD_ID, language="ko"))
+    await store.run(route_clashes, store, korean, GUILD_ID, [clash(n=2)], 1_780_000_000.0 + 7200)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    [named] = [t["name"] for t in emu.threads.values() if t["parent_id"] == str(korean)]
+    assert named == "Elon Musk: 최첨단 AI 개발을 일시 중단해야 하는가?"
+
     channel = bot.get_channel(ALERTS)
     assert isinstance(channel, discord.TextChannel)
     message = channel.get_partial_message(int(alert["id"]))  # a resend after a crash
     await alerts_cog._start_thread(message, ClashAlert((first,)))  # type: ignore[attr-defined]
-    assert len(emu.threads) == 1
+    assert len(emu.threads) == 2
 
 
 @BOTH_BACKENDS
@@ -617,3 +625,77 @@ async def test_a_digest_subscription_gets_one_message_at_its_hour_and_nothing_be
     [digest] = await emu.wait_for(lambda: [m for m in emu.messages.get(ALERTS, []) if m["embeds"]])
     assert [e["title"] for e in digest["embeds"]] == ["Clash alerts", "Summaries"]
     assert "(not reviewed)" in digest["embeds"][0]["description"] and "Elon Musk" in digest["embeds"][0]["description"]
+
+
+@BOTH_BACKENDS
+async def test_a_forum_gets_a_tagged_post_per_alert_and_one_post_a_day_per_feed_for_summaries(
+    emulator: Emulator, bot: StancewatchBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each alert a post named from person and question, tagged with its state and person (tags created where the
+    bot may manage them); a review retags it and is said in it; a joining statement edits its starter and follows
+    in it; a resend after a crash finds the post instead of making a second; a feed's summaries share one post
+    a day; a forum that requires a tag the bot may not create refuses the post (40067), which fails alone."""
+    from analysis.article import ArticleReport
+    from delivery.messages import ClashAlert
+    from delivery.routing import route_clashes, route_report
+    from tests.discord_emulator import FORUM, STRICT_FORUM
+
+    emu, store, alerts_cog = emulator, bot.store, bot.get_cog("Alerts")
+    assert alerts_cog is not None
+    for forum in (FORUM, STRICT_FORUM):
+        options = [{"name": "channel", "type": 7, "value": str(forum)}, {"name": "receive", "type": 3, "value": "both"}]
+        assert (await reply_text(emu, await emu.command("subscribe", options))).startswith(f"Subscribed <#{forum}>")
+    first = clash(n=1)
+    judgement = Judgement(first.position_id, first.person_id, first.statement, "inconsistent", 0.9, "flip")
+    await store.run(store.record_article, Article("gpus", "https://news.example.com/gpus"), [judgement])
+    for forum in (FORUM, STRICT_FORUM):
+        await store.run(route_clashes, store, forum, GUILD_ID, [first], 1_780_000_000.0)
+    await store.commit()
+    queued = {channel: outbox_id for outbox_id, channel, _ in await store.run(store.pending)}
+    with caplog.at_level("WARNING", logger="cogs"):
+        await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    [post] = [t for t in emu.threads.values() if t["parent_id"] == str(FORUM)]
+    tags = {t["id"]: t["name"] for t in emu.forums[FORUM]["tags"]}
+    assert post["name"].startswith("Elon Musk: ") and [tags[t] for t in post["applied_tags"]] == [
+        "Possible clash",
+        "Elon Musk",
+    ]
+    assert not [t for t in emu.threads.values() if t["parent_id"] == str(STRICT_FORUM)]  # 40067: no tag it may use
+    outbox_id = queued[FORUM]
+    assert await store.run(store.outbox_message, outbox_id) == int(post["id"])
+    assert await store.run(store.outbox_message, queued[STRICT_FORUM]) == -1  # failed, with Discord's reason
+    assert "Forum 3006: posts go without the tags it lacks: Discord refused new tags (403, 50013)" in caplog.text
+    assert "Discord code 40067" in caplog.text
+    forum_channel = bot.get_channel(FORUM)
+    assert isinstance(forum_channel, discord.ForumChannel)
+    again = await alerts_cog._to_forum(outbox_id, forum_channel, ClashAlert((first,)))  # type: ignore[attr-defined]
+    assert again == int(post["id"]) and len(emu.threads) == 1  # a resend after a crash
+
+    starter = emu.messages[int(post["id"])][0]
+    pressed = await emu.press(starter, starter["components"][0]["components"][0]["custom_id"])
+    await emu.wait_for(lambda: emu.replies(pressed))
+
+    def applied() -> list[str]:
+        named = {t["id"]: t["name"] for t in emu.forums[FORUM]["tags"]}
+        return [named[t] for t in post["applied_tags"]]
+
+    await emu.wait_for(lambda: "Confirmed" in applied(), timeout=10)
+    assert applied() == ["Elon Musk", "Confirmed"]
+    said = await emu.wait_for(lambda: [m for m in emu.messages[int(post["id"])] if m["content"]])
+    assert said[0]["content"].startswith("Confirmed by moderator")
+
+    later = replace(first, statement="Twitter bought about 10,000 GPUs.")
+    await store.run(route_clashes, store, FORUM, GUILD_ID, [later], 1_780_000_000.0 + 3600)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    assert (int(post["id"]), post["id"]) in emu.message_edits and "10,000 GPUs" in str(emu.messages[int(post["id"])])
+
+    for n in (1, 2):
+        report = ArticleReport(f"https://news.example.com/s{n}", f"Story {n}", "en", True, f"Summary {n}.")
+        await store.run(route_report, store, "https://feeds.example.org/ai.xml", report)
+    await store.commit()
+    await alerts_cog.deliver_pending()  # type: ignore[attr-defined]
+    [day] = [t for t in emu.threads.values() if t["name"].startswith("feeds.example.org/ai.xml · ")]
+    assert [m["embeds"][0]["title"] for m in emu.messages[int(day["id"])]] == ["Story 1", "Story 2"]
+    tags = {t["id"]: t["name"] for t in emu.forums[FORUM]["tags"]}
+    assert [tags[t] for t in day["applied_tags"]] == ["Summaries"]

@@ -98,3 +98,34 @@ async def test_the_emulator_refuses_a_long_choice_value_as_discord_does() -> Non
 def test_every_documented_limit_names_its_source() -> None:
     assert len(DOCUMENTED) >= 10
     assert all(source.startswith("https://discord.com/developers/docs/") for source in DOCUMENTED.values())
+
+
+def forum_post(name: str = "Elon Musk: pause", tags: int = 1, description: str = "d") -> dict[str, Any]:
+    message = {"embeds": [{"title": "t", "description": description}]}
+    return {"name": name, "applied_tags": [str(9000 + n) for n in range(tags)], "message": message}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "problem"),
+    [
+        ("POST", "/channels/3005/threads", forum_post(), ""),
+        ("POST", "/channels/3005/threads", forum_post(name="x" * 101), "name: "),
+        ("POST", "/channels/3005/threads", forum_post(tags=6), "applied_tags: "),
+        ("POST", "/channels/3005/threads", forum_post(description="x" * 4097), "embeds.0.description: more than"),
+        ("PATCH", "/channels/3005", {"available_tags": [{"name": "Possible clash"}]}, ""),
+        ("PATCH", "/channels/3005", {"available_tags": [{"name": "x" * 21}]}, "available_tags.0.name: more than 20"),
+        ("PATCH", "/channels/3005", {"available_tags": [{"name": f"t{n}"} for n in range(21)]}, "available_tags: "),
+        ("PATCH", "/channels/3007", {"applied_tags": [str(n) for n in range(6)]}, "*"),
+    ],
+    ids=["post", "long-name", "six-tags", "long-embed", "tag", "long-tag", "21-tags", "six-applied"],
+)
+def test_forum_posts_and_tags_are_held_to_discords_limits(
+    method: str, path: str, body: dict[str, Any], problem: str
+) -> None:
+    """A post's name within 100 characters and at most 5 tags, its message within a message's limits; a forum at
+    most 20 tags of at most 20 characters (Discord's documentation; the OpenAPI file allows 50)."""
+    found = spec().problems(method, path, body)
+    if not problem:
+        assert found == []
+    else:
+        assert found and (problem == "*" or any(p.startswith(problem) for p in found)), found

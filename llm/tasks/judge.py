@@ -184,17 +184,22 @@ class ClashJudge:
 
     async def second_look(self, question: Question, stance: str, statement: str, other: float) -> dict[str, float]:
         """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
-        side = other_side(question, stance)
         examples = await self.with_examples(question, stance, statement, self.examples)
         against = 0.0
         if negations(statement):  # only a statement that negates, refuses or opposes can be against a side
-            against = (await self.engine.label_probabilities(against_messages(side, statement), SIDE_LABELS))["yes"]
+            against = await self.against(question, stance, statement)
         score = other * examples * (1 - against)
         return {"with_examples": examples, "against": against, "score": score}
 
+    async def against(self, question: Question, stance: str, statement: str) -> float:
+        """P(yes): the statement shows the person *against* what the other side of ``question`` describes."""
+        messages = against_messages(other_side(question, stance), statement)
+        return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
+
     async def with_examples(self, question: Question, stance: str, statement: str, pool: Sequence[Example]) -> float:
-        """P(yes) to the other-side question after the nearest worked examples of ``pool``."""
-        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, pool)]
+        """P(yes) to the other-side question after the nearest worked examples of ``pool``, the nearest last (a
+        small model leans on the example read just before the question)."""
+        shown = [(e.statement, e.side, e.shows) for e in reversed(nearest(statement, question.text, pool))]
         messages = side_examples_messages(other_side(question, stance), statement, shown)
         return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
 
