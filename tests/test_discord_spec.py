@@ -116,10 +116,23 @@ def forum_post(name: str = "Elon Musk: pause", tags: int = 1, description: str =
         ("PATCH", "/channels/3005", {"available_tags": [{"name": "x" * 21}]}, "available_tags.0.name: more than 20"),
         ("PATCH", "/channels/3005", {"available_tags": [{"name": f"t{n}"} for n in range(21)]}, "available_tags: "),
         ("PATCH", "/channels/3007", {"applied_tags": [str(n) for n in range(6)]}, "*"),
+        ("POST", "/channels/3001/messages/10001/threads", {"name": "x" * 100, "auto_archive_duration": 10080}, ""),
+        ("POST", "/channels/3001/messages/10001/threads", {"name": "x" * 101}, "name: "),
     ],
-    ids=["post", "long-name", "six-tags", "long-embed", "tag", "long-tag", "21-tags", "six-applied"],
+    ids=[
+        "post",
+        "long-name",
+        "six-tags",
+        "long-embed",
+        "tag",
+        "long-tag",
+        "21-tags",
+        "six-applied",
+        "thread",
+        "long-thread-name",
+    ],
 )
-def test_forum_posts_and_tags_are_held_to_discords_limits(
+def test_threads_forum_posts_and_tags_are_held_to_discords_limits(
     method: str, path: str, body: dict[str, Any], problem: str
 ) -> None:
     """A post's name within 100 characters and at most 5 tags, its message within a message's limits; a forum at
