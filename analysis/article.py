@@ -20,7 +20,7 @@ from domain.language import detect_language
 from domain.names import mentioned_people
 from domain.records import Article, FeedItem, Judgement, Person, Position, Question, validate
 from domain.records import Statement as StatementRecord
-from domain.words import mentions_ai, side_groups, topic_words
+from domain.words import korean_stems, mentions_ai, side_groups, topic_words
 from llm.runtime.backend import LLM
 from llm.tasks.extract import ExtractedStatement, extract_statements
 from llm.tasks.judge import ClashJudge, Ruling
@@ -70,20 +70,31 @@ def rank_positions(
     nothing is about another question: it is never sent to the judge.
     """
     names = set().union(*(topic_words(n) for n in person.names())) if person else set()
-    words = topic_words(statement) - names
+    korean_names = set().union(*(korean_stems(n) for n in person.names())) if person else set()
+    words, stems = topic_words(statement) - names, korean_stems(statement) - korean_names
     lowered = statement.casefold()
-
-    groups = side_groups(statement) if mentions_ai(statement) else frozenset()
+    about_ai = mentions_ai(statement)
+    groups = side_groups(statement) if about_ai else frozenset()
 
     def score(pos: Position) -> int:
         question = questions.get(pos.question)
         keywords = question.keywords if question else []
         overlap = len(words & (topic_words(pos.claim) | topic_words(question.text if question else "")))
+        overlap += len(stems & korean_stems(f"{pos.claim} {_korean_question(question, about_ai)}"))
         sides = side_groups(f"{question.supports} {question.opposes}") if question else frozenset()
         return overlap + 2 * sum(1 for k in keywords if k.casefold() in lowered) + len(groups & sides)
 
     scored = [(score(pos), pos) for pos in positions]
     return [pos for s, pos in sorted(scored, key=lambda sp: -sp[0]) if s > 0]
+
+
+def _korean_question(question: Question | None, with_sides: bool) -> str:
+    """The question's Korean wording, and its Korean side descriptions when ``with_sides`` (a statement about AI:
+    a moderator's question is described in Korean by its confirmed sides, ``/manage-stances sides``)."""
+    if question is None:
+        return ""
+    sides = question.side_translations.get("ko", {}) if with_sides else {}
+    return " ".join([question.translations.get("ko", ""), *sides.values()])
 
 
 @dataclass

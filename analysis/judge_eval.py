@@ -133,23 +133,17 @@ async def with_drafted_sides(engine: LLM, pairs: list[Pair], examples: list[Ques
     This is how a question added on a server reaches the judge (``/manage-stances question``), so a set of
     pairs on questions outside the starter pack measures the bot as it runs there. Each draft is printed.
     """
-    drafts: dict[str, tuple[str, str]] = {}
+    drafted: dict[str, Question] = {}
     for pair in pairs:
         question = pair.question
-        if question is None or (question.supports and question.opposes) or question.text in drafts:
+        if question is None or (question.supports and question.opposes) or question.text in drafted:
             continue
         draft = await draft_sides(engine, question.text, examples)
-        drafts[question.text] = draft.sides["en"] if draft else ("", "")
-        out.write(
-            f"drafted sides of {question.text!r}: yes = {drafts[question.text][0]!r}; "
-            f"no = {drafts[question.text][1]!r}\n"
-        )
+        drafted[question.text] = draft.confirmed(question) if draft else question
+        sides = drafted[question.text]
+        out.write(f"drafted sides of {question.text!r}: yes = {sides.supports!r}; no = {sides.opposes!r}\n")
     return [
-        replace(
-            p, question=replace(p.question, supports=drafts[p.question.text][0], opposes=drafts[p.question.text][1])
-        )
-        if p.question is not None and p.question.text in drafts
-        else p
+        replace(p, question=drafted[p.question.text]) if p.question is not None and p.question.text in drafted else p
         for p in pairs
     ]
 

@@ -26,6 +26,20 @@ def topic_words(text: str) -> set[str]:
     return {w for w in words if len(w) > 2 and w not in _STOPWORDS}
 
 
+_KOREAN_WORD = re.compile(r"[가-힣]{2,}")
+_KOREAN_FUNCTION = frozenset(
+    "있다 있는 있었 했다 하는 하고 하기 하지 해야 한다 위해 대한 것으 것이 에서 통해 따르 밝혔 말했 지난"
+    " 이번 이후 관련 같은 또한 그러 그는 이는 않는 않겠 없는 이다 되는 되었 됐다 모든 어떤".split()
+)
+
+
+def korean_stems(text: str) -> set[str]:
+    """The first two syllables of each Korean word of two or more, the commonest endings and function words left
+    out: how a noun is matched whatever particle follows it (무기에, 무기를 and 무기 share 무기). Loose by design
+    (인공지능 and 인공위성 share 인공): it widens which positions are judged, never what alerts."""
+    return {w[:2] for w in _KOREAN_WORD.findall(text)} - _KOREAN_FUNCTION
+
+
 SIDE_TERMS: tuple[tuple[str, ...], ...] = (
     ("build", "develop", "구축", "개발", "만들"),
     ("train", "훈련", "학습"),

@@ -497,3 +497,23 @@ def test_an_oversized_import_file_is_refused_before_it_is_read(tmp_path: Path) -
     big.write_bytes(b" " * (MAX_IMPORT_BYTES + 1))
     with pytest.raises(RecordError, match="larger than the 5 MiB import limit"):
         read_import(big)
+
+
+def test_a_korean_statement_reaches_a_moderators_question_through_its_confirmed_korean_sides() -> None:
+    """A moderator's question is described in Korean only by its sides (``/manage-stances sides``): the gate reads
+    them, matching Korean words whatever particle follows (무기에 ~ 무기)."""
+    from domain.records import Question
+
+    sides = {"supports": "자율 살상 무기의 금지를 촉구한다", "opposes": "무기나 군사용 AI를 개발하거나 공급한다"}
+    question = Question(
+        "weapons",
+        "Should lethal autonomous weapons be banned?",
+        supports="calls for a ban on lethal autonomous weapons",
+        opposes="builds or supplies AI for weapons or the military",
+        side_translations={"ko": sides},
+    )
+    position = Position("p", "google", "weapons", "favor", "Google pledged not to use AI for weapons.", "", "2018-06")
+    statement = "구글은 2025년 2월 AI를 무기에 쓰지 않겠다는 약속을 AI 원칙에서 삭제했다."
+    assert rank_positions(statement, [position], {"weapons": question}) == [position]
+    without = dataclasses.replace(question, side_translations={})
+    assert rank_positions(statement, [position], {"weapons": without}) == []

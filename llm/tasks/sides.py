@@ -10,7 +10,7 @@ until a moderator confirms or edits it (``/manage-stances sides``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.language import has_hangul
 from domain.records import Question
@@ -31,6 +31,15 @@ class SideDraft:
     def as_record(self) -> dict[str, dict[str, str]]:
         """The shape :attr:`Question.draft` stores."""
         return {lang: {"supports": s, "opposes": o} for lang, (s, o) in self.sides.items()}
+
+    def confirmed(self, question: Question) -> Question:
+        """``question`` as a moderator who confirms the draft unchanged leaves it: English sides for the judge, the
+        other languages as :attr:`Question.side_translations` (read by the topic gate)."""
+        supports, opposes = self.sides.get("en", ("", ""))
+        others = {
+            lang: {"supports": s, "opposes": o} for lang, (s, o) in self.sides.items() if lang != "en" and s and o
+        }
+        return replace(question, supports=supports, opposes=opposes, side_translations=others, draft={})
 
 
 def described(questions: list[Question]) -> list[tuple[str, str, str]]:
