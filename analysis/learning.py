@@ -17,10 +17,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from analysis.pairs import examples_of, pair_of
+from analysis.pairs import Pair, examples_of, pair_of
 from analysis.reviews import review_pairs
 from domain.records import ModeratorReview
-from llm.tasks.judge import Example
+from llm.tasks.judge import ClashJudge, Example
 from storage.interfaces import StanceStore
 
 LEARN_AFTER = 10
@@ -28,9 +28,6 @@ ONE_MODERATOR_SHARE = 2 / 3
 CONFIRMED_FLOOR = 0.2
 RESET = "reset"
 """The judgement id of a reset marker among a server's reviews."""
-MEASURED = "(Measured on the project's labelled set: see the README's learning table.)"
-"""What /status says of the effect: a server's own effect is measured by exporting its reviews and running
-``bot.py eval-learning`` on them."""
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +42,8 @@ class ServerLearning:
     examples: tuple[Example, ...]
     refused: str = ""
     reset_at: str = ""
+    pairs: tuple[Pair, ...] = ()
+    """The reviewed pairs the examples come from, oldest first (what :func:`measure_effect` replays)."""
 
     @property
     def active(self) -> bool:
@@ -77,8 +76,9 @@ def server_learning(store: StanceStore, guild_id: int) -> ServerLearning:
     rows = review_pairs(counted, found, positions, questions)
     confirmed = sum(r.verdict == "confirmed" for r in counted)
     by = Counter(r.by for r in counted)
+    pairs = tuple(pair_of(row) for row in rows)
     state = ServerLearning(
-        guild_id, len(counted), confirmed, len(by), tuple(examples_of(pair_of(row) for row in rows)), reset_at=reset_at
+        guild_id, len(counted), confirmed, len(by), tuple(examples_of(pairs)), reset_at=reset_at, pairs=pairs
     )
     return _guarded(state, by)
 
@@ -102,6 +102,46 @@ def learning_by_server(store: StanceStore) -> dict[int, ServerLearning]:
     """Every server with reviews, learned state and all (run it on the store's thread)."""
     guilds = sorted({r.guild_id for r in store.moderator_reviews()})
     return {guild: server_learning(store, guild) for guild in guilds}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a server's reviews change, measured on those reviews: each reviewed pair judged by the shipped judge
+    and by the learned one with every review but its own as examples. Counts of alerts, by the moderator's verdict."""
+
+    reviews: int
+    confirmed: int
+    dismissed: int
+    shipped_confirmed: int
+    shipped_dismissed: int
+    learned_confirmed: int
+    learned_dismissed: int
+
+    def describe(self) -> str:
+        return (
+            f"Measured on its {self.reviews} reviews, each judged without itself: the shipped judge alerts "
+            f"{self.shipped_confirmed} of {self.confirmed} confirmed and {self.shipped_dismissed} of {self.dismissed} "
+            f"dismissed; the learned judge {self.learned_confirmed} of {self.confirmed} confirmed and "
+            f"{self.learned_dismissed} of {self.dismissed} dismissed."
+        )
+
+
+async def measure_effect(judge: ClashJudge, state: ServerLearning) -> Effect:
+    """The server's own measured effect (:class:`Effect`): one judgement of each reviewed pair, plus the second
+    look again with the server's other reviews for would-be alerts. Never the reviewed pair as its own example."""
+    counts = Counter[str]()
+    for pair in state.pairs:
+        if pair.question is None or pair.stance not in ("favor", "against"):
+            continue
+        verdict = "confirmed" if pair.label == "inconsistent" else "dismissed"
+        ruling = await judge.judge(pair.earlier, pair.later, question=pair.question, stance=pair.stance, explain=False)
+        others = [e for e in state.examples if e.statement != pair.later]
+        learned = await judge.alerts_with(ruling, pair.question, pair.stance, pair.later, others)
+        counts.update({verdict: 1, f"shipped_{verdict}": judge.is_alert(ruling), f"learned_{verdict}": learned})
+    return Effect(
+        state.reviews, counts["confirmed"], counts["dismissed"], counts["shipped_confirmed"],
+        counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"],
+    )  # fmt: skip
 
 
 def reset_marker(guild_id: int, by: str, at: str) -> ModeratorReview:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from analysis.article import ArticleAnalysis
-from analysis.learning import LEARN_AFTER, learning_by_server, reset_marker, server_learning
+from analysis.learning import LEARN_AFTER, learning_by_server, measure_effect, reset_marker, server_learning
 from analysis.relevance import RelevanceConfig
 from delivery.routing import route_report
 from domain.records import Article, FeedItem, Judgement, ModeratorReview, Subscription
@@ -127,3 +127,26 @@ async def test_a_reset_restores_the_shipped_judge_and_keeps_the_reviews(subscrib
     assert state.reviews == 0 and "since the reset at 2026-11-30T12:00:00Z" in state.describe()
     assert await alerted_channels(store) == {1, 2}
     assert len(store.moderator_reviews(GUILD_A)) == 13 + 1  # nothing deleted: still exportable
+
+
+async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_the_pair_itself(
+    subscribed: Store,
+) -> None:
+    """Each reviewed pair judged by the shipped judge and by the learned one with the other reviews: here every
+    dismissed purchase shown as an example silences the next, so the learned judge alerts none."""
+    learned(subscribed)
+    state = server_learning(subscribed, GUILD_A)
+    judge = ClashJudge(LearningModel(), PROFILE)  # type: ignore[arg-type]
+    shown: list[tuple[str, list[str]]] = []
+    alerts_with = judge.alerts_with
+
+    async def spied(ruling: Any, question: Any, stance: str, statement: str, examples: Any) -> bool:
+        shown.append((statement, [e.statement for e in examples]))
+        return await alerts_with(ruling, question, stance, statement, examples)
+
+    judge.alerts_with = spied  # type: ignore[method-assign]
+    effect = await measure_effect(judge, state)
+    assert (effect.confirmed, effect.dismissed, effect.shipped_confirmed, effect.shipped_dismissed) == (3, 10, 3, 10)
+    assert (effect.learned_confirmed, effect.learned_dismissed) == (0, 0)
+    assert len(shown) == 13 and all(statement not in examples for statement, examples in shown)
+    assert effect.describe().startswith("Measured on its 13 reviews, each judged without itself: the shipped judge")
