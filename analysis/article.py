@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from analysis.learning import ServerLearning, learning_by_server
+from analysis.learning import LearnedJudges, ServerLearning
 from analysis.relevance import RelevanceConfig, is_relevant
 from delivery.routing import subscription_wants
 from domain.clash import Clash
@@ -127,6 +127,7 @@ class ArticleAnalysis:
         self.judge = judge
         self.relevance = relevance or RelevanceConfig()
         self._learned: dict[int, ServerLearning] = {}
+        self._learning = LearnedJudges()
 
     async def analyse(self, item: FeedItem) -> ArticleOutcome:
         """Run the article through the model; the outcome says what to record and whom to alert."""
@@ -162,8 +163,7 @@ class ArticleAnalysis:
     ) -> list[Judgement]:
         names = {p.id: p.name for p in people}
         by_id = {p.id: p for p in people}
-        learned = {} if not statements else await self.store.run(learning_by_server, self.store)
-        self._learned = {guild: state for guild, state in learned.items() if state.active}
+        self._learned = {} if not statements else await self.store.run(self._learning.active, self.store)
         judgements: list[Judgement] = []
         for statement in statements:
             report.statements.append(

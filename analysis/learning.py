@@ -104,6 +104,24 @@ def learning_by_server(store: StanceStore) -> dict[int, ServerLearning]:
     return {guild: server_learning(store, guild) for guild in guilds}
 
 
+class LearnedJudges:
+    """Every server's learned state, rebuilt only when a review was added (any process's: the reviews' count and
+    latest time are read from the store each time), not for every article."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[int, str] | None = None
+        self._states: dict[int, ServerLearning] = {}
+
+    def active(self, store: StanceStore) -> dict[int, ServerLearning]:
+        """The servers whose learned judge is in use (run it on the store's thread)."""
+        reviews = store.moderator_reviews()
+        seen = (len(reviews), max((r.at for r in reviews), default=""))
+        if seen != self._seen:
+            self._states = {g: s for g, s in learning_by_server(store).items() if s.active}
+            self._seen = seen
+        return self._states
+
+
 @dataclass(frozen=True)
 class Effect:
     """What a server's reviews change, measured on those reviews: each reviewed pair judged by the shipped judge

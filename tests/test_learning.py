@@ -150,3 +150,15 @@ async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_th
     assert (effect.learned_confirmed, effect.learned_dismissed) == (0, 0)
     assert len(shown) == 13 and all(statement not in examples for statement, examples in shown)
     assert effect.describe().startswith("Measured on its 13 reviews, each judged without itself: the shipped judge")
+
+
+def test_the_learned_judges_are_rebuilt_when_a_review_is_added_and_kept_otherwise(subscribed: Store) -> None:
+    from analysis.learning import LearnedJudges
+
+    judges = LearnedJudges()
+    assert judges.active(subscribed) == {}
+    learned(subscribed)
+    first = judges.active(subscribed)
+    assert list(first) == [GUILD_A] and judges.active(subscribed) is first  # nothing new: not rebuilt
+    subscribed.record_review(reset_marker(GUILD_A, "ana (1)", "2026-11-30T12:00:00Z"))
+    assert judges.active(subscribed) == {}
