@@ -270,6 +270,10 @@ class Feed:
     failures: int = 0
     paused: bool = False
     next_poll: float = 0.0
+    cadence_s: float = 0.0
+    """The feed's learned mean gap between polls that found new items, in seconds; 0 until learned."""
+    last_new: float = 0.0
+    """When a poll last found new items (Unix seconds); 0 before any."""
 
     @property
     def scope(self) -> str:

@@ -7,10 +7,10 @@ one twice, and a slow model call never stalls fetching. A worker survives any fa
 unreachable store or model stays in the inbox and is retried with backoff; one that fails on its own content is
 retried a few times, then archived as failed.
 
-Scheduling is per feed: after a success the next poll is one interval away (with
-jitter, never sooner than the server's ``Cache-Control: max-age``, capped at an
-hour); after a failure it backs off exponentially, honouring ``Retry-After``, and
-after ``pause_after`` failures in a row the feed is paused and its channels told.
+Scheduling is per feed: after a success the next poll follows the feed's learned publishing cadence
+(:mod:`pipeline.cadence`, with jitter, never sooner than the floor or the server's ``Cache-Control:
+max-age``, capped at an hour); after a failure it backs off exponentially, honouring ``Retry-After``, and after
+``pause_after`` failures in a row the feed is paused and its channels told. Accepted items that name a tracked person are processed before the others.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import dataclasses
 import email.utils
 import functools
 import hashlib
+import itertools
 import logging
 import os
 import random
@@ -36,10 +37,12 @@ import aiohttp
 from analysis.article import ArticleAnalysis, ArticleReport
 from delivery.routing import route_notice
 from domain.errors import FeedError, StorageError, Unavailable
+from domain.names import mentioned_people
 from domain.records import Article, Feed, FeedItem
 from ingest.http import Fetched, fetch
 from ingest.intake import decide_intake
 from ingest.parse import parse_document
+from pipeline.cadence import Cadence
 from pipeline.update import ItemTaken, Lease, update_item
 from settings import Settings
 from storage.interfaces import StanceStore
@@ -59,6 +62,9 @@ class WatchPolicy:
     """How often and how carefully feeds are polled; every field is a deployment setting."""
 
     interval_s: float = 600.0
+    """The poll interval of a feed whose cadence is not learned yet."""
+    floor_s: float = 300.0
+    """The least time between two scheduled polls of one feed."""
     pause_after: int = 10
     max_new_per_poll: int = 20
     initial_items: int = 0
@@ -77,6 +83,7 @@ class WatchPolicy:
     def from_settings(cls, settings: Settings) -> WatchPolicy:
         return cls(
             interval_s=settings.poll_interval_minutes * 60.0,
+            floor_s=settings.poll_floor_minutes * 60.0,
             pause_after=settings.feed_pause_after,
             max_new_per_poll=settings.feed_max_new_per_poll,
             initial_items=settings.feed_initial_items,
@@ -135,7 +142,10 @@ class FeedWatcher:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         """Who holds this process's feed leases (PostgreSQL), in a form an operator can trace to a process."""
         self._rng = rng or random.Random()
-        self._queue: asyncio.Queue[FeedItem] = asyncio.Queue()
+        self._queue: asyncio.PriorityQueue[tuple[int, int, FeedItem]] = asyncio.PriorityQueue()
+        """(0 for an item naming a tracked person, else 1; arrival order; the item)."""
+        self._arrivals = itertools.count()
+        self._cadence = Cadence(self.policy.interval_s, min(self.policy.floor_s, self.policy.interval_s))
         self._queued: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._polling: dict[str, asyncio.Task[PollResult]] = {}
@@ -167,9 +177,9 @@ class FeedWatcher:
             self._enqueue(item)
         return len(fresh)
 
-    def _enqueue(self, item: FeedItem) -> None:
+    def _enqueue(self, item: FeedItem, urgent: bool = False) -> None:
         self._queued.add(item.identity)
-        self._queue.put_nowait(item)
+        self._queue.put_nowait((0 if urgent else 1, next(self._arrivals), item))
 
     def _ensure_workers(self) -> None:
         """Keep ``policy.workers`` live workers: one that ended for any reason is replaced (and logged)."""
@@ -219,7 +229,7 @@ class FeedWatcher:
     async def _work(self) -> None:
         """Take items off the queue for ever: no exception of an item's ends the worker."""
         while True:
-            item = await self._queue.get()
+            _, _, item = await self._queue.get()
             try:
                 await self._attempt(item)
             except Exception:  # even the error handling failed (the store went away again): try again later
@@ -270,7 +280,7 @@ class FeedWatcher:
                 await asyncio.sleep(delay)
             finally:
                 self._retrying.pop(item.identity, None)
-            self._queue.put_nowait(item)
+            self._queue.put_nowait((1, next(self._arrivals), item))
 
         self._retrying[item.identity] = asyncio.create_task(later(), name=f"retry-{item.identity[:40]}")
 
@@ -392,7 +402,7 @@ class FeedWatcher:
             log.info("Feed %s moved permanently to %s", feed.url, fetched.moved_to)
             feed = await self.store.run(self.store.move_feed, feed, fetched.moved_to)
         if fetched.status == 304:
-            await self.store.run(self.store.save_feed, self._succeeded(feed, fetched))
+            await self.store.run(self.store.save_feed, self._succeeded(feed, fetched, 0))
             await self.store.commit()
             return PollResult(feed.url)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
@@ -406,21 +416,22 @@ class FeedWatcher:
             items = parsed.items
         first_fetch = not feed.body_hash
         updated = dataclasses.replace(
-            self._succeeded(feed, fetched),
-            etag=fetched.headers.get("etag", ""),
-            last_modified=fetched.headers.get("last-modified", ""),
-            body_hash=body_hash,
+            feed, etag=fetched.headers.get("etag", ""), last_modified=fetched.headers.get("last-modified", "")
         )
-        accepted = await self.store.run(self._accept, updated, items, first_fetch)
+        updated = dataclasses.replace(updated, body_hash=body_hash)
+        accepted, urgent = await self.store.run(self._accept, updated, fetched, items, first_fetch)
         await self.store.commit()
         for item in accepted:
-            self._enqueue(item)
+            self._enqueue(item, item.identity in urgent)
         if accepted:
             self._ensure_workers()
         return PollResult(feed.url, new_items=len(accepted))
 
-    def _accept(self, feed: Feed, items: list[FeedItem], first_fetch: bool) -> list[FeedItem]:
-        """On the store thread: decide the intake, then mark seen and queue, in one transaction."""
+    def _accept(
+        self, feed: Feed, fetched: Fetched, items: list[FeedItem], first_fetch: bool
+    ) -> tuple[list[FeedItem], set[str]]:
+        """On the store thread: decide the intake, then mark seen and queue, in one transaction; the accepted
+        items, and the identities of those naming a tracked person (processed first)."""
         limit = self.policy.initial_items if first_fetch else self.policy.max_new_per_poll
         intake = decide_intake(items, feed.url, seen=self.store.seen, limit=limit)
         if intake.excess and not first_fetch:
@@ -434,12 +445,17 @@ class FeedWatcher:
         self.store.accept(  # oldest first, held by this process while it works through them
             (dataclasses.asdict(item) for item in queue), self.owner, self.policy.lease_s
         )
-        self.store.save_feed(feed)
-        return queue
+        self.store.save_feed(self._succeeded(feed, fetched, 0 if first_fetch else len(queue)))
+        people = self.store.people()
+        urgent = {item.identity for item in queue if mentioned_people(f"{item.title}\n{item.text}", people)}
+        return queue, urgent
 
-    def _succeeded(self, feed: Feed, fetched: Fetched) -> Feed:
-        delay = max(self.policy.interval_s * self._rng.uniform(0.9, 1.1), max_age(fetched.headers))
-        return dataclasses.replace(feed, last_fetch=_now(), last_error="", failures=0, next_poll=time.time() + delay)
+    def _succeeded(self, feed: Feed, fetched: Fetched, new_items: int) -> Feed:
+        now = time.time()
+        feed = self._cadence.learned(feed, now, new_items)
+        wait = max(self._cadence.interval(feed, now) * self._rng.uniform(0.9, 1.1), self._cadence.floor_s)
+        delay = max(wait, max_age(fetched.headers))
+        return dataclasses.replace(feed, last_fetch=_now(), last_error="", failures=0, next_poll=now + delay)
 
     async def _failed(self, feed: Feed, error: str, wait_s: float = 0.0) -> PollResult:
         failures = feed.failures + 1

@@ -74,6 +74,8 @@ class Settings:
     llm_threads: int | None = None
     llm_batch_threads: int | None = None
     poll_interval_minutes: int = 10
+    poll_floor_minutes: int = 5
+    """The least time between two scheduled polls of one feed, however often it publishes (``POLL_FLOOR_MINUTES``)."""
     allow_private_feeds: bool = False
     alert_threshold: float | None = None
     """Overrides the model's judge profile when set."""
@@ -118,6 +120,9 @@ class Settings:
         poll = _int(get("POLL_INTERVAL_MINUTES"), "POLL_INTERVAL_MINUTES") or cls.poll_interval_minutes
         if poll < MIN_POLL_MINUTES:
             raise ConfigError(f"POLL_INTERVAL_MINUTES must be at least {MIN_POLL_MINUTES}, got {poll}.")
+        floor = _int(get("POLL_FLOOR_MINUTES"), "POLL_FLOOR_MINUTES") or cls.poll_floor_minutes
+        if floor < MIN_POLL_MINUTES:
+            raise ConfigError(f"POLL_FLOOR_MINUTES must be at least {MIN_POLL_MINUTES}, got {floor}.")
         threshold = _float(get("ALERT_THRESHOLD"), "ALERT_THRESHOLD")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise ConfigError(f"ALERT_THRESHOLD must be between 0 and 1, got {threshold}.")
@@ -134,6 +139,7 @@ class Settings:
             llm_threads=_int(get("LLM_THREADS"), "LLM_THREADS"),
             llm_batch_threads=_int(get("LLM_BATCH_THREADS"), "LLM_BATCH_THREADS"),
             poll_interval_minutes=poll,
+            poll_floor_minutes=floor,
             allow_private_feeds=_bool(get("ALLOW_PRIVATE_FEEDS"), "ALLOW_PRIVATE_FEEDS"),
             alert_threshold=threshold,
             log_level=(get("LOG_LEVEL") or cls.log_level).upper(),

@@ -638,3 +638,37 @@ async def test_an_untitled_post_reaches_the_card_with_a_title_and_its_link(rig: 
     assert embed.title and embed.url == post.url
     untitled = embed_for(ArticleSummary("", post.url, "A summary."))  # a row stored before titles were made
     assert untitled.title == "social.example.org/@jane/113456789012345678" and untitled.url == post.url
+
+
+async def test_items_naming_a_tracked_person_are_processed_first(rig: Rig) -> None:
+    from domain.records import Person
+
+    rig.store.add_person(Person("elon-musk", "Elon Musk"))
+    rig.policy = dataclasses.replace(rig.policy, workers=1)
+    watcher = rig.watcher()
+    rig.add("/news", Route(rss(item("old", "Old story"))))
+    await rig.poll(watcher)  # the first fetch marks what is there as seen
+    rig.server.routes["/news"] = Route(
+        rss(item("n3", "Elon Musk buys GPUs"), item("n2", "Rail strike"), item("n1", "Council budget"))
+    )
+    rig.pipeline.items.clear()
+    await rig.poll(watcher)
+    assert rig.pipeline.titles[0] == "Elon Musk buys GPUs"  # published last, processed first
+    assert sorted(rig.pipeline.titles[1:]) == ["Council budget", "Rail strike"]
+    await watcher.stop()
+
+
+async def test_the_next_poll_follows_the_feeds_learned_cadence(rig: Rig) -> None:
+    """Polled at the base interval until learned; a feed that publishes at every poll comes down to the floor."""
+    watcher = rig.watcher()
+    url = rig.add("/busy", Route(rss(item("b0", "Busy 0"))))
+    await rig.poll(watcher)
+    first = rig.store.feed(url)
+    assert first is not None and first.cadence_s == 0 and first.next_poll - time.time() > 0.85 * 600
+    for n in range(1, 4):
+        rig.server.routes["/busy"] = Route(rss(*(item(f"b{k}", f"Busy {k}") for k in range(n + 1))))
+        await rig.poll(watcher)
+    learned = rig.store.feed(url)
+    assert learned is not None and 0 < learned.cadence_s < 60  # polled seconds apart here
+    assert learned.next_poll - time.time() == pytest.approx(rig.policy.floor_s, rel=0.15)
+    await watcher.stop()

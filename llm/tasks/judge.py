@@ -197,11 +197,16 @@ class ClashJudge:
         return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
 
     async def with_examples(self, question: Question, stance: str, statement: str, pool: Sequence[Example]) -> float:
-        """P(yes) to the other-side question after the nearest worked examples of ``pool``, the nearest last (a
-        small model leans on the example read just before the question)."""
-        shown = [(e.statement, e.side, e.shows) for e in reversed(nearest(statement, question.text, pool))]
-        messages = side_examples_messages(other_side(question, stance), statement, shown)
-        return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
+        """P(yes) to the other-side question after the nearest worked examples of ``pool``, averaged over two
+        orders (nearest first, nearest last): a small model leans on the example it read last, and the order
+        should not decide an alert."""
+        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, pool)]
+        side = other_side(question, stance)
+        readings = [
+            (await self.engine.label_probabilities(side_examples_messages(side, statement, order), SIDE_LABELS))["yes"]
+            for order in (shown, shown[::-1])
+        ]
+        return sum(readings) / len(readings)
 
     async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
                           learned: Sequence[Example]) -> bool:  # fmt: skip
