@@ -1,12 +1,13 @@
 """When to poll a feed next: learned from when it publishes, within what its server and host allow.
 
-A feed that publishes every twenty minutes is polled every ten; one that published nothing for a day is polled a
-few times a day. Each feed keeps the mean gap between polls that found new items (``Feed.cadence_s``, an
-exponentially weighted mean: the newest gap weighs :data:`NEW_WEIGHT`) and when it last found one
-(``Feed.last_new``, Unix seconds). The next poll comes after half the expected gap, or after a quarter of the time
-the feed has been quiet when that is longer (a feed that stopped publishing backs off by itself), never sooner
-than the floor (``POLL_FLOOR_MINUTES``) nor later than the ceiling. The server's ``Cache-Control: max-age`` and ``Retry-After`` still come first (the watcher's rules).
-Until a feed has found new items twice, it is polled at the base interval (``POLL_INTERVAL_MINUTES``).
+A feed that publishes every twenty minutes is polled every ten; one that published nothing for a day is polled a few
+times a day. Each feed keeps the mean gap between polls that found new items (``Feed.cadence_s``, an exponentially
+weighted mean: the newest gap weighs :data:`NEW_WEIGHT`) and when it last found one (``Feed.last_new``, Unix
+seconds). The next poll comes after half the expected gap, or after a quarter of the time the feed has been quiet
+when that is longer (a feed that stopped publishing backs off by itself), never sooner than the floor
+(``POLL_FLOOR_MINUTES``) nor later than the ceiling. The server's ``Cache-Control: max-age`` and ``Retry-After``
+still come first (the watcher's rules). Until a feed has found new items twice, it is polled at the base interval
+(``POLL_INTERVAL_MINUTES``).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ unreachable store or model stays in the inbox and is retried with backoff; one t
 retried a few times, then archived as failed.
 
 Scheduling is per feed: after a success the next poll follows the feed's learned publishing cadence
-(:mod:`pipeline.cadence`, with jitter, never sooner than the floor or the server's ``Cache-Control:
-max-age``, capped at an hour); after a failure it backs off exponentially, honouring ``Retry-After``, and after
-``pause_after`` failures in a row the feed is paused and its channels told. Accepted items that name a tracked person are processed before the others.
+(:mod:`pipeline.cadence`, with jitter, never sooner than the floor or the server's ``Cache-Control: max-age``,
+capped at an hour); after a failure it backs off exponentially, honouring ``Retry-After``, and after ``pause_after``
+failures in a row the feed is paused and its channels told. Accepted items that name a tracked person are processed
+before the others.
 """
 
 from __future__ import annotations
