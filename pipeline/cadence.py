@@ -1,26 +1,28 @@
-"""When to poll a feed next: learned from when it publishes, within what its server and host allow.
+"""When to poll a feed next: learned from when it publishes, within what its server allows.
 
-A feed that publishes every twenty minutes is polled every ten; one that published nothing for a day is polled a few
-times a day. Each feed keeps the mean gap between polls that found new items (``Feed.cadence_s``, an exponentially
-weighted mean: the newest gap weighs :data:`NEW_WEIGHT`) and when it last found one (``Feed.last_new``, Unix
-seconds). The next poll comes after half the expected gap, or after a quarter of the time the feed has been quiet
-when that is longer (a feed that stopped publishing backs off by itself), never sooner than the floor
-(``POLL_FLOOR_MINUTES``) nor later than the ceiling. The server's ``Cache-Control: max-age`` and ``Retry-After``
-still come first (the watcher's rules). Until a feed has found new items twice, it is polled at the base interval
-(``POLL_INTERVAL_MINUTES``).
+Each feed keeps the mean gap between polls that found new items (``Feed.cadence_s``, an exponentially weighted
+mean: the newest gap weighs :data:`NEW_WEIGHT`) and when it last found one (``Feed.last_new``, Unix seconds). Its
+expected gap is that mean, or half the time it has been quiet when that is longer (a feed that stopped publishing
+backs off by itself). The interval grows with the square root of the expected gap: for a given number of polls,
+that spends them where items arrive and so minimises the mean wait of all items (the interval T_i minimising
+sum(rate_i * T_i / 2) with sum(1 / T_i) fixed is proportional to 1 / sqrt(rate_i)). A feed that publishes once a
+day is polled at the base interval (``POLL_INTERVAL_MINUTES``), one that publishes every 40 minutes about five
+times as often, held at the floor (``POLL_FLOOR_MINUTES``); nothing waits longer than the ceiling. Until a feed
+has found new items twice it is polled at the base interval. The server's ``Cache-Control: max-age`` and
+``Retry-After`` still come first (the watcher's rules). ``benchmarks/latency.py`` measures the effect.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from domain.records import Feed
 
 NEW_WEIGHT = 0.3
-ACTIVE_SHARE = 0.5
-"""Poll twice per expected gap between new items: an item waits a quarter of the gap on average."""
-QUIET_SHARE = 0.25
+REFERENCE_S = 24 * 3600.0
+"""The expected gap at which a feed is polled at the base interval: one item a day."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,6 @@ class Cadence:
         """Seconds until ``feed``'s next poll, from its learned cadence (see the module's docstring)."""
         if not feed.cadence_s:
             return min(max(self.base_s, self.floor_s), self.ceiling_s)
-        quiet = max(now - feed.last_new, 0.0)
-        wanted = max(feed.cadence_s * ACTIVE_SHARE, quiet * QUIET_SHARE)
+        expected = max(feed.cadence_s, (now - feed.last_new) / 2)
+        wanted = self.base_s * math.sqrt(max(expected, 0.0) / REFERENCE_S)
         return min(max(wanted, self.floor_s), self.ceiling_s)

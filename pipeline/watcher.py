@@ -66,6 +66,8 @@ class WatchPolicy:
     """The poll interval of a feed whose cadence is not learned yet."""
     floor_s: float = 300.0
     """The least time between two scheduled polls of one feed."""
+    ceiling_s: float = 6 * 3600.0
+    """The most time between two scheduled polls of a feed that stopped publishing."""
     pause_after: int = 10
     max_new_per_poll: int = 20
     initial_items: int = 0
@@ -130,7 +132,9 @@ class FeedWatcher:
         policy: WatchPolicy | None = None,
         on_notice: NoticeHandler | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` (Unix seconds) schedules the polls: a benchmark replays a day on a clock of its own."""
         self.store = store
         self.analysis = analysis
         self.session = session
@@ -143,10 +147,13 @@ class FeedWatcher:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         """Who holds this process's feed leases (PostgreSQL), in a form an operator can trace to a process."""
         self._rng = rng or random.Random()
+        self._clock = clock
         self._queue: asyncio.PriorityQueue[tuple[int, int, FeedItem]] = asyncio.PriorityQueue()
         """(0 for an item naming a tracked person, else 1; arrival order; the item)."""
         self._arrivals = itertools.count()
-        self._cadence = Cadence(self.policy.interval_s, min(self.policy.floor_s, self.policy.interval_s))
+        self._cadence = Cadence(
+            self.policy.interval_s, min(self.policy.floor_s, self.policy.interval_s), self.policy.ceiling_s
+        )
         self._queued: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._polling: dict[str, asyncio.Task[PollResult]] = {}
@@ -324,7 +331,7 @@ class FeedWatcher:
         """
         if await self.adopt():
             self._ensure_workers()
-        moment = time.time() if now is None else now
+        moment = self._clock() if now is None else now
         return await self._poll_many(
             await self.store.run(self.store.lease_feeds, self.owner, moment, self.policy.lease_s)
         )
@@ -336,7 +343,7 @@ class FeedWatcher:
         """
         if await self.adopt():
             self._ensure_workers()
-        moment = time.time() if now is None else now
+        moment = self._clock() if now is None else now
         due = await self.store.run(self.store.lease_feeds, self.owner, moment, self.policy.lease_s)
         fresh = [feed for feed in due if feed.url not in self._polling]
         for feed in fresh:
@@ -395,7 +402,7 @@ class FeedWatcher:
             deadline_s=self.policy.poll_deadline_s,
         )
         if fetched.status in {429, 503}:
-            wait = retry_after(fetched.headers, time.time())
+            wait = retry_after(fetched.headers, self._clock())
             return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status} (busy).", wait)
         if fetched.status not in {200, 304}:
             return await self._failed(feed, f"{feed.url} answered HTTP {fetched.status}.")
@@ -452,7 +459,7 @@ class FeedWatcher:
         return queue, urgent
 
     def _succeeded(self, feed: Feed, fetched: Fetched, new_items: int) -> Feed:
-        now = time.time()
+        now = self._clock()
         feed = self._cadence.learned(feed, now, new_items)
         wait = max(self._cadence.interval(feed, now) * self._rng.uniform(0.9, 1.1), self._cadence.floor_s)
         delay = max(wait, max_age(fetched.headers))
@@ -468,7 +475,7 @@ class FeedWatcher:
             failures=failures,
             last_error=error,
             paused=feed.paused or paused_now,
-            next_poll=time.time() + delay,
+            next_poll=self._clock() + delay,
         )
         await self.store.run(self._record_failure, updated, paused_now)
         await self.store.commit()

@@ -28,19 +28,19 @@ def test_a_new_feed_is_polled_at_the_base_interval() -> None:
 
 @pytest.mark.parametrize(
     ("gap_s", "expected"),
-    [(HOUR, HOUR / 2), (20 * 60, 10 * 60), (2 * 60, 300.0), (30 * HOUR, 6 * HOUR)],
-    ids=["hourly", "every-20-min", "every-2-min-floor", "daily-ceiling"],
+    [(24 * HOUR, 600.0), (4 * 24 * HOUR, 1200.0), (4 * HOUR, 300.0), (HOUR, 300.0)],
+    ids=["daily-base", "every-4-days", "every-4-hours-floor", "hourly-floor"],
 )
-def test_an_active_feed_is_polled_twice_per_expected_gap_within_bounds(gap_s: float, expected: float) -> None:
+def test_the_interval_grows_with_the_square_root_of_the_expected_gap(gap_s: float, expected: float) -> None:
     feed, now = published_every(gap_s, 6)
     assert feed.cadence_s == pytest.approx(gap_s)
     assert CADENCE.interval(feed, now) == pytest.approx(expected)
 
 
 def test_a_quiet_feed_backs_off_by_itself_and_comes_back_when_it_publishes() -> None:
-    feed, now = published_every(20 * 60, 6)
-    assert CADENCE.interval(feed, now + 8 * HOUR) == pytest.approx(2 * HOUR)  # a quarter of the quiet time
-    assert CADENCE.interval(feed, now + 48 * HOUR) == 6 * HOUR
-    back = CADENCE.learned(feed, now + 8 * HOUR, new_items=3)
-    assert CADENCE.interval(back, now + 8 * HOUR) < 2 * HOUR  # one long gap weighs 0.3 of the mean
+    feed, now = published_every(HOUR, 6)
+    assert CADENCE.interval(feed, now + HOUR) == 300.0
+    assert CADENCE.interval(feed, now + 8 * 24 * HOUR) == pytest.approx(1200.0)  # quiet 8 days: as if every 4
+    back = CADENCE.learned(feed, now + 8 * 24 * HOUR, new_items=3)
+    assert CADENCE.interval(back, now + 8 * 24 * HOUR) < 1200.0  # one long gap weighs 0.3 of the mean
     assert CADENCE.learned(feed, now + 60, new_items=0) is feed  # nothing new: nothing learned
