@@ -672,3 +672,17 @@ async def test_the_next_poll_follows_the_feeds_learned_cadence(rig: Rig) -> None
     assert learned is not None and 0 < learned.cadence_s < 60  # polled seconds apart here
     assert learned.next_poll - time.time() == pytest.approx(rig.policy.floor_s, rel=0.15)
     await watcher.stop()
+
+
+async def test_the_watcher_schedules_on_the_clock_it_is_given(rig: Rig) -> None:
+    """A benchmark replays a day on a clock of its own: polls are leased and scheduled on that clock."""
+    day = 1_900_000_000.0
+    watcher = FeedWatcher(
+        rig.store, rig.pipeline, rig.session, None, allow_private=True,  # type: ignore[arg-type]
+        policy=rig.policy, rng=random.Random(1), clock=lambda: day,
+    )  # fmt: skip
+    [result] = await watcher.poll_due()
+    polled = rig.store.feed(result.url)
+    assert polled is not None and day + 0.85 * 600 < polled.next_poll < day + 1.15 * 600
+    assert await watcher.poll_due() == []  # not due again on that clock
+    await watcher.stop()
