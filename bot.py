@@ -87,6 +87,7 @@ class StancewatchBot(commands.AutoShardedBot):
         self.session = app.session
         self.analysis = app.analysis
         self.watcher = app.watcher
+        self.websub = app.websub
         self.watcher.on_report = self._on_report
         self.watcher.on_notice = self._on_notice
         self.started = datetime.now()
@@ -94,6 +95,8 @@ class StancewatchBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.watcher.start()
+        if self.websub is not None:
+            await self.websub.start(*self.settings.websub_listen)
         # One sweeper: each feed carries its own jittered next-poll time, so polls spread over the interval.
         self.scheduler.add_job(
             self.watcher.sweep,
@@ -130,6 +133,8 @@ class StancewatchBot(commands.AutoShardedBot):
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.watcher.stop()
+        if self.websub is not None:
+            await self.websub.stop()
         await super().close()
 
 

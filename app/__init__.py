@@ -24,6 +24,7 @@ from llm.runtime.backend import LLM
 from llm.runtime.load import load_backend
 from llm.tasks.judge import ClashJudge
 from pipeline.watcher import FeedWatcher, WatchPolicy
+from pipeline.websub import WebSubSubscriber
 from settings import Settings
 from storage import open_store
 from storage.interfaces import StanceStore
@@ -40,6 +41,8 @@ class App:
     analysis: ArticleAnalysis
     session: aiohttp.ClientSession
     watcher: FeedWatcher
+    websub: WebSubSubscriber | None = None
+    """Set when ``WEBSUB_CALLBACK_URL`` is: the bot serves its callback (``StancewatchBot.setup_hook``)."""
 
 
 @contextlib.asynccontextmanager
@@ -76,7 +79,12 @@ async def open_app(
             store, analysis, session, None, allow_private=private, policy=policy or WatchPolicy.from_settings(settings)
         )
         stack.push_async_callback(watcher.stop)
-        yield App(settings, store, engine, judge, analysis, session, watcher)
+        websub = None
+        if settings.websub_callback_url:
+            websub = WebSubSubscriber(store, watcher, session, settings.websub_callback_url)
+            watcher.on_hub = websub.ensure
+            stack.push_async_callback(websub.stop)
+        yield App(settings, store, engine, judge, analysis, session, watcher, websub)
 
 
 @contextlib.contextmanager

@@ -274,6 +274,19 @@ class Feed:
     """The feed's learned mean gap between polls that found new items, in seconds; 0 until learned."""
     last_new: float = 0.0
     """When a poll last found new items (Unix seconds); 0 before any."""
+    websub_hub: str = ""
+    """The WebSub hub the feed names ("" when none): new items can be pushed instead of polled."""
+    websub_topic: str = ""
+    websub_secret: str = ""
+    """The HMAC secret given to the hub, checked on every delivery; never logged."""
+    websub_state: str = ""
+    """"" (not subscribed), "pending" (asked, not verified), "active", "denied" or "failed"."""
+    websub_until: float = 0.0
+    """When the hub's lease ends (Unix seconds): renewed a day before."""
+
+    def __repr__(self) -> str:  # the WebSub secret stays out of logs and tracebacks
+        shown = {k: v for k, v in self.__dict__.items() if k != "websub_secret"}
+        return f"Feed({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
     def scope(self) -> str:

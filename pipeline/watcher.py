@@ -43,6 +43,7 @@ from domain.records import Article, Feed, FeedItem
 from ingest.http import Fetched, fetch
 from ingest.intake import decide_intake
 from ingest.parse import parse_document
+from ingest.websub import discover
 from pipeline.cadence import Cadence
 from pipeline.update import ItemTaken, Lease, update_item
 from settings import Settings
@@ -54,7 +55,12 @@ MAX_BACKOFF_S = 24 * 3600.0
 ADOPT_BATCH = 100
 MAX_RETRY_S = 300.0
 
+WEBSUB_STATE = ("websub_secret", "websub_state", "websub_until")
+"""What the subscriber keeps on a feed; a poll's save never overwrites it."""
 ReportHandler = Callable[[FeedItem, ArticleReport], Awaitable[None]]
+HubHandler = Callable[[Feed], Awaitable[None]]
+PUSHED_POLL_S = 3600.0
+"""How often a feed whose items a WebSub hub pushes is still polled: the fallback, should the hub fall silent."""
 NoticeHandler = Callable[[str, str], Awaitable[None]]
 
 
@@ -141,6 +147,8 @@ class FeedWatcher:
         self.on_report = on_report
         """Told of each committed article's report (the bot dispatches it); None: nobody listens."""
         self.on_notice = on_notice
+        self.on_hub: HubHandler | None = None
+        """Told of each polled feed that names a WebSub hub (the subscriber decides whether to subscribe)."""
         self.allow_private = allow_private
         self.policy = policy or WatchPolicy()
         self.last_poll = 0.0
@@ -423,23 +431,41 @@ class FeedWatcher:
                 log.debug("%s: read by %s (%s)", feed.url, parsed.parser, parsed.reason)
             items = parsed.items
         first_fetch = not feed.body_hash
+        hub = discover(fetched.body, fetched.headers, feed.url)
         updated = dataclasses.replace(
-            feed, etag=fetched.headers.get("etag", ""), last_modified=fetched.headers.get("last-modified", "")
-        )
-        updated = dataclasses.replace(updated, body_hash=body_hash)
-        accepted, urgent = await self.store.run(self._accept, updated, fetched, items, first_fetch)
+            feed, etag=fetched.headers.get("etag", ""), last_modified=fetched.headers.get("last-modified", ""),
+            body_hash=body_hash, websub_hub=hub.hub if hub else "", websub_topic=hub.topic if hub else "",
+        )  # fmt: skip
+        accepted = await self._take(updated, items, first_fetch, lambda f, n: self._succeeded(f, fetched, n))
+        if hub is not None and self.on_hub is not None:
+            await self.on_hub(updated)
+        return PollResult(feed.url, new_items=len(accepted))
+
+    async def receive(self, feed: Feed, body: bytes, content_type: str) -> int:
+        """Items a WebSub hub pushed for ``feed``: parsed and accepted as a poll's are (deduplicated against what
+        polls found), its poll schedule kept; how many were new."""
+        parse = functools.partial(parse_document, body, feed.url, content_type, scope=feed.scope)
+        parsed = await asyncio.get_running_loop().run_in_executor(self._parser, parse)
+        now = self._clock()
+        return len(await self._take(feed, parsed.items, False, lambda f, n: self._cadence.learned(f, now, n)))
+
+    async def _take(
+        self, feed: Feed, items: list[FeedItem], first_fetch: bool, schedule: Callable[[Feed, int], Feed]
+    ) -> list[FeedItem]:
+        accepted, urgent = await self.store.run(self._accept, feed, items, first_fetch, schedule)
         await self.store.commit()
         for item in accepted:
             self._enqueue(item, item.identity in urgent)
         if accepted:
             self._ensure_workers()
-        return PollResult(feed.url, new_items=len(accepted))
+        return accepted
 
     def _accept(
-        self, feed: Feed, fetched: Fetched, items: list[FeedItem], first_fetch: bool
+        self, feed: Feed, items: list[FeedItem], first_fetch: bool, schedule: Callable[[Feed, int], Feed]
     ) -> tuple[list[FeedItem], set[str]]:
-        """On the store thread: decide the intake, then mark seen and queue, in one transaction; the accepted
-        items, and the identities of those naming a tracked person (processed first)."""
+        """On the store thread: decide the intake, then mark seen and queue, in one transaction, saving the feed as
+        ``schedule`` updates it for the number of new items; the accepted items, and the identities of those naming
+        a tracked person (processed first)."""
         limit = self.policy.initial_items if first_fetch else self.policy.max_new_per_poll
         intake = decide_intake(items, feed.url, seen=self.store.seen, limit=limit)
         if intake.excess and not first_fetch:
@@ -453,7 +479,7 @@ class FeedWatcher:
         self.store.accept(  # oldest first, held by this process while it works through them
             (dataclasses.asdict(item) for item in queue), self.owner, self.policy.lease_s
         )
-        self.store.save_feed(self._succeeded(feed, fetched, 0 if first_fetch else len(queue)))
+        self.store.save_feed(schedule(self._subscribed(feed), 0 if first_fetch else len(queue)))
         people = self.store.people()
         urgent = {item.identity for item in queue if mentioned_people(f"{item.title}\n{item.text}", people)}
         return queue, urgent
@@ -462,6 +488,8 @@ class FeedWatcher:
         now = self._clock()
         feed = self._cadence.learned(feed, now, new_items)
         wait = max(self._cadence.interval(feed, now) * self._rng.uniform(0.9, 1.1), self._cadence.floor_s)
+        if feed.websub_state == "active" and feed.websub_until > now:
+            wait = max(wait, PUSHED_POLL_S)
         delay = max(wait, max_age(fetched.headers))
         return dataclasses.replace(feed, last_fetch=_now(), last_error="", failures=0, next_poll=now + delay)
 
@@ -484,8 +512,14 @@ class FeedWatcher:
             await self.on_notice(feed.url, error)
         return PollResult(feed.url, error=error, paused_now=paused_now)
 
+    def _subscribed(self, feed: Feed) -> Feed:
+        """On the store thread: ``feed`` with the WebSub state stored now (a hub may verify a subscription while a
+        poll of the feed is in flight; the poll's save must not undo it)."""
+        known = self.store.feed(feed.url)
+        return dataclasses.replace(feed, **{k: getattr(known, k) for k in WEBSUB_STATE}) if known else feed
+
     def _record_failure(self, feed: Feed, paused_now: bool) -> None:
-        self.store.save_feed(feed)
+        self.store.save_feed(self._subscribed(feed))
         if paused_now:
             reason = f"it failed {feed.failures} times in a row; last error: {feed.last_error}"
             route_notice(self.store, feed.url, reason)

@@ -97,6 +97,10 @@ class Settings:
     """The shards this process runs (several processes split them); unset, all of them."""
     feed_lease_seconds: int = 300
     feed_sweep_seconds: int = 30
+    websub_callback_url: str = ""
+    """The public URL that reaches the WebSub callback (``WEBSUB_CALLBACK_URL``); unset, no feed is pushed."""
+    websub_listen: tuple[str, int] = ("0.0.0.0", 8080)
+    """Where the WebSub callback listens (``WEBSUB_LISTEN``, host:port)."""
 
     @property
     def store_location(self) -> str | Path:
@@ -159,6 +163,8 @@ class Settings:
             **_shards(get("SHARD_COUNT"), get("SHARD_IDS")),
             feed_lease_seconds=_positive(get("FEED_LEASE_SECONDS"), "FEED_LEASE_SECONDS", cls.feed_lease_seconds),
             feed_sweep_seconds=_positive(get("FEED_SWEEP_SECONDS"), "FEED_SWEEP_SECONDS", cls.feed_sweep_seconds),
+            websub_callback_url=_http_url(get("WEBSUB_CALLBACK_URL"), "WEBSUB_CALLBACK_URL"),
+            websub_listen=_listen(get("WEBSUB_LISTEN"), cls.websub_listen),
         )
 
 
@@ -217,6 +223,15 @@ def _http_url(raw: str | None, name: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:8000/v1, got {raw!r}.")
     return raw.rstrip("/")
+
+
+def _listen(raw: str | None, default: tuple[str, int]) -> tuple[str, int]:
+    if raw is None:
+        return default
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"WEBSUB_LISTEN must be host:port such as 0.0.0.0:8080, got {raw!r}.")
+    return host.strip("[]"), int(port)
 
 
 def _positive(raw: str | None, name: str, default: int, *, minimum: int = 1) -> int:

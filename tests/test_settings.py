@@ -30,11 +30,23 @@ def test_defaults_and_parsing(tmp_path: Path) -> None:
         ({"FEED_WORKERS": "0"}, "FEED_WORKERS must be at least 1"),
         ({"FEED_INITIAL_ITEMS": "-1"}, "FEED_INITIAL_ITEMS must be at least 0"),
         ({"RELEVANCE_MODEL": "perhaps"}, "RELEVANCE_MODEL must be true or false"),
+        ({"POLL_FLOOR_MINUTES": "1"}, "POLL_FLOOR_MINUTES must be at least 2"),
+        ({"WEBSUB_CALLBACK_URL": "bot.example.net/hook"}, "WEBSUB_CALLBACK_URL must be an http"),
+        ({"WEBSUB_LISTEN": "8080"}, "WEBSUB_LISTEN must be host:port"),
+        ({"WEBSUB_LISTEN": "0.0.0.0:99999"}, "WEBSUB_LISTEN must be host:port"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env, None)
+
+
+def test_websub_settings() -> None:
+    settings = Settings.from_env(
+        {"WEBSUB_CALLBACK_URL": "https://bot.example.net/", "WEBSUB_LISTEN": "[::]:9000"}, None
+    )
+    assert settings.websub_callback_url == "https://bot.example.net" and settings.websub_listen == ("::", 9000)
+    assert Settings.from_env({}, None).websub_callback_url == ""  # unset: no feed is pushed
 
 
 def test_feed_and_relevance_settings() -> None:
