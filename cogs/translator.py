@@ -109,7 +109,9 @@ DESCRIPTIONS = {
     "Watched news feeds": "구독 중인 뉴스 피드",
     "What to follow: everything, a person, a question or a feed": "무엇을 따를지: 전체, 인물, 질문 또는 피드",
     "Where it was said or done": "말하거나 행한 곳의 출처",
-    "Where to post (default: here)": "게시할 채널(기본값: 여기)",
+    "Where to post (default: here); in a forum, a post per alert and one a day for summaries": (
+        "게시할 채널(기본값: 여기). 포럼에는 알림마다 게시물 하나, 요약은 하루에 게시물 하나"
+    ),
     "Set where alerts that need review wait.": "검토가 필요한 알림이 기다릴 채널을 정합니다.",
     "The review channel; empty to stop holding alerts": "검토 채널. 비우면 알림을 보류하지 않습니다",
     "required: clash alerts wait in the review channel until a moderator confirms them": (
