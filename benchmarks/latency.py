@@ -12,11 +12,15 @@ Two measured parts, added per item:
    recorder notes when each item was taken). The wait is the time from an item's publication to the poll that
    found it. The same day is replayed twice: with the fixed interval every bot used before (the baseline:
    ``POLL_INTERVAL_MINUTES``, jittered) and with adaptive polling (:mod:`pipeline.cadence`).
-2. **The model and the outbox.** The seed articles (the Korean report and the English page) are served as a feed
+2. **Pushed instead of polled.** Twenty items published through a real WebSub subscription (a local hub that
+   verifies intent and signs, ``tests/websub_hub.py``, and the subscriber's callback): from the hub's publish to
+   the watcher taking the item.
+3. **The model and the outbox.** The seed articles (the Korean report and the English page) are served as a feed
    to the whole bot (the default model unless ``MODEL_PATH`` says otherwise) running against the Discord emulator
    in real time: from the poll that takes them to each alert message Discord receives.
 
-Printed: the median and 95th percentile from publication to alert for both polling rules, with the poll wait's
+Printed: the median and 95th percentile from publication to alert for both polling rules and for a pushed feed,
+with the poll wait's
 share and the model's share, and the polls each rule made (what a feed's server pays).
 """
 
@@ -219,6 +223,64 @@ async def model_share() -> list[float]:
     return shares
 
 
+async def pushed_waits(count: int) -> list[float]:
+    """Seconds from a hub publishing an item to the watcher taking it, through a real subscription: the feed
+    server, a local hub that verifies intent and signs (``tests/websub_hub.py``), the subscriber's callback."""
+    from pipeline.websub import WebSubSubscriber
+    from tests.websub_hub import serve_hub
+
+    taken: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+
+    class Stamp:
+        async def analyse(self, item: FeedItem) -> ArticleOutcome:
+            taken.put_nowait((item.title, time.perf_counter()))
+            return ArticleOutcome(ArticleReport(item.url, item.title, "en", relevant=False), Article.of(item, "x"))
+
+    def document(hub: str, topic: str, titles: list[str]) -> bytes:
+        items = "".join(f"<item><guid>{t}</guid><title>{t}</title><link>http://news.example.com/{t}</link></item>"
+                        for t in titles)  # fmt: skip
+        return (
+            '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>P</title>'
+            f'<atom:link rel="hub" href="{hub}"/><atom:link rel="self" href="{topic}"/>{items}</channel></rss>'
+        ).encode()
+
+    served: dict[str, bytes] = {}
+    feed_app = web.Application()
+    feed_app.router.add_get("/pushed.xml", lambda _: web.Response(body=served["body"]))
+    feed_runner = web.AppRunner(feed_app, access_log=None)
+    await feed_runner.setup()
+    await web.TCPSite(feed_runner, "127.0.0.1", 0).start()
+    topic = f"http://feeds.example.org:{feed_runner.addresses[0][1]}/pushed.xml"
+    waits = []
+    with tempfile.TemporaryDirectory(prefix="stancewatch-latency-push-") as tmp:
+        store = Store.open(Path(tmp), seed=False)
+        async with serve_hub() as hub, make_session(allow_private=True) as session:
+            served["body"] = document(hub.url, topic, ["p0"])
+            watcher = FeedWatcher(store, Stamp(), session, None, allow_private=True)  # type: ignore[arg-type]
+            subscriber = WebSubSubscriber(store, watcher, session, "")
+            callback = web.AppRunner(subscriber.app(), access_log=None)
+            await callback.setup()
+            await web.TCPSite(callback, "127.0.0.1", 0).start()
+            subscriber.callback_url = f"http://bot.example.net:{callback.addresses[0][1]}"
+            watcher.on_hub = subscriber.ensure
+            await watcher.poll(topic)
+            await asyncio.gather(*hub._tasks)  # the hub's verification of intent
+            assert any(s.verified for s in hub.subscriptions), hub.verifications
+            titles = ["p0"]
+            for n in range(1, count + 1):
+                titles.insert(0, f"p{n}")
+                started = time.perf_counter()
+                await hub.publish(topic, document(hub.url, topic, titles))
+                title, at = await asyncio.wait_for(taken.get(), 30)
+                assert title == f"p{n}", title
+                waits.append(at - started)
+            await watcher.stop()
+            await callback.cleanup()
+        store.close()
+    await feed_runner.cleanup()
+    return waits
+
+
 async def record_alerts(emu: Any, channel: int, started: float, shares: list[float]) -> None:
     """Note the time of each alert message Discord receives in ``channel``, and of each edit (a report joining an
     alert already posted), until cancelled."""
@@ -244,20 +306,26 @@ async def run(feeds: int, days: float, seed: int, skip_model: bool) -> None:
     for name, policy in rules.items():
         started = time.perf_counter()
         waits[name], polls = await replay(published, policy, days)
-        print(
-            f"  replayed {name}: {polls} polls, {len(waits[name])} items found ({time.perf_counter() - started:.0f} s)"
-        )
+        took = time.perf_counter() - started
+        print(f"  replayed {name}: {polls} polls, {len(waits[name])} items found ({took:.0f} s)")
+    pushed = waits["WebSub push (pipeline/websub.py)"] = await pushed_waits(20)
+    print(f"  pushed 20 items through a local hub: median {statistics.median(pushed) * 1000:.0f} ms to the watcher")
     shares = [] if skip_model else await model_share()
     undo()
     model = statistics.median(shares) if shares else 0.0
     print(f"\nModel and outbox (the seed articles, {len(shares)} alert(s)): " + ", ".join(f"{s:.1f} s" for s in shares))
-    print(f"\n{'rule':34s} {'median':>8s} {'p95':>8s}   {'poll wait (median)':>18s}   {'model (median)':>14s}")
+    print(f"\n{'rule':34s} {'median':>8s} {'p95':>8s}   {'poll or push wait (median)':>26s}   {'model (median)':>14s}")
     for name, found in waits.items():
         total = [w + shares[i % len(shares)] for i, w in enumerate(found)] if shares else found
         print(
-            f"{name:34s} {statistics.median(total) / 60:7.1f}m {percentile(total, 0.95) / 60:7.1f}m   "
-            f"{statistics.median(found) / 60:17.1f}m   {model / 60:13.1f}m"
+            f"{name:34s} {span(statistics.median(total)):>8s} {span(percentile(total, 0.95)):>8s}   "
+            f"{span(statistics.median(found)):>26s}   {span(model):>14s}"
         )
+
+
+def span(seconds: float) -> str:
+    """``3.1 min`` from a minute up, ``12.3 s`` below."""
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.1f} s"
 
 
 def main() -> None:
