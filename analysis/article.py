@@ -66,8 +66,10 @@ def rank_positions(
     The person's own names do not count (every statement and claim about them names
     them). An action or thing the question's side descriptions name counts in either
     language (:func:`domain.words.side_groups`), so "xAI가 슈퍼컴퓨터를 구축했다" reaches a
-    question whose other side "builds … computing power". A position that shares
-    nothing is about another question: it is never sent to the judge.
+    question whose other side "builds … computing power". Korean words count by their
+    stem (:func:`domain.words.korean_stems`: 무기에 ~ 무기), against a Korean claim and a
+    moderator's confirmed Korean sides. A position that shares nothing is about another
+    question: it is never sent to the judge.
     """
     names = set().union(*(topic_words(n) for n in person.names())) if person else set()
     korean_names = set().union(*(korean_stems(n) for n in person.names())) if person else set()
@@ -89,12 +91,12 @@ def rank_positions(
 
 
 def _korean_question(question: Question | None, with_sides: bool) -> str:
-    """The question's Korean wording, and its Korean side descriptions when ``with_sides`` (a statement about AI:
-    a moderator's question is described in Korean by its confirmed sides, ``/manage-stances sides``)."""
-    if question is None:
+    """A moderator's question's confirmed Korean sides (``/manage-stances sides``), for a statement about AI
+    (``with_sides``): its only Korean description. The question's translation is left out: its generic words
+    (개발, 최첨단) would send every Korean statement to every question, and each pair judged costs model time."""
+    if question is None or not with_sides:
         return ""
-    sides = question.side_translations.get("ko", {}) if with_sides else {}
-    return " ".join([question.translations.get("ko", ""), *sides.values()])
+    return " ".join(question.side_translations.get("ko", {}).values())
 
 
 @dataclass

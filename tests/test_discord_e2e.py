@@ -391,6 +391,7 @@ async def test_autocomplete_offers_short_keys_for_long_feed_urls_and_subscriptio
     assert removed.startswith("Stopped watching") and bot.store.feed(url) is None
 
 
+@BOTH_BACKENDS
 async def test_alerts_that_need_review_wait_for_a_moderator(
     emulator: Emulator, bot: StancewatchBot, feed_server: FeedServer
 ) -> None:
