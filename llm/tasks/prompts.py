@@ -12,7 +12,7 @@ from typing import Any
 
 from llm.runtime.backend import Messages
 
-PROMPT_VERSION = "2026-11-30.3"
+PROMPT_VERSION = "2026-11-30.1"
 
 
 def quoted(tag: str, text: str) -> str:
