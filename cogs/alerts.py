@@ -439,11 +439,12 @@ class Alerts(commands.Cog):
     async def _to_forum(self, outbox_id: int, forum: discord.ForumChannel, queued: Message) -> int:
         """A forum gets a post per alert (tagged with its state and person), one post a day per feed for summaries
         (each summary a message in it), and a post for anything else; see :mod:`cogs.forums`."""
-        language = await self._language(forum.id)
+        subs = await self.bot.store.run(self.bot.store.subscriptions, forum.id)
+        language = subs[0].language if subs else "en"
         if isinstance(queued, ClashUpdate):
             return await self._update(outbox_id, forum, queued) or UNDELIVERABLE
         if isinstance(queued, ArticleSummary):
-            return await self._summary_to_forum(outbox_id, forum, queued, language)
+            return await self._summary_to_forum(outbox_id, forum, queued, subs)
         if isinstance(queued, Digest):
             return await self._digest_to_forum(outbox_id, forum, queued)
         embed = embed_for(queued)
@@ -470,11 +471,11 @@ class Alerts(commands.Cog):
         return post
 
     async def _summary_to_forum(
-        self, outbox_id: int, forum: discord.ForumChannel, summary: ArticleSummary, language: str
+        self, outbox_id: int, forum: discord.ForumChannel, summary: ArticleSummary, subs: list[Subscription]
     ) -> int:
         """The feed's post of the day (the channel's day, in its language's time zone) gets the summary: it opens
         the post, or follows in it; a resend after a crash finds it there, by its link or by its nonce."""
-        subs = await self.bot.store.run(self.bot.store.subscriptions, forum.id)
+        language = subs[0].language if subs else "en"
         day = datetime.now(zone_of(subs[0]) if subs else UTC).date().isoformat()
         name = f"{link_name(summary.feed) or state_tag('summary', language)} · {day}"
         embed = embed_for(summary)

@@ -480,7 +480,7 @@ class FeedWatcher:
             (dataclasses.asdict(item) for item in queue), self.owner, self.policy.lease_s
         )
         self.store.save_feed(schedule(self._subscribed(feed), 0 if first_fetch else len(queue)))
-        people = self.store.people()
+        people = self.store.people() if queue else []  # most polls bring nothing new: no read for them
         urgent = {item.identity for item in queue if mentioned_people(f"{item.title}\n{item.text}", people)}
         return queue, urgent
 
@@ -515,6 +515,8 @@ class FeedWatcher:
     def _subscribed(self, feed: Feed) -> Feed:
         """On the store thread: ``feed`` with the WebSub state stored now (a hub may verify a subscription while a
         poll of the feed is in flight; the poll's save must not undo it)."""
+        if self.on_hub is None:  # no WebSub subscriber: nothing else writes that state, no read needed
+            return feed
         known = self.store.feed(feed.url)
         return dataclasses.replace(feed, **{k: getattr(known, k) for k in WEBSUB_STATE}) if known else feed
 
