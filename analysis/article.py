@@ -129,7 +129,8 @@ class ArticleAnalysis:
         self.judge = judge
         self.relevance = relevance or RelevanceConfig()
         self._learned: dict[int, ServerLearning] = {}
-        self._learning = LearnedJudges()
+        self.learning = LearnedJudges()
+        """Each server's learned judge: its reviews, measured effect and re-fitted threshold."""
 
     async def analyse(self, item: FeedItem) -> ArticleOutcome:
         """Run the article through the model; the outcome says what to record and whom to alert."""
@@ -165,7 +166,7 @@ class ArticleAnalysis:
     ) -> list[Judgement]:
         names = {p.id: p.name for p in people}
         by_id = {p.id: p for p in people}
-        self._learned = {} if not statements else await self.store.run(self._learning.active, self.store)
+        self._learned = {} if not statements else await self.store.run(self.learning.active, self.store)
         judgements: list[Judgement] = []
         for statement in statements:
             report.statements.append(
@@ -241,11 +242,13 @@ class ArticleAnalysis:
         self, result: Ruling, question: Question, stance: str, statement: str, shipped: bool
     ) -> tuple[int, ...] | None:
         """The servers that get this would-be alert when some learned judge differs from the shipped one (None when
-        every learned judge agrees with it): each learned server by its own reading, the rest by the shipped one."""
-        own = {
-            guild: await self.judge.alerts_with(result, question, stance, statement, state.examples)
-            for guild, state in self._learned.items()
-        }
+        every learned judge agrees with it): each learned server by its own reading at its re-fitted threshold,
+        the rest by the shipped one."""
+        own = {}
+        for guild, state in self._learned.items():
+            effect = self.learning.effect(self.judge, state)  # the shipped threshold until the re-fit is measured
+            threshold = effect.threshold if effect is not None else None
+            own[guild] = await self.judge.alerts_with(result, question, stance, statement, state.examples, threshold)
         if all(decision == shipped for decision in own.values()):
             return None
         guilds = {s.guild_id for s in await self.store.run(self.store.subscriptions)} | set(own)

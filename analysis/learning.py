@@ -13,8 +13,10 @@ no longer count, and the labelled pairs stay exportable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.pairs import Pair, examples_of, pair_of
@@ -26,6 +28,13 @@ from storage.interfaces import StanceStore
 LEARN_AFTER = 10
 ONE_MODERATOR_SHARE = 2 / 3
 CONFIRMED_FLOOR = 0.2
+RECALL_GIVEN = 0.05
+"""How much of the shipped judge's recall on a server's reviews a re-fitted threshold may give up (the issue's
+bound): the recall the examples add is spent on fewer false alerts."""
+ALERT_FLOOR = 0.2
+"""A re-fit that alerts fewer than this share of the reviewed pairs the shipped judge alerted is refused (the
+recall bound keeps the confirmed clashes; this keeps a server whose clashes the shipped judge mostly missed from
+re-fitting itself silent)."""
 RESET = "reset"
 """The judgement id of a reset marker among a server's reviews."""
 log = logging.getLogger(__name__)
@@ -106,11 +115,14 @@ def learning_by_server(store: StanceStore) -> dict[int, ServerLearning]:
 
 class LearnedJudges:
     """Every server's learned state, rebuilt only when a review was added (any process's: the reviews' count and
-    latest time are read from the store each time), not for every article."""
+    latest time are read from the store each time), not for every article; and each server's measured effect and
+    re-fitted threshold, measured in the background (at the model's lowest priority) once a review count."""
 
     def __init__(self) -> None:
         self._seen: tuple[int, str] | None = None
         self._states: dict[int, ServerLearning] = {}
+        self._effects: dict[tuple[int, int], Effect] = {}
+        self._measuring: dict[int, asyncio.Task[None]] = {}
 
     def active(self, store: StanceStore) -> dict[int, ServerLearning]:
         """The servers whose learned judge is in use (run it on the store's thread)."""
@@ -121,11 +133,34 @@ class LearnedJudges:
             self._seen = seen
         return self._states
 
+    def effect(self, judge: ClashJudge, state: ServerLearning) -> Effect | None:
+        """The server's measured effect, or None while it is measured (a background task is started when none
+        runs; call it on the event loop). Until then the server's judge keeps the shipped threshold."""
+        effect = self._effects.get((state.guild_id, state.reviews))
+        if effect is None and state.active:
+            running = self._measuring.get(state.guild_id)
+            if running is None or running.done():
+                self._measuring[state.guild_id] = asyncio.create_task(self._measure(judge, state))
+        return effect
+
+    async def _measure(self, judge: ClashJudge, state: ServerLearning) -> None:
+        try:
+            self._effects[(state.guild_id, state.reviews)] = await measure_effect(judge, state)
+        except Exception:  # the next article or /status tries again
+            log.exception("Measuring the learned judge of server %s failed", state.guild_id)
+
+    async def close(self) -> None:
+        """Stop the measurements still running (on shutdown)."""
+        for task in self._measuring.values():
+            task.cancel()
+        await asyncio.gather(*self._measuring.values(), return_exceptions=True)
+
 
 @dataclass(frozen=True)
 class Effect:
     """What a server's reviews change, measured on those reviews: each reviewed pair judged by the shipped judge
-    and by the learned one with every review but its own as examples. Counts of alerts, by the moderator's verdict."""
+    and by the learned one with every review but its own as examples. Counts of alerts, by the moderator's verdict,
+    the learned judge's at the ``threshold`` its reviews re-fit (:func:`refit_threshold`)."""
 
     reviews: int
     confirmed: int
@@ -134,32 +169,81 @@ class Effect:
     shipped_dismissed: int
     learned_confirmed: int
     learned_dismissed: int
+    threshold: float | None = None
 
     def describe(self) -> str:
+        refit = f" at its re-fitted threshold of {self.threshold:.3f}" if self.threshold is not None else ""
         return (
             f"Measured on its {self.reviews} reviews, each judged without itself: the shipped judge alerts "
             f"{self.shipped_confirmed} of {self.confirmed} confirmed and {self.shipped_dismissed} of {self.dismissed} "
-            f"dismissed; the learned judge {self.learned_confirmed} of {self.confirmed} confirmed and "
+            f"dismissed; the learned judge{refit} {self.learned_confirmed} of {self.confirmed} confirmed and "
             f"{self.learned_dismissed} of {self.dismissed} dismissed."
         )
 
 
 async def measure_effect(judge: ClashJudge, state: ServerLearning) -> Effect:
-    """The server's own measured effect (:class:`Effect`): one judgement of each reviewed pair, plus the second
-    look again with the server's other reviews for would-be alerts. Never the reviewed pair as its own example."""
-    counts = Counter[str]()
+    """The server's own measured effect (:class:`Effect`) and its re-fitted threshold: one judgement of each
+    reviewed pair, plus the second look again with the server's other reviews for would-be alerts. Never the
+    reviewed pair as its own example."""
+    shipped = judge.profile.stance_check_threshold
+    scores: list[ReviewedScore] = []
     for pair in state.pairs:
         if pair.question is None or pair.stance not in ("favor", "against"):
             continue
-        verdict = "confirmed" if pair.label == "inconsistent" else "dismissed"
         ruling = await judge.judge(pair.earlier, pair.later, question=pair.question, stance=pair.stance, explain=False)
         others = [e for e in state.examples if e.statement != pair.later]
-        learned = await judge.alerts_with(ruling, pair.question, pair.stance, pair.later, others)
-        counts.update({verdict: 1, f"shipped_{verdict}": judge.is_alert(ruling), f"learned_{verdict}": learned})
+        learned = await judge.learned_score(ruling, pair.question, pair.stance, pair.later, others)
+        shown = ruling.checks.get("score", float(judge.is_alert(ruling)))
+        scores.append(
+            ReviewedScore(
+                pair.label == "inconsistent", shown, float(judge.is_alert(ruling)) if learned is None else learned
+            )
+        )
+    threshold = refit_threshold(scores, shipped) if shipped is not None else None
+    cut = threshold if threshold is not None else 0.5  # without a second look, a score is its alert (1 or 0)
+    counts = Counter[str]()
+    for s in scores:
+        verdict = "confirmed" if s.clash else "dismissed"
+        counts.update(
+            {verdict: 1, f"shipped_{verdict}": s.shipped >= (shipped or 0.5), f"learned_{verdict}": s.learned >= cut}
+        )
     return Effect(
         state.reviews, counts["confirmed"], counts["dismissed"], counts["shipped_confirmed"],
-        counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"],
+        counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"], threshold,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReviewedScore:
+    """One reviewed pair's second-look scores (0-1; 0 when the first reading was not a would-be alert): by the
+    shipped judge, and by the learned one with every other review as examples (never the pair itself)."""
+
+    clash: bool
+    shipped: float
+    learned: float
+
+
+def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
+    """The server's own threshold for its learned judge: the highest at which the learned judge still alerts the
+    reviewed clashes the shipped judge alerted, less ``RECALL_GIVEN`` of recall; never below ``shipped``, and set
+    halfway to the next lower score so the weakest clash it keeps is not on the edge. ``shipped`` is returned when
+    the reviews hold no clash, or when the re-fit would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs
+    the shipped judge alerted (refused and logged: reviews must not silence the bot)."""
+    clashes = [s for s in scores if s.clash]
+    if not clashes:
+        return shipped
+    wanted = sum(s.shipped >= shipped for s in clashes) / len(clashes) - RECALL_GIVEN
+    above = sorted({s.learned for s in scores if s.learned >= shipped} | {shipped})
+    feasible = [t for t in above if sum(s.learned >= t for s in clashes) / len(clashes) >= wanted]
+    best = max(feasible, default=shipped)
+    threshold = (best + max((t for t in above if t < best), default=shipped)) / 2 if best > shipped else shipped
+    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
+    if threshold > shipped and after < ALERT_FLOOR * before:
+        log.warning(
+            "A re-fitted threshold of %.3f would alert %s of %s reviewed pairs: refused", threshold, after, before
+        )
+        return shipped
+    return threshold
 
 
 def reset_marker(guild_id: int, by: str, at: str) -> ModeratorReview:

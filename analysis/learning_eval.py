@@ -5,7 +5,9 @@ Each fold takes the pairs in an order of its own (fold 1: the file's order; fold
 of that order, past the largest point, are the unseen set; at each point *k* (0, 10, 20, 40, 80 reviews) the
 first *k* pairs of the order are the server's reviews, shown to the second look as worked examples (a Confirm as
 a clash, a Dismiss as none), and the judge alerts on the unseen set with the shipped threshold. Nothing else
-changes between points, so the curve is what the reviews alone give. The first reading and the negation check do
+changes between points, so the curve is what the reviews alone give. Each point is read twice: at the shipped
+threshold, and at the threshold the reviews re-fit (:func:`analysis.learning.refit_threshold`, from every reviewed
+pair scored with the other reviews as examples, as the bot re-fits it). The first reading and the negation check do
 not depend on the reviews and are read once a pair.
 """
 
@@ -14,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
+from analysis.learning import ReviewedScore, refit_threshold
 from analysis.pairs import Pair, examples_of
 from domain.facts import negations
-from llm.tasks.judge import NEAR, ClashJudge
+from llm.tasks.judge import NEAR, ClashJudge, Example
 
 POINTS = (0, 10, 20, 40, 80)
 
@@ -28,6 +31,21 @@ class LearningPoint:
     unseen: int
     false_alert_rate: float
     recall: float
+    refit: float
+    """The threshold re-fitted on the reviews (:func:`analysis.learning.refit_threshold`)."""
+    refit_false_alerts: float
+    refit_recall: float
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One point of the mean curve: rates on unseen pairs at the shipped threshold and at the re-fitted one."""
+
+    reviews: int
+    false_alert_rate: float
+    recall: float
+    refit_false_alerts: float
+    refit_recall: float
 
 
 @dataclass
@@ -68,43 +86,82 @@ async def replay(
     pairs = [p for p in pairs if p.question is not None and p.stance in ("favor", "against")]
     if len(pairs) <= max(points):
         raise ValueError(f"{len(pairs)} pairs with a question and a stance: more than {max(points)} are needed")
-    cache: dict[str, _Reading] = {}
+    scorer = _Scorer(judge)
     curve = []
     for fold, order in enumerate(orders(pairs, folds), start=1):
         unseen = order[max(points) :]
-        missing = [p for p in unseen if p.id not in cache]
-        cache.update({r.pair.id: r for r in await _first_readings(judge, missing)})
+        await scorer.read(order)
         for k in points:
-            pool = examples_of(order[:k])
-            alerted = []
-            for pair in unseen:
-                reading = cache[pair.id]
-                alert = False
-                if reading.other >= NEAR:
-                    assert pair.question is not None
-                    with_examples = await judge.with_examples(pair.question, pair.stance, pair.later, pool)
-                    alert = reading.other * with_examples * (1 - reading.against) >= threshold
-                alerted.append((pair.label == "inconsistent", alert))
-            clashes = [a for clash, a in alerted if clash]
-            others = [a for clash, a in alerted if not clash]
-            point = LearningPoint(
-                fold, k, len(unseen), sum(others) / max(1, len(others)), sum(clashes) / max(1, len(clashes))
-            )
+            reviewed = order[:k]
+            pool = examples_of(reviewed)
+            refit = refit_threshold([await scorer.reviewed(p, pool) for p in reviewed], threshold)
+            scored = [(p.label == "inconsistent", await scorer.score(p, pool)) for p in unseen]
+            point = LearningPoint(fold, k, len(unseen), *_rates(scored, threshold), refit, *_rates(scored, refit))
             curve.append(point)
             out.write(
                 f"fold {fold} reviews {k:3d}: false_alert_rate={point.false_alert_rate:.3f} "
-                f"recall={point.recall:.3f} (unseen {len(unseen)})\n"
+                f"recall={point.recall:.3f} refit threshold={refit:.4f} "
+                f"false_alert_rate={point.refit_false_alerts:.3f} recall={point.refit_recall:.3f} "
+                f"(unseen {len(unseen)})\n"
             )
             out.flush()
     return curve
 
 
-def mean_curve(curve: list[LearningPoint]) -> list[tuple[int, float, float]]:
-    """(reviews, mean false-alert rate, mean recall) over the folds, by point."""
+def _rates(scored: list[tuple[bool, float]], threshold: float) -> tuple[float, float]:
+    """(false-alert rate, recall) of (clash, score) pairs alerted at ``threshold``."""
+    clashes = [score >= threshold for clash, score in scored if clash]
+    others = [score >= threshold for clash, score in scored if not clash]
+    return sum(others) / max(1, len(others)), sum(clashes) / max(1, len(clashes))
+
+
+class _Scorer:
+    """Second-look scores as the bot computes them, each model reading made once: the first reading and the
+    negation check by pair, the reading with examples by pair and pool."""
+
+    def __init__(self, judge: ClashJudge) -> None:
+        self.judge = judge
+        self.readings: dict[str, _Reading] = {}
+        self.shown: dict[tuple[str, tuple[Example, ...]], float] = {}
+
+    async def read(self, pairs: list[Pair]) -> None:
+        missing = [p for p in pairs if p.id not in self.readings]
+        self.readings.update({r.pair.id: r for r in await _first_readings(self.judge, missing)})
+
+    async def score(self, pair: Pair, pool: list[Example]) -> float:
+        """other × P(other side | examples) × (1 − against); 0 for a pair that is no would-be alert."""
+        reading = self.readings[pair.id]
+        if reading.other < NEAR:
+            return 0.0
+        key = (pair.id, tuple(pool))
+        if key not in self.shown:
+            assert pair.question is not None
+            self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
+        return reading.other * self.shown[key] * (1 - reading.against)
+
+    async def reviewed(self, pair: Pair, pool: list[Example]) -> ReviewedScore:
+        """A reviewed pair by the shipped judge (no reviews) and the learned one (the other reviews)."""
+        others = [e for e in pool if e.statement != pair.later]
+        shipped, learned = await self.score(pair, []), await self.score(pair, others)
+        return ReviewedScore(pair.label == "inconsistent", shipped, learned)
+
+
+def mean_curve(curve: list[LearningPoint]) -> list[CurvePoint]:
+    """The points averaged over the folds, by review count."""
     by_k: dict[int, list[LearningPoint]] = {}
     for point in curve:
         by_k.setdefault(point.reviews, []).append(point)
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values)
+
     return [
-        (k, sum(p.false_alert_rate for p in ps) / len(ps), sum(p.recall for p in ps) / len(ps))
+        CurvePoint(
+            k,
+            mean([p.false_alert_rate for p in ps]),
+            mean([p.recall for p in ps]),
+            mean([p.refit_false_alerts for p in ps]),
+            mean([p.refit_recall for p in ps]),
+        )
         for k, ps in sorted(by_k.items())
     ]

@@ -75,6 +75,7 @@ async def open_app(
         examples = await asyncio.to_thread(shipped_examples)
         judge = ClashJudge.for_engine(engine, settings, examples)
         analysis = ArticleAnalysis(engine, store, judge, relevance=RelevanceConfig.from_settings(settings))
+        stack.push_async_callback(analysis.learning.close)
         watcher = FeedWatcher(
             store, analysis, session, None, allow_private=private, policy=policy or WatchPolicy.from_settings(settings)
         )

@@ -84,13 +84,17 @@ async def _eval_learning(settings: Settings, args: argparse.Namespace) -> int:
                     return 2
         finally:
             await asyncio.to_thread(store.close)
-    print("reviews  false-alert rate  recall   (mean over folds, on pairs no review touched)")
+    print("reviews  false-alert rate  recall  re-fitted: false-alert rate  recall   (mean over folds, unseen pairs)")
     mean = mean_curve(curve)
-    for k, false_alerts, recall in mean:
-        print(f"{k:7d}  {false_alerts:16.3f}  {recall:6.3f}")
+    for p in mean:
+        print(
+            f"{p.reviews:7d}  {p.false_alert_rate:16.3f}  {p.recall:6.3f}  "
+            f"{p.refit_false_alerts:27.3f}  {p.refit_recall:6.3f}"
+        )
     if args.picture:
         title = f"Learning from reviews: {args.file.name}, {args.folds} fold(s)"
-        picture = await asyncio.to_thread(render_curve, mean, title)
+        rows = [(p.reviews, p.false_alert_rate, p.recall, p.refit_false_alerts, p.refit_recall) for p in mean]
+        picture = await asyncio.to_thread(render_curve, rows, title)
         await asyncio.to_thread(atomic_write_bytes, args.picture, picture)
         print(f"Drew the curve to {args.picture}.")
     return 0

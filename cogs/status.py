@@ -2,50 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from discord import app_commands
 from discord.ext import commands
 
-from analysis.learning import Effect, ServerLearning, measure_effect, server_learning
+from analysis.learning import ServerLearning, server_learning
 from cogs.common import Interaction, reply_ephemeral
 
 if TYPE_CHECKING:
     from bot import StancewatchBot
 
-log = logging.getLogger(__name__)
-
 
 class Status(commands.Cog):
     def __init__(self, bot: StancewatchBot) -> None:
         self.bot = bot
-        self._effects: dict[tuple[int, int], Effect] = {}
-        """Each server's measured effect, by (guild, reviews counted): measured again when a review is added."""
-        self._measuring: dict[int, asyncio.Task[None]] = {}
 
     def effect_line(self, learned: ServerLearning) -> str:
         """The server's measured effect, or that it is being measured (in the background, at the model's lowest
         priority: a judgement a review, a minute or so for dozens of reviews on a CPU)."""
         if not learned.active:
             return ""
-        effect = self._effects.get((learned.guild_id, learned.reviews))
+        effect = self.bot.analysis.learning.effect(self.bot.analysis.judge, learned)
         if effect is not None:
             return effect.describe()
-        running = self._measuring.get(learned.guild_id)
-        if running is None or running.done():
-            self._measuring[learned.guild_id] = asyncio.create_task(self._measure(learned))
         return "Its effect on this server's own reviews is being measured; ask again in a few minutes."
-
-    async def _measure(self, learned: ServerLearning) -> None:
-        try:
-            effect = await measure_effect(self.bot.analysis.judge, learned)
-        except Exception:  # the next /status tries again
-            log.exception("Measuring the learned judge of server %s failed", learned.guild_id)
-            return
-        self._effects[(learned.guild_id, learned.reviews)] = effect
 
     @app_commands.command(description="Show the model, device, queue and feeds.")
     async def status(self, interaction: Interaction) -> None:

@@ -1,7 +1,7 @@
 """The learning curve as a picture: false-alert rate and recall on unseen pairs against the number of reviews.
 
 Drawn with Pillow and the pinned Noto Sans KR, as the timeline is, in Okabe-Ito colours; one line a measure,
-a dot a point, its value written beside it.
+a dot a point, its value written beside it: the rates at the shipped threshold and at the re-fitted one.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ WIDTH, HEIGHT = 800, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 770, 60, 360
 
 
-def render_curve(points: list[tuple[int, float, float]], title: str) -> bytes:
-    """``points``: (reviews, false-alert rate, recall), rates in 0-1. A PNG of ``WIDTH`` × ``HEIGHT``."""
+SERIES = (
+    ("false-alert rate", COLOURS["against"]),
+    ("recall", COLOURS["favor"]),
+    ("false-alert rate, re-fitted threshold", COLOURS["mixed"]),
+    ("recall, re-fitted threshold", COLOURS["consistent"]),
+)
+"""One line per measure, in the order of a point's values after its review count."""
+
+
+def render_curve(points: list[tuple[int, float, float, float, float]], title: str) -> bytes:
+    """``points``: (reviews, then one rate 0-1 per ``SERIES`` entry). A PNG of ``WIDTH`` × ``HEIGHT``."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.text((20, 14), title, font=font(20), fill=INK)
-    most = max((k for k, _, _ in points), default=1) or 1
+    most = max((point[0] for point in points), default=1) or 1
 
     def x(k: int) -> int:
         return LEFT + round((RIGHT - LEFT) * k / most)
@@ -32,16 +41,16 @@ def render_curve(points: list[tuple[int, float, float]], title: str) -> bytes:
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         draw.line([(LEFT, y(tick)), (RIGHT, y(tick))], fill=(230, 230, 230))
         draw.text((20, y(tick) - 9), f"{tick:.2f}", font=font(13), fill=MUTED)
-    for k, _, _ in points:
-        draw.text((x(k) - 8, BOTTOM + 8), str(k), font=font(13), fill=MUTED)
+    for point in points:
+        draw.text((x(point[0]) - 8, BOTTOM + 8), str(point[0]), font=font(13), fill=MUTED)
     draw.text((LEFT, BOTTOM + 30), "reviews a server has made", font=font(14), fill=INK)
-    for index, (name, colour) in enumerate((("false-alert rate", COLOURS["against"]), ("recall", COLOURS["favor"]))):
-        values = [(x(k), y(fa if index == 0 else recall)) for k, fa, recall in points]
+    for index, (name, colour) in enumerate(SERIES, start=1):
+        values = [(x(point[0]), y(point[index])) for point in points]
         draw.line(values, fill=colour, width=3)
-        for (px, py), (_, fa, recall) in zip(values, points, strict=True):
+        for (px, py), point in zip(values, points, strict=True):
             draw.ellipse([px - 5, py - 5, px + 5, py + 5], fill=colour)
-            draw.text((px + 7, py - 20), f"{fa if index == 0 else recall:.2f}", font=font(13), fill=colour)
-        draw.text((RIGHT - 170, TOP + 4 + 20 * index), name, font=font(14), fill=colour)
+            draw.text((px + 7, py - 20), f"{point[index]:.2f}", font=font(13), fill=colour)
+        draw.text((RIGHT - 280, TOP + 4 + 18 * (index - 1)), name, font=font(14), fill=colour)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -3,13 +3,24 @@ the guard refuses one-sided reviews; a reset restores the shipped judge (no mode
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from typing import Any
 
 import pytest
 
 from analysis.article import ArticleAnalysis
-from analysis.learning import LEARN_AFTER, learning_by_server, measure_effect, reset_marker, server_learning
+from analysis.learning import (
+    LEARN_AFTER,
+    LearnedJudges,
+    ReviewedScore,
+    learning_by_server,
+    measure_effect,
+    refit_threshold,
+    reset_marker,
+    server_learning,
+)
 from analysis.relevance import RelevanceConfig
 from delivery.routing import route_report
 from domain.records import Article, FeedItem, Judgement, ModeratorReview, Subscription
@@ -138,23 +149,22 @@ async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_th
     state = server_learning(subscribed, GUILD_A)
     judge = ClashJudge(LearningModel(), PROFILE)  # type: ignore[arg-type]
     shown: list[tuple[str, list[str]]] = []
-    alerts_with = judge.alerts_with
+    learned_score = judge.learned_score
 
-    async def spied(ruling: Any, question: Any, stance: str, statement: str, examples: Any) -> bool:
+    async def spied(ruling: Any, question: Any, stance: str, statement: str, examples: Any) -> float | None:
         shown.append((statement, [e.statement for e in examples]))
-        return await alerts_with(ruling, question, stance, statement, examples)
+        return await learned_score(ruling, question, stance, statement, examples)
 
-    judge.alerts_with = spied  # type: ignore[method-assign]
+    judge.learned_score = spied  # type: ignore[method-assign,assignment]
     effect = await measure_effect(judge, state)
     assert (effect.confirmed, effect.dismissed, effect.shipped_confirmed, effect.shipped_dismissed) == (3, 10, 3, 10)
     assert (effect.learned_confirmed, effect.learned_dismissed) == (0, 0)
+    assert effect.threshold == PROFILE.stance_check_threshold  # no clash kept at any threshold: nothing re-fitted
     assert len(shown) == 13 and all(statement not in examples for statement, examples in shown)
     assert effect.describe().startswith("Measured on its 13 reviews, each judged without itself: the shipped judge")
 
 
 def test_the_learned_judges_are_rebuilt_when_a_review_is_added_and_kept_otherwise(subscribed: Store) -> None:
-    from analysis.learning import LearnedJudges
-
     judges = LearnedJudges()
     assert judges.active(subscribed) == {}
     learned(subscribed)
@@ -162,3 +172,71 @@ def test_the_learned_judges_are_rebuilt_when_a_review_is_added_and_kept_otherwis
     assert list(first) == [GUILD_A] and judges.active(subscribed) is first  # nothing new: not rebuilt
     subscribed.record_review(reset_marker(GUILD_A, "ana (1)", "2026-11-30T12:00:00Z"))
     assert judges.active(subscribed) == {}
+
+
+def scores(clashes: list[tuple[float, float]], others: list[tuple[float, float]]) -> list[ReviewedScore]:
+    """(shipped, learned) scores of reviewed clashes and of dismissed pairs."""
+    return [ReviewedScore(True, *c) for c in clashes] + [ReviewedScore(False, *o) for o in others]
+
+
+def test_a_refit_spends_the_recall_examples_add_on_fewer_false_alerts() -> None:
+    """The shipped judge alerted 2 of 4 clashes; the learned one alerts 3 at 0.3 but also 3 dismissed pairs. The
+    re-fit keeps 2 of 4 (the shipped recall less at most 0.05) and silences every dismissed one: halfway between
+    the weakest clash kept (0.8) and the next score down (0.6)."""
+    reviewed = scores([(0.5, 0.9), (0.4, 0.8), (0.2, 0.5), (0.1, 0.2)], [(0.5, 0.6), (0.4, 0.45), (0.4, 0.35), (0, 0)])
+    assert refit_threshold(reviewed, 0.3) == pytest.approx(0.7)
+
+
+def test_a_refit_never_goes_below_the_shipped_threshold_or_without_a_clash() -> None:
+    assert refit_threshold(scores([(0.5, 0.1)], [(0.5, 0.05)]), 0.3) == 0.3  # the learned judge lost the clash
+    assert refit_threshold(scores([], [(0.5, 0.9), (0.4, 0.6)]), 0.3) == 0.3
+
+
+def test_the_guard_refuses_a_refit_that_would_silence_the_server(caplog: pytest.LogCaptureFixture) -> None:
+    """The shipped judge alerted one clash of three and every dismissed pair: keeping that one clash alone would
+    alert 1 of 11, under the floor, so the shipped threshold stays and the log says why."""
+    reviewed = scores([(0.9, 0.95), (0.1, 0.1), (0.1, 0.1)], [(0.5, 0.5)] * 10)
+    with caplog.at_level(logging.WARNING, logger="analysis.learning"):
+        assert refit_threshold(reviewed, 0.3) == 0.3
+    assert "would alert 1 of 11 reviewed pairs: refused" in caplog.text
+
+
+class ScoredModel(ClashingModel):
+    """The second look reads "bought N GPUs" as the other side with P(yes) = N/100, examples or not."""
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        asked = messages[-1]["content"]
+        if labels == ("yes", "no") and "is against this" in asked:
+            return {"yes": 0.0, "no": 1.0}
+        if labels == ("yes", "no") and len(messages) > 2:  # with worked examples: the second look
+            n = int(re.search(r"bought (\d+) GPUs", asked)[1])  # type: ignore[index]
+            return {"yes": n / 100, "no": 1 - n / 100}
+        return await super().label_probabilities(messages, labels)
+
+
+async def test_a_servers_measured_refit_silences_its_next_weaker_alert_and_no_other_servers(store: Store) -> None:
+    """Server A confirmed purchases read at 0.8-0.9 and dismissed ones at 0.40-0.49: once its effect is measured,
+    its threshold sits between them and a purchase read at 0.5 (an alert by the shipped threshold) reaches only B."""
+    store.add_subscription(Subscription(channel_id=1, guild_id=GUILD_A, receive="clashes"))
+    store.add_subscription(Subscription(channel_id=2, guild_id=GUILD_B, receive="clashes"))
+    for n, by in zip(range(40, 50), ["ana (1)", "bo (2)"] * 5, strict=True):
+        reviewed(store, GUILD_A, 1, "dismissed", by, start=n)
+    for n in (80, 85, 90):
+        reviewed(store, GUILD_A, 1, "confirmed", "bo (2)", start=n)
+    model = ScoredModel()
+    pipeline = ArticleAnalysis(model, store, ClashJudge(model, PROFILE), relevance=RelevanceConfig(model=False))  # type: ignore[arg-type]
+
+    async def alerted(title: str) -> set[int]:
+        item = FeedItem(title, f"https://news.example.com/{title}", title, ARTICLE, "", "https://feeds.example.org/f")
+        before = {outbox for outbox, _, _ in store.pending()}
+        route_report(store, item.feed_url, (await pipeline.analyse(item)).report)
+        return {c for outbox, c, payload in store.pending() if outbox not in before and "clashes" in str(payload)}
+
+    assert await alerted("Twitter bought 50 GPUs") == {1, 2}  # measured in the background meanwhile
+    await asyncio.gather(*pipeline.learning._measuring.values())
+    state = server_learning(store, GUILD_A)
+    effect = pipeline.learning.effect(pipeline.judge, state)
+    assert effect is not None and effect.threshold is not None and 0.49 < effect.threshold < 0.8
+    assert "at its re-fitted threshold of" in effect.describe()
+    assert await alerted("Twitter bought 51 GPUs") == {2}
+    await pipeline.learning.close()

@@ -204,15 +204,23 @@ class ClashJudge:
         messages = side_examples_messages(other_side(question, stance), statement, shown)
         return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
 
-    async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
-                          learned: Sequence[Example]) -> bool:  # fmt: skip
-        """Whether a would-be alert (one the second look read) alerts when ``learned`` examples (a server's reviews)
-        join the shipped ones: the server's own judgement, the rest of the reading unchanged."""
+    async def learned_score(self, ruling: Ruling, question: Question, stance: str, statement: str,
+                            learned: Sequence[Example]) -> float | None:  # fmt: skip
+        """A would-be alert's second-look score (0-1) when ``learned`` examples (a server's reviews) join the
+        shipped ones, the rest of the reading unchanged; None when the ruling had no second look."""
         if "score" not in ruling.checks or self.profile.stance_check_threshold is None:
-            return self.is_alert(ruling)
+            return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
-        score = ruling.probabilities["inconsistent"] * examples * (1 - ruling.checks["against"])
-        return score >= self.profile.stance_check_threshold
+        return ruling.probabilities["inconsistent"] * examples * (1 - ruling.checks["against"])
+
+    async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
+                          learned: Sequence[Example], threshold: float | None = None) -> bool:  # fmt: skip
+        """Whether a would-be alert alerts by a server's own judgement: its reviews as examples (see
+        :meth:`learned_score`), at the server's re-fitted ``threshold`` when it has one, else the shipped one."""
+        score = await self.learned_score(ruling, question, stance, statement, learned)
+        if score is None:
+            return self.is_alert(ruling)
+        return score >= (threshold if threshold is not None else self.profile.stance_check_threshold or 0.0)
 
     def decide(self, method: Method, probs: dict[str, float]) -> Verdict:
         return max(VERDICTS, key=lambda label: probs[label] * self.profile.weights(method)[label])
