@@ -13,6 +13,7 @@ not depend on the reviews and are read once a pair.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -77,9 +78,18 @@ async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading
 
 
 async def replay(
-    judge: ClashJudge, pairs: list[Pair], out: TextIO, *, folds: int = 2, points: tuple[int, ...] = POINTS
+    judge: ClashJudge,
+    pairs: list[Pair],
+    out: TextIO,
+    *,
+    folds: int = 2,
+    points: tuple[int, ...] = POINTS,
+    scores: TextIO | None = None,
 ) -> list[LearningPoint]:
-    """The learning curve, fold by fold; ``pairs`` need a question and a stance (the stance method)."""
+    """The learning curve, fold by fold; ``pairs`` need a question and a stance (the stance method).
+
+    ``scores``, when given, gets one JSON line a point with every score behind it (reviewed pairs: id, clash,
+    shipped, learned; unseen pairs: id, clash, score), so another re-fit rule can be compared without the model."""
     threshold = judge.profile.stance_check_threshold
     if threshold is None:
         raise ValueError("the loaded model's profile sets no stance_check_threshold: it has no second look to teach")
@@ -94,8 +104,16 @@ async def replay(
         for k in points:
             reviewed = order[:k]
             pool = examples_of(reviewed)
-            refit = refit_threshold([await scorer.reviewed(p, pool) for p in reviewed], threshold)
+            read = [await scorer.reviewed(p, pool) for p in reviewed]
+            refit = refit_threshold(read, threshold)
             scored = [(p.label == "inconsistent", await scorer.score(p, pool)) for p in unseen]
+            if scores is not None:
+                row = {
+                    "fold": fold, "reviews": k, "threshold": threshold,
+                    "reviewed": [[p.id, r.clash, r.shipped, r.learned] for p, r in zip(reviewed, read, strict=True)],
+                    "unseen": [[p.id, clash, score] for p, (clash, score) in zip(unseen, scored, strict=True)],
+                }  # fmt: skip
+                scores.write(json.dumps(row) + "\n")
             point = LearningPoint(fold, k, len(unseen), *_rates(scored, threshold), refit, *_rates(scored, refit))
             curve.append(point)
             out.write(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 import time
@@ -45,6 +46,7 @@ def register(sub: Any) -> None:
     learn.add_argument("--folds", type=int, default=2, choices=range(1, 6), help="orders to replay (default 2)")
     learn.add_argument("--picture", type=Path, help="also draw the curve into this PNG")
     learn.add_argument("--points", type=_points, default=POINTS, help="reviews at each point (default 0,10,20,40,80)")
+    learn.add_argument("--scores", type=Path, help="also write every point's scores here (JSON lines)")
     learn.set_defaults(func=learning_command)
     ev_ask = sub.add_parser("eval-ask", help="score /ask on a labelled question set over the starter pack")
     ev_ask.add_argument("file", type=Path)
@@ -72,13 +74,20 @@ def learning_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _eval_learning(settings: Settings, args: argparse.Namespace) -> int:
     pairs = load_pairs(args.file)
-    with tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as tmp:  # reads pairs, never the user's store
-        store = await asyncio.to_thread(open_store, Path(tmp), seed=False)
+    with contextlib.ExitStack() as files, tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as tmp:
+        try:  # opened first: a path that cannot be written is said before the model loads
+            scores = files.enter_context(args.scores.open("w", encoding="utf-8")) if args.scores else None
+        except OSError as exc:
+            print(f"eval-learning: cannot write {args.scores}: {exc.strerror}.", file=sys.stderr)
+            return 2
+        store = await asyncio.to_thread(open_store, Path(tmp), seed=False)  # reads pairs, never the user's store
         try:
             async with open_app(settings, store=store) as app:
                 pairs = await with_drafted_sides(app.engine, pairs, starter_questions(), sys.stdout)
                 try:
-                    curve = await replay(app.judge, pairs, sys.stdout, folds=args.folds, points=args.points)
+                    curve = await replay(
+                        app.judge, pairs, sys.stdout, folds=args.folds, points=args.points, scores=scores
+                    )
                 except ValueError as exc:
                     print(f"eval-learning: {exc}.", file=sys.stderr)
                     return 2

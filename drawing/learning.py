@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from drawing.timeline import BACKGROUND, COLOURS, INK, MUTED, font
 
 WIDTH, HEIGHT = 800, 420
-LEFT, RIGHT, TOP, BOTTOM = 70, 770, 60, 360
+LEFT, RIGHT, TOP, BOTTOM = 70, 740, 60, 360
 
 
 SERIES = (
@@ -49,7 +49,8 @@ def render_curve(points: list[tuple[int, float, float, float, float]], title: st
         draw.line(values, fill=colour, width=3)
         for (px, py), point in zip(values, points, strict=True):
             draw.ellipse([px - 5, py - 5, px + 5, py + 5], fill=colour)
-            draw.text((px + 7, py - 20), f"{point[index]:.2f}", font=font(13), fill=colour)
+            below = index > 2  # the re-fitted rates' values under their dots, the shipped threshold's above
+            draw.text((px + 7, py + 4 if below else py - 20), f"{point[index]:.2f}", font=font(13), fill=colour)
         draw.text((RIGHT - 280, TOP + 4 + 18 * (index - 1)), name, font=font(14), fill=colour)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

@@ -515,10 +515,16 @@ async def test_eval_learning_replays_reviews_in_folds_and_draws_the_curve(tmp_pa
     (tmp_path / "data" / "profiles").mkdir(parents=True)
     mine = {**shipped, "name": "with a second look", "stance_check_threshold": 0.05}
     (tmp_path / "data" / "profiles" / "tiny.json").write_text(json.dumps(mine))
-    picture = tmp_path / "curve.png"
-    args = ("eval-learning", str(pairs), "--points", "0,3", "--picture", str(picture))
+    picture, scores = tmp_path / "curve.png", tmp_path / "scores.jsonl"
+    args = ("eval-learning", str(pairs), "--points", "0,3", "--picture", str(picture), "--scores", str(scores))
     code, out, err = await run_cli(*args, env=env)
     assert code == 0, err
     assert re.findall(r"fold (\d) reviews +(\d+):", out) == [(f, k) for f in "12" for k in ("0", "3")]
     assert "(unseen 4)" in out and f"Drew the curve to {picture}." in out
     assert Image.open(picture).size == (800, 420)
+    rows = [json.loads(line) for line in scores.read_text().splitlines()]
+    assert [(r["fold"], r["reviews"], len(r["reviewed"]), len(r["unseen"])) for r in rows] == [
+        (f, k, k, 4) for f in (1, 2) for k in (0, 3)
+    ]
+    code, _, err = await run_cli("eval-learning", str(pairs), "--scores", str(tmp_path / "no" / "s.jsonl"), env=env)
+    assert code == 2 and err.startswith("eval-learning: cannot write") and "No such file" in err

@@ -80,11 +80,16 @@ async def alerted_channels(store: Store) -> set[int]:
     }
 
 
+DISMISSED_BY_ANA, DISMISSED_BY_BO, CONFIRMED = LEARN_AFTER // 2 + 2, LEARN_AFTER // 5, LEARN_AFTER // 4
+LEARNED = DISMISSED_BY_ANA + DISMISSED_BY_BO + CONFIRMED
+
+
 def learned(store: Store) -> None:
-    """Thirteen reviews in server A by two moderators, three of them Confirms: past the guard."""
-    reviewed(store, GUILD_A, 7, "dismissed", "ana (1)")
-    reviewed(store, GUILD_A, 3, "dismissed", "bo (2)", start=20)
-    reviewed(store, GUILD_A, 3, "confirmed", "bo (2)", start=50)
+    """``LEARNED`` (past ``LEARN_AFTER``) reviews in server A by two moderators, a quarter of them Confirms: past
+    the guard."""
+    reviewed(store, GUILD_A, DISMISSED_BY_ANA, "dismissed", "ana (1)")
+    reviewed(store, GUILD_A, DISMISSED_BY_BO, "dismissed", "bo (2)", start=DISMISSED_BY_ANA)
+    reviewed(store, GUILD_A, CONFIRMED, "confirmed", "bo (2)", start=DISMISSED_BY_ANA + DISMISSED_BY_BO)
 
 
 @pytest.fixture
@@ -113,15 +118,15 @@ async def test_too_few_reviews_change_nothing(subscribed: Store) -> None:
 
 @pytest.mark.parametrize(
     ("dismissed_by", "confirms", "reason"),
-    [(["ana (1)"] * 12 + ["bo (2)"] * 2, 2, "are one moderator's (ana)"),
-     (["ana (1)", "bo (2)"] * 6, 1, "would teach the judge to stay silent")],
+    [(["ana (1)"] * LEARN_AFTER + ["bo (2)"] * 2, 2, "are one moderator's (ana)"),
+     (["ana (1)", "bo (2)"] * (LEARN_AFTER // 2), 1, "would teach the judge to stay silent")],
 )  # fmt: skip
 async def test_the_guard_refuses_one_sided_reviews_and_logs_why(
     subscribed: Store, caplog: pytest.LogCaptureFixture, dismissed_by: list[str], confirms: int, reason: str
 ) -> None:
     for n, by in enumerate(dismissed_by):
         reviewed(subscribed, GUILD_A, 1, "dismissed", by, start=n)
-    reviewed(subscribed, GUILD_A, confirms, "confirmed", "ana (1)", start=40)
+    reviewed(subscribed, GUILD_A, confirms, "confirmed", "ana (1)", start=len(dismissed_by))
     with caplog.at_level(logging.WARNING, logger="analysis.learning"):
         state = server_learning(subscribed, GUILD_A)
     assert not state.active and reason in state.refused and reason in caplog.text
@@ -137,7 +142,7 @@ async def test_a_reset_restores_the_shipped_judge_and_keeps_the_reviews(subscrib
     state = server_learning(store, GUILD_A)
     assert state.reviews == 0 and "since the reset at 2026-11-30T12:00:00Z" in state.describe()
     assert await alerted_channels(store) == {1, 2}
-    assert len(store.moderator_reviews(GUILD_A)) == 13 + 1  # nothing deleted: still exportable
+    assert len(store.moderator_reviews(GUILD_A)) == LEARNED + 1  # nothing deleted: still exportable
 
 
 async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_the_pair_itself(
@@ -157,11 +162,13 @@ async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_th
 
     judge.learned_score = spied  # type: ignore[method-assign,assignment]
     effect = await measure_effect(judge, state)
-    assert (effect.confirmed, effect.dismissed, effect.shipped_confirmed, effect.shipped_dismissed) == (3, 10, 3, 10)
+    dismissed = DISMISSED_BY_ANA + DISMISSED_BY_BO
+    counts = (effect.confirmed, effect.dismissed, effect.shipped_confirmed, effect.shipped_dismissed)
+    assert counts == (CONFIRMED, dismissed, CONFIRMED, dismissed)
     assert (effect.learned_confirmed, effect.learned_dismissed) == (0, 0)
     assert effect.threshold == PROFILE.stance_check_threshold  # no clash kept at any threshold: nothing re-fitted
-    assert len(shown) == 13 and all(statement not in examples for statement, examples in shown)
-    assert effect.describe().startswith("Measured on its 13 reviews, each judged without itself: the shipped judge")
+    assert len(shown) == LEARNED and all(statement not in examples for statement, examples in shown)
+    assert effect.describe().startswith(f"Measured on its {LEARNED} reviews, each judged without itself: the shipped")
 
 
 def test_the_learned_judges_are_rebuilt_when_a_review_is_added_and_kept_otherwise(subscribed: Store) -> None:
@@ -215,13 +222,14 @@ class ScoredModel(ClashingModel):
 
 
 async def test_a_servers_measured_refit_silences_its_next_weaker_alert_and_no_other_servers(store: Store) -> None:
-    """Server A confirmed purchases read at 0.8-0.9 and dismissed ones at 0.40-0.49: once its effect is measured,
-    its threshold sits between them and a purchase read at 0.5 (an alert by the shipped threshold) reaches only B."""
+    """Server A confirmed purchases read at 0.80 and up and dismissed ones at 0.49 and down: once its effect is
+    measured, its threshold sits between them and a purchase read at 0.5 (an alert by the shipped threshold) reaches
+    only B."""
     store.add_subscription(Subscription(channel_id=1, guild_id=GUILD_A, receive="clashes"))
     store.add_subscription(Subscription(channel_id=2, guild_id=GUILD_B, receive="clashes"))
-    for n, by in zip(range(40, 50), ["ana (1)", "bo (2)"] * 5, strict=True):
-        reviewed(store, GUILD_A, 1, "dismissed", by, start=n)
-    for n in (80, 85, 90):
+    for n in range(50 - LEARN_AFTER, 50):
+        reviewed(store, GUILD_A, 1, "dismissed", ("ana (1)", "bo (2)")[n % 2], start=n)
+    for n in range(80, 80 + LEARN_AFTER // 4):
         reviewed(store, GUILD_A, 1, "confirmed", "bo (2)", start=n)
     model = ScoredModel()
     pipeline = ArticleAnalysis(model, store, ClashJudge(model, PROFILE), relevance=RelevanceConfig(model=False))  # type: ignore[arg-type]

@@ -619,11 +619,11 @@ def test_moderator_reviews_are_kept_per_server_across_a_restart(seeded: StanceSt
 
 
 def test_a_servers_learned_state_and_its_reset_survive_a_restart(seeded: StanceStore, location: Location) -> None:
-    from analysis.learning import reset_marker, server_learning
+    from analysis.learning import LEARN_AFTER, reset_marker, server_learning
     from domain.records import ModeratorReview
 
     pause = seeded.positions("elon-musk")[0]
-    for n in range(12):
+    for n in range(LEARN_AFTER):
         judgement = judgement_of(pause.id, f"Twitter bought {n} GPUs.")
         seeded.record_article(Article(f"a{n}", f"https://news.example.com/{n}"), [judgement])
         verdict = "confirmed" if n % 3 == 0 else "dismissed"
@@ -634,7 +634,9 @@ def test_a_servers_learned_state_and_its_reset_survive_a_restart(seeded: StanceS
     store = reopened(seeded, location)
     try:
         learned = server_learning(store, 5)
-        assert learned.active and learned.reviews == 12 and learned.confirmed == 4 and len(learned.examples) == 12
+        confirmed = len(range(0, LEARN_AFTER, 3))
+        assert learned.active and learned.reviews == LEARN_AFTER and learned.confirmed == confirmed
+        assert len(learned.examples) == LEARN_AFTER
         store.record_review(reset_marker(5, "m0 (0)", "2026-11-30T11:00:00Z"))
         store.flush()
         store = reopened(store, location)
