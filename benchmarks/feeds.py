@@ -31,6 +31,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.article import ArticleOutcome, ArticleReport
+from app import freeze_startup_objects
 from benchmarks.feed_conformance import CASES, conformance, feedparser_field, paths_summary, stancewatch_field
 from benchmarks.lag import measure_lag
 from domain.records import Article, Feed, FeedItem
@@ -162,6 +163,7 @@ async def run(feeds: int, items: int) -> None:
                     allow_private=True,
                     policy=WatchPolicy(),  # type: ignore[arg-type]
                 )
+                freeze_startup_objects()  # as app.open_app does before the bot serves
 
                 async def poll_and_drain() -> None:
                     results = await watcher.poll_all()
