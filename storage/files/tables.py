@@ -3,8 +3,8 @@
 TinyDB answers a lookup by scanning every document through its query objects, and
 rebuilds the table on each write (measured: 16 ms a lookup at 2,000 records). Here
 records are validated at load and at every write (one rule set,
-:func:`domain.records.validate`), read from a dict, and written through TinyDB by
-document id, so lookups cost a dict access and the file format stays TinyDB's.
+:func:`domain.records.validate`), read from a dict, and written into TinyDB's storage by
+document id, so lookups and writes cost a dict access and the file format stays TinyDB's.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ class IndexedTable(Generic[K, R]):
         self._key = key
         self._records: dict[K, R] = {}
         self._doc_ids: dict[K, int] = {}
-        for doc in self._table.all():
+        documents = self._table.all()
+        for doc in documents:
             record = from_dict(cls, dict(doc), f"{name} document {doc.doc_id}")
             self._records[key(record)] = record
             self._doc_ids[key(record)] = doc.doc_id
+        self._next_id = max((doc.doc_id for doc in documents), default=0) + 1
 
     def __len__(self) -> int:
         return len(self._records)
@@ -48,44 +50,48 @@ class IndexedTable(Generic[K, R]):
     def put(self, record: R) -> bool:
         """Insert or replace by key; True when the key is new."""
         record = storable(record)  # checked before anything changes: a record that would not load is refused
-        document = to_dict(record)
         key = self._key(record)
+        new = key not in self._doc_ids
+        self._write({self._doc_id(key): to_dict(record)})
         self._records[key] = record
-        doc_id = self._doc_ids.get(key)
-        if doc_id is None:
-            self._doc_ids[key] = self._table.insert(document)
-            return True
-        self._replace(doc_id, document)
-        return False
-
-    def _replace(self, doc_id: int, document: dict[str, object]) -> None:
-        """Replace one document in the storage's table in place.
-
-        TinyDB's ``Table.update`` converts every document id of the table twice per call, so updating each of 1,000
-        feeds once cost 0.45 s of the store thread (and of the event loop's GIL) a poll round; this costs one dict
-        write. The storage layer is TinyDB's own (``read``/``write`` of the whole document), so the file is unchanged.
-        """
-        storage = self._db.storage
-        data = storage.read() or {}
-        data.setdefault(self.name, {})[str(doc_id)] = document
-        storage.write(data)
-        self._table.clear_cache()
+        return new
 
     def put_many(self, records: Iterable[R]) -> None:
-        """Insert or replace many records with two table writes instead of one each."""
+        """Insert or replace many records with one storage write."""
         batch = {self._key(r): r for r in map(storable, records)}  # all checked before the first change
-        documents = [to_dict(r) for r in batch.values()]
-        replaced = [self._doc_ids.pop(k) for k in batch if k in self._doc_ids]
-        if replaced:
-            self._table.remove(doc_ids=replaced)
-        ids = self._table.insert_multiple(documents)
+        self._write({self._doc_id(k): to_dict(r) for k, r in batch.items()})
         self._records.update(batch)
-        self._doc_ids.update(zip(batch, ids, strict=True))
 
     def remove(self, key: K) -> bool:
         doc_id = self._doc_ids.pop(key, None)
         if doc_id is None:
             return False
         del self._records[key]
-        self._table.remove(doc_ids=[doc_id])
+        self._write({doc_id: None})
         return True
+
+    def _doc_id(self, key: K) -> int:
+        """The key's document id, a new one (the largest so far plus one, as TinyDB numbers) for a new key."""
+        if key not in self._doc_ids:
+            self._doc_ids[key] = self._next_id
+            self._next_id += 1
+        return self._doc_ids[key]
+
+    def _write(self, documents: dict[int, dict[str, object] | None]) -> None:
+        """Put documents (None: remove them) into the storage's table by id, in one read and one write.
+
+        TinyDB's own ``insert``, ``update`` and ``remove`` convert every document id of the table on each call, so
+        archiving 5,000 articles one by one cost quadratic time on the store thread (a third of it in the
+        new-items round of ``benchmarks/feeds.py``); this costs one dict write a document. The storage layer is
+        TinyDB's own (``read``/``write`` of the whole document), so the file is unchanged.
+        """
+        storage = self._db.storage
+        data = storage.read() or {}
+        table = data.setdefault(self.name, {})
+        for doc_id, document in documents.items():
+            if document is None:
+                table.pop(str(doc_id), None)
+            else:
+                table[str(doc_id)] = document
+        storage.write(data)
+        self._table.clear_cache()
