@@ -6,9 +6,9 @@ made archiving quadratic (5,000 new articles took 48.7 s in ``benchmarks/feeds.p
 the journal holds more lines than the month has records (updates: reviews, pruned bodies),
 the month is compacted into its TinyDB file (``YYYY-MM.json``, atomically) and the journal
 emptied; a crash between the two replays, in order, changes the file already holds, which
-changes nothing. Age-based retention
-works month by month: article bodies older than the retention (default 90 days) are
-dropped, keeping the article's metadata and every judgement, which alerts and ``/ask`` cite.
+changes nothing. Age-based retention works month by month: article bodies older than the
+retention (default 90 days) are dropped, keeping the article's metadata and every
+judgement, which alerts and ``/ask`` cite.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ class _Logged(Generic[R]):
         self.put_many([record])
 
     def put_many(self, records: Iterable[R]) -> None:
-        batch = list(records)
+        batch = [storable(r) for r in records]  # checked before the table or the journal changes
         self.table.put_many(batch)
-        self.pending.extend({"table": self.table.name, "record": to_dict(storable(r))} for r in batch)
+        self.pending.extend({"table": self.table.name, "record": to_dict(r)} for r in batch)
 
     def remove(self, key: str) -> None:
         if self.table.remove(key):
