@@ -20,7 +20,7 @@ from typing import TextIO
 from analysis.learning import ReviewedScore, refit_threshold
 from analysis.pairs import Pair, examples_of
 from domain.facts import negations
-from llm.tasks.judge import NEAR, ClashJudge, Example
+from llm.tasks.judge import NEAR, ClashJudge, Example, second_look_score
 
 POINTS = (0, 10, 20, 40, 80)
 
@@ -155,7 +155,7 @@ class _Scorer:
         if key not in self.shown:
             assert pair.question is not None
             self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
-        return reading.other * self.shown[key] * (1 - reading.against)
+        return second_look_score(reading.other, self.shown[key], reading.against)
 
     async def reviewed(self, pair: Pair, pool: list[Example]) -> ReviewedScore:
         """A reviewed pair by the shipped judge (no reviews) and the learned one (the other reviews)."""

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
 from domain.facts import negations
 from llm.runtime.engine import LLMEngine
-from llm.tasks.judge import ClashJudge, Example
+from llm.tasks.judge import ClashJudge, Example, second_look_score
 from settings import Settings
 
 DEFAULT_PAIRS = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
@@ -93,7 +93,7 @@ RULES: dict[str, Rule] = {
 def second_look(r: Reading) -> float:
     """The bot's score: the negation check counts only for a statement that holds a negation word."""
     against = r.extra.get("negation", 1.0) if negations(r.pair.later) else 0.0
-    return r.other * r.extra.get("retrieved", 0.0) * (1 - against)
+    return second_look_score(r.other, r.extra.get("retrieved", 0.0), against)
 
 
 def rates(readings: list[Reading], alert: Callable[[Reading], bool]) -> tuple[float, float, float]:

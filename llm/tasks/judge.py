@@ -125,6 +125,12 @@ def side_verdicts(same: float, other: float) -> dict[str, float]:
     return {"consistent": same * (1 - other), "unrelated": (1 - same) * (1 - other), "inconsistent": other}
 
 
+def second_look_score(other: float, with_examples: float, against: float) -> float:
+    """The second look's score (0-1), alerted at the profile's ``stance_check_threshold``: P(other side) read
+    alone, read again after worked examples, and not read as *against* that side."""
+    return other * with_examples * (1 - against)
+
+
 class ClashJudge:
     def __init__(
         self,
@@ -188,7 +194,7 @@ class ClashJudge:
         against = 0.0
         if negations(statement):  # only a statement that negates, refuses or opposes can be against a side
             against = await self.against(question, stance, statement)
-        score = other * examples * (1 - against)
+        score = second_look_score(other, examples, against)
         return {"with_examples": examples, "against": against, "score": score}
 
     async def against(self, question: Question, stance: str, statement: str) -> float:
@@ -211,7 +217,7 @@ class ClashJudge:
         if "score" not in ruling.checks or self.profile.stance_check_threshold is None:
             return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
-        return ruling.probabilities["inconsistent"] * examples * (1 - ruling.checks["against"])
+        return second_look_score(ruling.probabilities["inconsistent"], examples, ruling.checks["against"])
 
     async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
                           learned: Sequence[Example], threshold: float | None = None) -> bool:  # fmt: skip
