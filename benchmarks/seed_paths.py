@@ -94,7 +94,9 @@ async def run() -> None:
                     report = (await app.analysis.analyse(item)).report
                     clash = next((c for c in report.clashes if c.position_id == PAUSE_LETTER), None)
                     alerted.append(clash is not None)
-                    shown = clash.statement[:100] if clash else f"{len(report.judgements)} judged, none alerted"
+                    shown = (
+                        " ".join(clash.statement.split()) if clash else f"{len(report.judgements)} judged, none alerted"
+                    )
                     print(f"{name:34s} {'ALERT' if clash else 'none ':5s} {shown}")
                 seconds = (time.perf_counter() - started) / len(paths)
         finally:
