@@ -9,7 +9,8 @@ from cogs.common import UserError
 from cogs.stances import confirmed_sides, sides_text
 from domain.records import Question
 from llm.tasks.judge import sides
-from llm.tasks.sides import cleaned, described
+from llm.tasks.prompts import side_draft_messages
+from llm.tasks.sides import cleaned, described, draft_sides
 
 DRAFT = {
     "en": {"supports": "calls for a ban on lethal autonomous weapons", "opposes": "builds autonomous weapons"},
@@ -60,3 +61,23 @@ def test_only_confirmed_questions_serve_as_worked_examples() -> None:
     assert described([QUESTION, confirmed_sides(QUESTION, {"en": ("", ""), "ko": ("", "")})]) == [
         (QUESTION.text, DRAFT["en"]["supports"], DRAFT["en"]["opposes"])
     ]
+
+
+async def test_the_no_side_is_drafted_as_the_opposite_of_the_drafted_yes_side() -> None:
+    """Before: asked alone, the default model described the no side of the ban question as "supports the ban"."""
+    asked: list[str] = []
+
+    class Drafter:
+        async def chat(self, messages: list[dict[str, str]], **_: object) -> str:
+            asked.append(messages[-1]["content"])
+            return ("calls for a ban", "builds or sells such weapons", "금지를 촉구한다", "무기를 만든다")[
+                len(asked) - 1
+            ]
+
+    example = confirmed_sides(QUESTION, {"en": ("", ""), "ko": ("", "")})
+    draft = await draft_sides(Drafter(), "Should facial recognition be banned?", [example])  # type: ignore[arg-type]
+    assert draft is not None and draft.sides["en"] == ("calls for a ban", "builds or sells such weapons")
+    assert "Answer: yes" in asked[0] and "opposite" not in asked[0]
+    assert asked[1].endswith("Answer: no\nThe opposite of: calls for a ban")
+    shown = side_draft_messages("q", "no", described([example]), contrast="x")
+    assert shown[3]["content"].endswith("Answer: no\nThe opposite of: " + DRAFT["en"]["supports"])

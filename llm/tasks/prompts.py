@@ -12,7 +12,7 @@ from typing import Any
 
 from llm.runtime.backend import Messages
 
-PROMPT_VERSION = "2026-11-30.1"
+PROMPT_VERSION = "2026-11-30.2"
 
 
 def quoted(tag: str, text: str) -> str:
@@ -262,18 +262,27 @@ SIDE_DRAFT_SYSTEM = (
 )
 
 
-def side_draft_messages(question: str, answer: str, examples: list[tuple[str, str, str]]) -> Messages:
+def side_draft_messages(
+    question: str, answer: str, examples: list[tuple[str, str, str]], contrast: str = ""
+) -> Messages:
     """One side of ``question`` (``answer`` "yes" or "no") described, after worked ``examples`` (question,
     supports, opposes): the server's confirmed questions, so a draft reads like the descriptions the judge uses.
-    One call a side: asked for both at once, a small model swaps which one says yes."""
+    One call a side: asked for both at once, a small model swaps which one says yes. The "no" side is asked with
+    the drafted yes side as ``contrast`` (and each example's no side with its yes side): asked without it, the
+    default model described the no side of "Should lethal autonomous weapons be banned?" as "supports the ban"."""
     messages: Messages = [{"role": "system", "content": SIDE_DRAFT_SYSTEM}]
     for shown, supports, opposes in examples:
-        for given, description in (("yes", supports), ("no", opposes)):
+        for given, description, other in (("yes", supports, ""), ("no", opposes, supports)):
             messages += [
-                {"role": "user", "content": f"{quoted('question', shown)}\nAnswer: {given}"},
+                {"role": "user", "content": _side_request(shown, given, other)},
                 {"role": "assistant", "content": description},
             ]
-    return [*messages, {"role": "user", "content": f"{quoted('question', question)}\nAnswer: {answer}"}]
+    return [*messages, {"role": "user", "content": _side_request(question, answer, contrast)}]
+
+
+def _side_request(question: str, answer: str, contrast: str) -> str:
+    request = f"{quoted('question', question)}\nAnswer: {answer}"
+    return f"{request}\nThe opposite of: {contrast}" if contrast else request
 
 
 SIDE_KOREAN_SYSTEM = (

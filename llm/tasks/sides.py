@@ -58,13 +58,11 @@ async def draft_sides(engine: LLM, question: str, examples: list[Question]) -> S
     None when the model gives no usable English pair (empty or identical sides): the moderator writes them.
     """
     shown = described(examples)
-    english = []
-    for answer in ("yes", "no"):
-        reply = await engine.chat(
-            side_draft_messages(question, answer, shown), max_tokens=SIDE_TOKENS, priority=Priority.INTERACTIVE
-        )
-        english.append(cleaned(reply))
-    supports, opposes = english
+    supports = ""
+    for answer in ("yes", "no"):  # the no side is asked as the opposite of the drafted yes side
+        messages = side_draft_messages(question, answer, shown, contrast=supports)
+        reply = cleaned(await engine.chat(messages, max_tokens=SIDE_TOKENS, priority=Priority.INTERACTIVE))
+        supports, opposes = (reply, "") if answer == "yes" else (supports, reply)
     if not supports or not opposes or supports == opposes:
         return None
     sides = {"en": (supports, opposes)}
