@@ -39,7 +39,9 @@ async def test_a_claimed_alert_is_never_persisted_without_its_message(
     real_run = Store.run
 
     async def run_after_a_commit(self: Store, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        self.flush()  # another task's commit lands here; the process may die right after it
+        # Another task's commit lands here, on the store thread as every commit does (a flush from this thread could
+        # split a store call running there, which no commit can); the process may die right after it.
+        await real_run(self, self.flush)
         durable_states.append(claims_and_messages(tmp_path / "data" / "stancewatch.json"))
         return await real_run(self, fn, *args, **kwargs)
 
