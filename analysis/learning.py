@@ -125,7 +125,8 @@ class LearnedJudges:
     def __init__(self) -> None:
         self._seen: tuple[int, str] | None = None
         self._states: dict[int, ServerLearning] = {}
-        self._effects: dict[tuple[int, int], Effect] = {}
+        self._effects: dict[int, Effect] = {}
+        """Each server's latest measured effect; it holds while the server's review count is the one measured."""
         self._measuring: dict[int, asyncio.Task[None]] = {}
 
     def active(self, store: StanceStore) -> dict[int, ServerLearning]:
@@ -140,7 +141,9 @@ class LearnedJudges:
     def effect(self, judge: ClashJudge, state: ServerLearning) -> Effect | None:
         """The server's measured effect, or None while it is measured (a background task is started when none
         runs; call it on the event loop). Until then the server's judge keeps the shipped threshold."""
-        effect = self._effects.get((state.guild_id, state.reviews))
+        effect = self._effects.get(state.guild_id)
+        if effect is not None and effect.reviews != state.reviews:
+            effect = None  # a review was added since: measured again
         if effect is None and state.active:
             running = self._measuring.get(state.guild_id)
             if running is None or running.done():
@@ -149,7 +152,7 @@ class LearnedJudges:
 
     async def _measure(self, judge: ClashJudge, state: ServerLearning) -> None:
         try:
-            self._effects[(state.guild_id, state.reviews)] = await measure_effect(judge, state)
+            self._effects[state.guild_id] = await measure_effect(judge, state)
         except Exception:  # the next article or /status tries again
             log.exception("Measuring the learned judge of server %s failed", state.guild_id)
 
@@ -200,14 +203,13 @@ async def measure_effect(judge: ClashJudge, state: ServerLearning) -> Effect:
         alert = float(judge.is_alert(ruling))  # a reading without a second look scores its alert: 1 or 0
         shipped_score = ruling.checks.get("score", alert)
         scores.append(ReviewedScore(pair.label == "inconsistent", shipped_score, alert if learned is None else learned))
-    threshold = refit_threshold(scores, shipped) if shipped is not None else None
-    cut = threshold if threshold is not None else 0.5  # without a second look, a score is its alert (1 or 0)
+    base = 0.5 if shipped is None else shipped  # without a second look, a score is its alert: 1 or 0
+    threshold = None if shipped is None else refit_threshold(scores, shipped)
+    cut = base if threshold is None else threshold
     counts = Counter[str]()
     for s in scores:
         verdict = "confirmed" if s.clash else "dismissed"
-        counts.update(
-            {verdict: 1, f"shipped_{verdict}": s.shipped >= (shipped or 0.5), f"learned_{verdict}": s.learned >= cut}
-        )
+        counts.update({verdict: 1, f"shipped_{verdict}": s.shipped >= base, f"learned_{verdict}": s.learned >= cut})
     return Effect(
         state.reviews, counts["confirmed"], counts["dismissed"], counts["shipped_confirmed"],
         counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"], threshold,
