@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.article import ArticleAnalysis
+from benchmarks import trace
 from benchmarks.lag import measure_lag
 from cli.demo import ENGLISH_PAGE, ITEMS
 from domain.records import FeedItem
@@ -152,16 +153,24 @@ async def loop_lag(engine: LLMEngine, tokens: int) -> float:
     return lag_ms
 
 
-async def pipeline_rate(engine: LLMEngine, settings: Settings) -> tuple[int, float]:
+async def pipeline_rate(
+    engine: LLMEngine, settings: Settings, recording: trace.Trace | None = None
+) -> tuple[int, float]:
+    """(articles, articles a minute) through the whole pipeline; with ``recording``, every model call is kept in it."""
     with tempfile.TemporaryDirectory(prefix="stancewatch-bench-") as tmp:
         store = Store.open(Path(tmp))
-        pipeline = ArticleAnalysis(engine, store, ClashJudge.for_engine(engine, settings))
+        judge = ClashJudge.for_engine(engine, settings)
+        if recording is not None:
+            trace.record(engine, judge, recording)
+        pipeline = ArticleAnalysis(engine, store, judge)
         batch = articles()
         started = time.perf_counter()
         for item in batch:
             await pipeline.analyse(item)
         elapsed = time.perf_counter() - started
         store.close()
+    if recording is not None:
+        recording.articles, recording.wall_seconds = len(batch), elapsed
     return len(batch), len(batch) / elapsed * 60
 
 
@@ -230,6 +239,8 @@ async def main() -> None:
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--native-wheel", type=Path, help="a llama-cpp-python wheel built with -DGGML_NATIVE=ON")
     parser.add_argument("--threads", action="store_true", help="only the table of speed by thread count")
+    parser.add_argument("--record", type=Path, help="keep the pipeline's model calls in FILE (trace.py)")
+    parser.add_argument("--replay", type=Path, help="replay a recorded pipeline instead of running it (a shape model)")
     args = parser.parse_args()
     settings = Settings.from_env(env_file=None)
     if args.threads:
@@ -247,8 +258,16 @@ async def main() -> None:
     print(f"judge call, cold cache         {first * 1000:8.1f} ms")
     print(f"judge call, shared prefix      {later * 1000:8.1f} ms   (speed-up {first / later:.1f}x)")
     print(f"event-loop lag while generating {await loop_lag(engine, args.tokens):7.1f} ms (target < 50 ms)")
-    count, rate = await pipeline_rate(engine, settings)
-    print(f"full pipeline                  {rate:8.1f} articles/minute ({count} articles)")
+    if args.replay:
+        recorded = trace.Trace.load(args.replay)
+        trace.report(await trace.replay(engine, recorded), recorded)
+    else:
+        recording = trace.Trace(engine.info.describe()) if args.record else None
+        count, rate = await pipeline_rate(engine, settings, recording)
+        print(f"full pipeline                  {rate:8.1f} articles/minute ({count} articles)")
+        if recording is not None:
+            recording.save(args.record)
+            trace.report(recording)
     await engine.aclose()
 
 
