@@ -157,8 +157,9 @@ async def test_an_alert_never_shows_a_wording_that_changes_the_source(
     claim: str, translation: str, origin: str, shown: str
 ) -> None:
     title, text = ITEMS[1]["title"], ITEMS[1]["content"]
-    [statement] = await extract_statements(RenderingModel(claim, translation), title, text, [MUSK])  # type: ignore[arg-type]
+    statement, *others = await extract_statements(RenderingModel(claim, translation), title, text, [MUSK])  # type: ignore[arg-type]
     assert statement.origin == origin
+    assert all(o.origin == "sentence" and o.text in f"{title} {text}" and "생성형 AI" not in o.text for o in others)
     if origin == "model":
         assert statement.text == shown and statement.translation == ""
         return
@@ -170,6 +171,25 @@ async def test_an_alert_never_shows_a_wording_that_changes_the_source(
     new = dict(card.fields)["New statement"]
     assert "1,000" not in new and "said that he was going" not in new
     assert ("Machine translation" in new) is bool(expected)
+
+
+class VagueModel(RenderingModel):
+    """Extraction's answer on the published seed's page: a vague wording of its caption, nothing of the purchase."""
+
+    async def chat_json(self, messages: Any, schema: dict[str, Any], **_: Any) -> dict[str, Any]:
+        quote = "일론 머스크가 트위터 AI를 개발하고 있다는 보도가 나왔다"
+        return {"statements": [{"person": "Elon Musk", "kind": "did", "claim": self.claim, "quote": quote}]}
+
+
+async def test_a_vague_wording_does_not_hide_the_sentence_with_the_act() -> None:
+    """The snippet path of issue 25: the model kept "Elon Musk is developing Twitter AI" and the judge never saw
+    the purchase. The sentences naming the person are judged beside the model's statement, never twice."""
+    title, _, text = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
+    statements = await extract_statements(VagueModel("Elon Musk is developing Twitter AI", ""), title, text, [MUSK])  # type: ignore[arg-type]
+    assert statements[0].text == "Elon Musk is developing Twitter AI" and statements[0].origin == "model"
+    assert any("10만 개의 GPU를 구입" in s.text and s.origin == "sentence" for s in statements[1:])
+    assert not any(s.text.startswith("일론 머스크가 트위터 AI를 개발하고") for s in statements[1:])  # the model's own
+    assert len({s.text for s in statements}) == len(statements)
 
 
 def test_korean_unit_numbers_are_written_out_for_the_translator() -> None:

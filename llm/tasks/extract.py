@@ -5,9 +5,9 @@ only attribute statements to those names, and a statement is kept only when its
 supporting quote really occurs in the article. The model's wording of a statement is
 what an alert shows, so it must keep the facts of the quote's sentence (numbers, names,
 who did what, negation, attribution: :func:`domain.facts.unfaithful`); when it does
-not, the sentence itself is the statement. When the model yields nothing usable
-for a person, the article's sentences that name the person are used instead, so a
-weak model never hides a clash from the judge.
+not, the sentence itself is the statement. The article's first sentences that name a
+person are statements too, beside what the model found, so a weak model's vague or
+missing wording never hides a clash from the judge.
 """
 
 from __future__ import annotations
@@ -88,10 +88,17 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
             translation = await literal_translation(engine, claim, names) if origin == "source" else ""
             kind = str(item.get("kind", "said"))
             found.append(ExtractedStatement(person.id, claim, quote, kind, origin, translation))
+    return found + _naming_sentences(f"{title}\n{text}", people, found)
+
+
+def _naming_sentences(article: str, people: list[Person], found: list[ExtractedStatement]) -> list[ExtractedStatement]:
+    """Each person's first sentences that name them, less those a model statement already stands for: a vague
+    wording ("Elon Musk is developing Twitter AI") must not hide the sentence with the act ("… bought 100,000
+    GPUs"), and when the model found nothing they are all there is."""
+    extra = []
     for person in people:
-        if not any(s.person == person.id for s in found):
-            found.extend(
-                ExtractedStatement(person.id, sentence, sentence, "said", "sentence")
-                for sentence in sentences_naming(f"{title}\n{text}", person)
-            )
-    return found
+        covered = {sentence_with(s.quote, article) for s in found if s.person == person.id}
+        for sentence in dict.fromkeys(sentences_naming(article, person)):
+            if sentence not in covered:
+                extra.append(ExtractedStatement(person.id, sentence, sentence, "said", "sentence"))
+    return extra
