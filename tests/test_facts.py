@@ -183,13 +183,27 @@ class VagueModel(RenderingModel):
 
 async def test_a_vague_wording_does_not_hide_the_sentence_with_the_act() -> None:
     """The snippet path of issue 25: the model kept "Elon Musk is developing Twitter AI" and the judge never saw
-    the purchase. The sentences naming the person are judged beside the model's statement, never twice."""
+    the act. The first sentence naming the person that tells of an act on AI is judged beside the model's
+    statement (its headline here: 6개월 중단 외치고 … AI 프로젝트 개발 착수), never the model's own sentence again."""
     title, _, text = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
     statements = await extract_statements(VagueModel("Elon Musk is developing Twitter AI", ""), title, text, [MUSK])  # type: ignore[arg-type]
-    assert statements[0].text == "Elon Musk is developing Twitter AI" and statements[0].origin == "model"
-    assert any("10만 개의 GPU를 구입" in s.text and s.origin == "sentence" for s in statements[1:])
-    assert not any(s.text.startswith("일론 머스크가 트위터 AI를 개발하고") for s in statements[1:])  # the model's own
-    assert len({s.text for s in statements}) == len(statements)
+    headline = title.partition("? ")[2]  # the title's second sentence: its first is a question naming no one
+    assert [(s.origin, s.text) for s in statements] == [
+        ("model", "Elon Musk is developing Twitter AI"),
+        ("sentence", headline),
+    ]
+
+
+async def test_when_the_model_finds_nothing_every_sentence_naming_the_person_is_judged() -> None:
+    title, _, text = KOREAN_ARTICLE.read_text(encoding="utf-8").partition("\n")
+    statements = await extract_statements(SilentModel("", ""), title, text, [MUSK])  # type: ignore[arg-type]
+    assert len(statements) == 3 and all(s.origin == "sentence" for s in statements)
+    assert any("10만 개의 GPU를 구입" in s.text for s in statements)
+
+
+class SilentModel(RenderingModel):
+    async def chat_json(self, messages: Any, schema: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {"statements": []}
 
 
 def test_korean_unit_numbers_are_written_out_for_the_translator() -> None:

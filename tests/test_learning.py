@@ -209,14 +209,16 @@ def test_the_guard_refuses_a_refit_that_would_silence_the_server(caplog: pytest.
 
 
 class ScoredModel(ClashingModel):
-    """The second look reads "bought N GPUs" as the other side with P(yes) = N/100, examples or not."""
+    """The second look reads "bought N GPUs" as the other side with P(yes) = N/100, examples or not (and any other
+    statement as not on it)."""
 
     async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
         asked = messages[-1]["content"]
         if labels == ("yes", "no") and "is against this" in asked:
             return {"yes": 0.0, "no": 1.0}
         if labels == ("yes", "no") and len(messages) > 2:  # with worked examples: the second look
-            n = int(re.search(r"bought (\d+) GPUs", asked)[1])  # type: ignore[index]
+            found = re.search(r"bought (\d+) GPUs", asked)  # the article's own sentence ("10,000 GPUs"): 0
+            n = int(found[1]) if found else 0
             return {"yes": n / 100, "no": 1 - n / 100}
         return await super().label_probabilities(messages, labels)
 

@@ -65,7 +65,9 @@ async def test_a_claimed_alert_is_never_persisted_without_its_message(
         await watcher.stop()
     store.flush()
     durable_states.append(claims_and_messages(tmp_path / "data" / "stancewatch.json"))
-    assert len(durable_states[-1][0]) == articles  # every article raised its alert
+    # Every article raised its alert: the model's statement of each, and the sentence naming Musk that all of
+    # them share (one statement, claimed once).
+    assert len(durable_states[-1][0]) == articles + 1
     for claimed, announced in durable_states:
         assert claimed <= announced, "an alert claim was durable before the message it leads to"
 

@@ -5,9 +5,10 @@ only attribute statements to those names, and a statement is kept only when its
 supporting quote really occurs in the article. The model's wording of a statement is
 what an alert shows, so it must keep the facts of the quote's sentence (numbers, names,
 who did what, negation, attribution: :func:`domain.facts.unfaithful`); when it does
-not, the sentence itself is the statement. The article's first sentences that name a
-person are statements too, beside what the model found, so a weak model's vague or
-missing wording never hides a clash from the judge.
+not, the sentence itself is the statement. A sentence that names a person and tells of an
+act on AI is a statement too, beside what the model found (all the first sentences naming
+the person when it found nothing), so a weak model's vague or missing wording never hides
+a clash from the judge.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from domain.facts import unfaithful
 from domain.names import sentences_naming, split_sentences
 from domain.records import Person
+from domain.words import mentions_ai, side_groups
 from llm.runtime.backend import LLM
 from llm.tasks.prompts import extract_messages, extract_schema
 from llm.tasks.translate import literal_translation
@@ -92,13 +94,17 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
 
 
 def _naming_sentences(article: str, people: list[Person], found: list[ExtractedStatement]) -> list[ExtractedStatement]:
-    """Each person's first sentences that name them, less those a model statement already stands for: a vague
-    wording ("Elon Musk is developing Twitter AI") must not hide the sentence with the act ("… bought 100,000
-    GPUs"), and when the model found nothing they are all there is."""
-    extra = []
+    """The sentences that name each person, as statements of their own: all of the first few when the model found
+    nothing for the person, else the first that tells of an act on AI (:func:`domain.words.mentions_ai`,
+    :data:`domain.words.SIDE_TERMS`) that no model statement stands for. A vague wording ("Elon Musk is developing
+    Twitter AI") must not hide the sentence with the act ("… bought 100,000 GPUs"); one more judgement a person,
+    not one a sentence, keeps the price of that on a CPU small."""
+    extra: list[ExtractedStatement] = []
     for person in people:
-        covered = {sentence_with(s.quote, article) for s in found if s.person == person.id}
-        for sentence in dict.fromkeys(sentences_naming(article, person)):
-            if sentence not in covered:
-                extra.append(ExtractedStatement(person.id, sentence, sentence, "said", "sentence"))
+        mine = [s for s in found if s.person == person.id]
+        covered = {sentence_with(s.quote, article) for s in mine}
+        sentences = [s for s in dict.fromkeys(sentences_naming(article, person)) if s not in covered]
+        if mine:
+            sentences = [s for s in sentences if mentions_ai(s) and side_groups(s)][:1]
+        extra.extend(ExtractedStatement(person.id, s, s, "said", "sentence") for s in sentences)
     return extra
