@@ -15,6 +15,9 @@ per pair over the whole half:
   the tune half as worked examples (never the pair being judged), its P(yes) as the alert score;
 - **second look (both)**: P(other) × P(yes with examples) × (1 − P(against)), the bot's rule since prompts
   2026-11-30.1 (``stance_check_threshold`` in the profile).
+- **second look, own side vetoes**: the same, but no alert where P(same side) ≥ P(other side): a statement that
+  reads at least as much on its position's own side restates the position rather than clashing with it (the
+  English re-telling "Elon Musk signed a letter calling for a moratorium …" read 0.76 own side, 0.54 other).
 
 Cut-offs are chosen on the tune half for the most recall at a false-alert rate ≤ 0.05 there, then the held-out
 figures are printed beside the shipped rule's, with seconds per pair.
@@ -87,6 +90,7 @@ RULES: dict[str, Rule] = {
     "negation check": lambda r, a, b: r.shipped and r.extra.get("negation", 1.0) < a,
     "retrieved examples": lambda r, a, b: r.other >= NEAR and r.extra.get("retrieved", 0.0) >= a,
     "second look (both)": lambda r, a, b: r.other >= NEAR and second_look(r) >= a,
+    "second look, own side vetoes": lambda r, a, b: r.other >= NEAR and r.same < r.other and second_look(r) >= a,
 }
 
 
@@ -139,17 +143,17 @@ async def main() -> None:
     tune = [r for r in readings if in_split(r.pair, "tune")]
     held = [r for r in readings if in_split(r.pair, "heldout")]
     print(f"model={engine.info.model_name} profile={judge.profile.name} pairs: tune {len(tune)}, held out {len(held)}")
-    print(f"{'method':22} {'cut-offs':12} {'precision':>9} {'recall':>7} {'false-alert':>11} {'s/pair':>7}")
+    print(f"{'method':29} {'cut-offs':12} {'precision':>9} {'recall':>7} {'false-alert':>11} {'s/pair':>7}")
     precision, recall, false = rates(held, lambda r: r.shipped)
-    baseline = f"{'shipped (baseline)':22} {'profile':12} {precision:9.3f} {recall:7.3f} {false:11.3f}"
+    baseline = f"{'shipped (baseline)':29} {'profile':12} {precision:9.3f} {recall:7.3f} {false:11.3f}"
     print(f"{baseline} {seconds(held, ()):7.2f}")
     costs = {"agreement": (), "negation check": ("negation",), "retrieved examples": ("retrieved",)}
-    costs["second look (both)"] = ("negation", "retrieved")
+    costs["second look (both)"] = costs["second look, own side vetoes"] = ("negation", "retrieved")
     for name, rule in RULES.items():
         a, b = fit(rule, tune)
         precision, recall, false = rates(held, lambda r, rule=rule, a=a, b=b: rule(r, a, b))
         cut = f"{a:.2f}/{b:.2f}" if name == "agreement" else f"{a:.3f}"
-        print(f"{name:22} {cut:12} {precision:9.3f} {recall:7.3f} {false:11.3f} {seconds(held, costs[name]):7.2f}")
+        print(f"{name:29} {cut:12} {precision:9.3f} {recall:7.3f} {false:11.3f} {seconds(held, costs[name]):7.2f}")
     await engine.aclose()
 
 

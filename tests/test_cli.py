@@ -416,34 +416,45 @@ def big_store(data: Path, articles: int = 3000) -> None:
 
 def staged(folder: Path) -> list[Path]:
     """The staging folders ``store copy --to folder/copy`` writes before the copy is whole."""
-    return [p for p in folder.iterdir() if p.name.startswith(".copy.copying-")]
+    return [p for p in folder.iterdir() if p.name.startswith(".copy") and ".copying-" in p.name]
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "killed"])
 async def test_an_interrupted_copy_to_a_directory_leaves_no_store_that_opens(tmp_path: Path, how: str) -> None:
-    """Before: a Ctrl-C flushed 2,104 of 5,000 articles into a folder that then opened as a normal store."""
-    big_store(tmp_path / "data")
-    target = tmp_path / "copy"
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "", "LOG_LEVEL": "WARNING"}
-    child = await asyncio.create_subprocess_exec(
-        PYTHON, "bot.py", "store", "copy", "--to", str(target), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    while not [p for p in staged(tmp_path) if (p / "COPY-IN-PROGRESS").exists()]:
-        assert child.returncode is None, "the copy ended before it could be interrupted"
-        await asyncio.sleep(0.01)
-    child.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
-    _, err = await child.communicate()
-    assert not target.exists()
-    if how == "ctrl-c":
-        assert child.returncode == 2 and err.decode().strip() == (
-            "store: interrupted; nothing was copied (the partial copy was removed)."
-        )
-        assert not staged(tmp_path)
+    """Before: a Ctrl-C flushed 2,104 of 5,000 articles into a folder that then opened as a normal store.
+
+    The signal is sent as soon as the copy is under way; a copy that still finished first (a fast store, a slow
+    signal) must then be whole, and the test tries again with a store twice the size, so the interrupted path is
+    always the one checked."""
+    for attempt, articles in enumerate((3000, 6000, 12000)):
+        data, target = tmp_path / f"data{attempt}", tmp_path / f"copy{attempt}"
+        big_store(data, articles)
+        env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "LOG_LEVEL": "WARNING"}
+        child = await asyncio.create_subprocess_exec(
+            PYTHON, "bot.py", "store", "copy", "--to", str(target), cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        while not [p for p in staged(tmp_path) if (p / "COPY-IN-PROGRESS").exists()]:
+            assert child.returncode is None, "the copy ended before it could be interrupted"
+            await asyncio.sleep(0.01)
+        child.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
+        _, err = await child.communicate()
+        if child.returncode == 0:  # the copy won the race: whole, never partial
+            code, _, _ = await run_cli("stances", "export", str(tmp_path / "x.json"), env={"DATA_DIR": str(target)})
+            assert code == 0 and not staged(tmp_path)
+            continue
+        assert not target.exists()
+        if how == "ctrl-c":
+            assert child.returncode == 2 and err.decode().strip() == (
+                "store: interrupted; nothing was copied (the partial copy was removed)."
+            )
+            assert not staged(tmp_path)
+            return
+        [staging] = staged(tmp_path)
+        code, _, err2 = await run_cli("stances", "export", str(tmp_path / "x.json"), env={"DATA_DIR": str(staging)})
+        assert code == 2 and "holds a copy that never finished" in err2
         return
-    [staging] = staged(tmp_path)
-    code, _, err2 = await run_cli("stances", "export", str(tmp_path / "x.json"), env={"DATA_DIR": str(staging)})
-    assert code == 2 and "holds a copy that never finished" in err2
+    pytest.fail("every copy finished before the signal reached it")
 
 
 async def test_copying_onto_a_file_is_one_sentence(tmp_path: Path) -> None:
