@@ -26,13 +26,12 @@ def register(sub: Any) -> None:
 def command(settings: Settings, args: argparse.Namespace) -> int:
     target = args.to if is_database_url(args.to) else Path(args.to)
     try:
-        # The target outermost: its folder is renamed into place last, after the source is closed, so an interrupt
-        # while the source closes still removes the partial copy.
-        with _target(target) as copy, open_store_for(settings, seed=False) as source:
+        with open_store_for(settings, seed=False) as source, _target(target) as copy:
             counts = copy_store(source, copy)
             where = (source.describe(), copy.describe() if isinstance(target, str) else f"TinyDB files in {target}")
     except KeyboardInterrupt:
-        if isinstance(target, Path) and target.is_dir() and any(target.iterdir()):  # it landed just after the rename
+        if isinstance(target, Path) and target.is_dir() and any(target.iterdir()):
+            # It landed after the rename, while the source closed: the copy is whole and verified.
             print(f"store: interrupted after the copy was complete and verified; {target} holds it.", file=sys.stderr)
             return 0
         print("store: interrupted; nothing was copied (the partial copy was removed).", file=sys.stderr)
