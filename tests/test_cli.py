@@ -414,6 +414,12 @@ def big_store(data: Path, articles: int = 3000) -> None:
     store.close()
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A test run started in the background by a script inherits SIGINT ignored (POSIX shells do that to background
+    jobs), and so would the copy; a user's terminal delivers it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def staged(folder: Path) -> list[Path]:
     """The staging folders ``store copy --to folder/copy`` writes before the copy is whole."""
     return [p for p in folder.iterdir() if p.name.startswith(".copy") and ".copying-" in p.name]
@@ -432,7 +438,7 @@ async def test_an_interrupted_copy_to_a_directory_leaves_no_store_that_opens(tmp
         env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "LOG_LEVEL": "WARNING"}
         child = await asyncio.create_subprocess_exec(
             PYTHON, "bot.py", "store", "copy", "--to", str(target), cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_ctrl_c_as_in_a_terminal,
         )  # fmt: skip
         while not [p for p in staged(tmp_path) if (p / "COPY-IN-PROGRESS").exists()]:
             assert child.returncode is None, "the copy ended before it could be interrupted"
