@@ -188,7 +188,9 @@ def fit_check(readings: list[Reading]) -> float | None:
     gold = [r.pair.label for r in scored]
     best = (-1.0, 0.0)
     for threshold in scores:
-        alerted = [r.ruling.checks.get("score", -1.0) >= threshold for r in scored]
+        alerted = [
+            r.ruling.checks.get("score", -1.0) >= threshold and "restates" not in r.ruling.checks for r in scored
+        ]
         m = score(gold, gold, alerted)
         if m.false_alert_rate <= FALSE_ALERT_TARGET and (m.alert_recall, threshold) >= best:
             best = (m.alert_recall, threshold)

@@ -20,7 +20,7 @@ from typing import TextIO
 from analysis.learning import ReviewedScore, refit_threshold
 from analysis.pairs import Pair, examples_of
 from domain.facts import negations
-from llm.tasks.judge import NEAR, ClashJudge, Example, second_look_score
+from llm.tasks.judge import NEAR, ClashJudge, Example, restates, second_look_score
 
 POINTS = (0, 10, 20, 40, 80)
 
@@ -54,6 +54,7 @@ class _Reading:
     pair: Pair
     other: float
     against: float
+    restated: bool
 
 
 def orders(pairs: list[Pair], folds: int) -> list[list[Pair]]:
@@ -73,7 +74,8 @@ async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading
         against = 0.0
         if probs["inconsistent"] >= NEAR and negations(pair.later):  # as the bot's second look reads it
             against = await judge.against(pair.question, pair.stance, pair.later)
-        readings.append(_Reading(pair, probs["inconsistent"], against))
+        restated = restates(pair.earlier, pair.later, probs)
+        readings.append(_Reading(pair, probs["inconsistent"], against, restated))
     return readings
 
 
@@ -147,9 +149,10 @@ class _Scorer:
         self.readings.update({r.pair.id: r for r in await _first_readings(self.judge, missing)})
 
     async def score(self, pair: Pair, pool: list[Example]) -> float:
-        """other × P(other side | examples) × (1 − against); 0 for a pair that is no would-be alert."""
+        """other × P(other side | examples) × (1 − against); 0 for a pair that is no would-be alert or restates its
+        position."""
         reading = self.readings[pair.id]
-        if reading.other < NEAR:
+        if reading.other < NEAR or reading.restated:
             return 0.0
         key = (pair.id, tuple(pool))
         if key not in self.shown:

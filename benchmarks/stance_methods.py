@@ -18,6 +18,9 @@ per pair over the whole half:
 - **second look, own side vetoes**: the same, but no alert where P(same side) ≥ P(other side): a statement that
   reads at least as much on its position's own side restates the position rather than clashing with it (the
   English re-telling "Elon Musk signed a letter calling for a moratorium …" read 0.76 own side, 0.54 other).
+- **second look, restatements vetoed** (the bot's rule since this was measured): the veto only where the statement
+  also shares its position's words (:func:`llm.tasks.judge.restates`); a report of a clash that reads on both sides
+  ("… campaigned for the EU AI Act, then lobbied to weaken it") keeps its alert.
 
 Cut-offs are chosen on the tune half for the most recall at a false-alert rate ≤ 0.05 there, then the held-out
 figures are printed beside the shipped rule's, with seconds per pair.
@@ -41,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
 from domain.facts import negations
 from llm.runtime.engine import LLMEngine
-from llm.tasks.judge import ClashJudge, Example, second_look_score
+from llm.tasks.judge import ClashJudge, Example, restates, second_look_score, side_verdicts
 from settings import Settings
 
 DEFAULT_PAIRS = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.jsonl"
@@ -91,6 +94,11 @@ RULES: dict[str, Rule] = {
     "retrieved examples": lambda r, a, b: r.other >= NEAR and r.extra.get("retrieved", 0.0) >= a,
     "second look (both)": lambda r, a, b: r.other >= NEAR and second_look(r) >= a,
     "second look, own side vetoes": lambda r, a, b: r.other >= NEAR and r.same < r.other and second_look(r) >= a,
+    "second look, restatements vetoed": lambda r, a, b: (
+        r.other >= NEAR
+        and not restates(r.pair.earlier, r.pair.later, side_verdicts(r.same, r.other))
+        and second_look(r) >= a
+    ),
 }
 
 
@@ -148,7 +156,8 @@ async def main() -> None:
     baseline = f"{'shipped (baseline)':29} {'profile':12} {precision:9.3f} {recall:7.3f} {false:11.3f}"
     print(f"{baseline} {seconds(held, ()):7.2f}")
     costs = {"agreement": (), "negation check": ("negation",), "retrieved examples": ("retrieved",)}
-    costs["second look (both)"] = costs["second look, own side vetoes"] = ("negation", "retrieved")
+    for name in ("second look (both)", "second look, own side vetoes", "second look, restatements vetoed"):
+        costs[name] = ("negation", "retrieved")
     for name, rule in RULES.items():
         a, b = fit(rule, tune)
         precision, recall, false = rates(held, lambda r, rule=rule, a=a, b=b: rule(r, a, b))

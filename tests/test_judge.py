@@ -18,7 +18,7 @@ from domain.records import Question
 from llm.runtime import weights
 from llm.runtime.backend import Messages
 from llm.runtime.locate import ModelNotFoundError
-from llm.tasks.judge import ClashJudge, Example, Ruling, nearest, side_verdicts, sides
+from llm.tasks.judge import ClashJudge, Example, Ruling, nearest, restates, side_verdicts, sides
 from llm.tasks.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
 from tests.fakes import ClashingModel
 
@@ -177,6 +177,40 @@ async def test_the_second_look_vetoes_a_statement_against_the_other_side_and_kee
         "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False
     )
     assert not ruled.checks and operator.is_alert(ruled)  # ALERT_THRESHOLD rules alone: no second look
+
+
+class BothSidesModel:
+    """Reads every statement as the seed's English re-telling read: 0.76 on the pause side, 0.54 on the other, and
+    0.9 on the other side after worked examples, so only the restatement check can keep it from alerting."""
+
+    info = ClashingModel.info
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        asked = messages[-1]["content"]
+        yes = 0.76 if "calls to pause" in asked else 0.9 if len(messages) > 2 else 0.54
+        return {"yes": yes, "no": 1 - yes}
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return text
+
+
+async def test_a_statement_that_restates_its_position_is_never_a_clash() -> None:
+    profile = JudgeProfile("p", "", "m", stance_weights={"consistent": 1, "unrelated": 1, "inconsistent": 1},
+                           stance_check_threshold=0.3, tuned_on={"stance": "x"})  # fmt: skip
+    examples = [Example(PAUSE.text, PAUSE.opposes, "Musk's xAI bought 100,000 GPUs.", True)]
+    judge = ClashJudge(BothSidesModel(), profile, examples=examples)  # type: ignore[arg-type]
+    letter = (
+        "Elon Musk signed the open letter calling on AI labs to pause training AI systems more powerful than GPT-4."
+    )
+    restated = "Elon Musk signed a letter calling for a moratorium on training the most powerful AI systems."
+    ruling = await judge.judge(letter, restated, question=PAUSE, stance="favor", explain=False)
+    assert ruling.checks["score"] >= 0.3 and ruling.checks["restates"] == 1.0  # the score alone would alert
+    assert not judge.is_alert(ruling) and ruling.verdict == "consistent"
+    assert not await judge.alerts_with(ruling, PAUSE, "favor", restated, examples, threshold=0.0)  # nor a server's
+    juxtaposed = "Musk's Twitter bought 10,000 GPUs for a generative AI project weeks after the letter."
+    clash = await judge.judge(letter, juxtaposed, question=PAUSE, stance="favor", explain=False)
+    assert "restates" not in clash.checks and judge.is_alert(clash)  # the same readings, its own words: a clash
+    assert restates(letter, restated, clash.probabilities) and not restates(letter, juxtaposed, clash.probabilities)
 
 
 def test_worked_examples_are_the_nearest_on_the_same_question_and_never_the_statement_itself() -> None:

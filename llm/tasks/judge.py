@@ -24,7 +24,10 @@ statements as worked examples (:class:`Example`, never the statement itself), an
 negation, refusal or opposition word (:func:`domain.facts.negations`), a negation check (is the person *against*
 what the other side describes?). A report that juxtaposes the pledge and the purchase holds none, so the check
 cannot read "signed a pause letter" as being against building AI. It alerts when P(other) × P(yes, with
-examples) × (1 − P(against)) reaches the threshold. Would-be alerts are a few per cent of what the bot judges,
+examples) × (1 − P(against)) reaches the threshold, unless the statement restates its position (:func:`restates`:
+it reads at least as much on the position's own side as on the other, and shares at least
+:data:`RESTATEMENT_OVERLAP` of its topic words with the position: "Elon Musk signed a letter calling for a
+moratorium …" against the pause letter itself). Would-be alerts are a few per cent of what the bot judges,
 so the cost is small; the README's judgement table has what each check gives on the held-out pairs.
 
 Which pairs reach the judge at all is decided before, by
@@ -70,6 +73,11 @@ TEXT_TOKENS = 300
 NEAR = 0.3
 """P(other side) from which a stance reading is a would-be alert: the second look starts there."""
 EXAMPLES_SHOWN = 3
+RESTATEMENT_OVERLAP = 0.3
+"""Topic-word overlap (Jaccard) with its position from which a statement reading on the position's own side is the
+position restated. On the labelled AI-policy set no alerted clash reaches 0.2 (they share the person's name at most),
+while the seed re-telling "Elon Musk signed a letter calling for a moratorium …" shares 0.42 with the pause letter;
+the README's judgement section has the measurement."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,8 @@ class Ruling:
     flagged: bool = False
     """The position or statement held instruction-like text aimed at the model; it was cut before judging."""
     checks: dict[str, float] = field(default_factory=dict)
-    """The second look's readings (``with_examples``, ``against``, ``score``), when it ran."""
+    """The second look's readings (``with_examples``, ``against``, ``score``), when it ran; ``restates`` (1.0) when
+    the statement restates the position (:func:`restates`), which no score alerts."""
 
 
 def sides(question: Question) -> tuple[str, str]:
@@ -123,6 +132,17 @@ def sides(question: Question) -> tuple[str, str]:
 def side_verdicts(same: float, other: float) -> dict[str, float]:
     """P(same side) and P(other side) as verdict probabilities (they sum to one)."""
     return {"consistent": same * (1 - other), "unrelated": (1 - same) * (1 - other), "inconsistent": other}
+
+
+def restates(position: str, statement: str, probs: dict[str, float]) -> bool:
+    """Whether a stance-read ``statement`` (its :func:`side_verdicts` ``probs``) says its ``position`` again: it reads
+    at least as much on the position's own side as on the other, and it shares at least :data:`RESTATEMENT_OVERLAP`
+    of its topic words with the position. Such a statement is never a clash, whatever the second look reads (a
+    report restating a pledge reads as calling for it *and*, word by word, as acting on AI)."""
+    other = probs["inconsistent"]
+    same = probs["consistent"] / (1 - other) if other < 1 else 0.0
+    mine, theirs = topic_words(position), topic_words(statement)
+    return same >= other and len(mine & theirs) >= RESTATEMENT_OVERLAP * max(1, len(mine | theirs))
 
 
 def second_look_score(other: float, with_examples: float, against: float) -> float:
@@ -214,7 +234,7 @@ class ClashJudge:
                             learned: Sequence[Example]) -> float | None:  # fmt: skip
         """A would-be alert's second-look score (0-1) when ``learned`` examples (a server's reviews) join the
         shipped ones, the rest of the reading unchanged; None when the ruling had no second look."""
-        if "score" not in ruling.checks or self.profile.stance_check_threshold is None:
+        if "score" not in ruling.checks or "restates" in ruling.checks or self.profile.stance_check_threshold is None:
             return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
         return second_look_score(ruling.probabilities["inconsistent"], examples, ruling.checks["against"])
@@ -257,9 +277,13 @@ class ClashJudge:
         checks: dict[str, float] = {}
         if method == "stance" and question is not None and self.checks_stance and probs["inconsistent"] >= NEAR:
             checks = await self.second_look(question, stance, statement, probs["inconsistent"])
+            if restates(position, statement, probs):
+                checks["restates"] = 1.0
         ruling = Ruling(
             verdict, probs[verdict], probs, _describe(method, probs), method, flagged=flagged, checks=checks
         )
+        if "restates" in checks:  # the position said again is consistent with it, whatever the weights read
+            ruling = replace(ruling, verdict="consistent", confidence=probs["consistent"])
         if self.is_alert(ruling) and verdict != "inconsistent":  # the second look found the clash the weights hid
             ruling = replace(ruling, verdict="inconsistent", confidence=probs["inconsistent"])
         if explain and self.is_alert(ruling):
@@ -280,6 +304,8 @@ class ClashJudge:
         return self.profile.stance_check_threshold is not None and self.alert_threshold is None
 
     def is_alert(self, ruling: Ruling) -> bool:
+        if "restates" in ruling.checks:
+            return False
         if ruling.method == "stance" and "score" in ruling.checks and self.profile.stance_check_threshold is not None:
             return ruling.checks["score"] >= self.profile.stance_check_threshold
         if ruling.method == "stance" and self.checks_stance:
