@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.names import split_sentences
 from domain.records import Person
 from llm.runtime.engine import LLMCancelled, LLMEngine, Priority, _stop_when
 from llm.runtime.weights import TINY_MODEL
@@ -151,7 +152,7 @@ async def test_long_articles_are_summarized_in_chunks(engine: LLMEngine) -> None
 def test_a_fragment_claim_is_replaced_by_the_quotes_sentence() -> None:
     article = "Musk signed the letter. Twitter bought 10,000 GPUs for a generative AI project. Nothing else."
     assert (
-        sentence_with("10,000 GPUs for a generative", article)
+        sentence_with("10,000 GPUs for a generative", split_sentences(article))
         == "Twitter bought 10,000 GPUs for a generative AI project."
     )
 

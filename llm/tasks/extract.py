@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.facts import unfaithful
@@ -46,19 +47,20 @@ def _normal(text: str) -> str:
     return re.sub(r"\W+", " ", text).casefold().strip()
 
 
-def sentence_with(quote: str, article: str) -> str:
-    """The article's sentence that holds ``quote`` (the quote itself when it spans sentences)."""
+def sentence_with(quote: str, sentences: Sequence[str]) -> str:
+    """The sentence of an article (its :func:`split_sentences`) that holds ``quote`` (the quote itself when it spans
+    sentences)."""
     wanted = _normal(quote)
-    return next((s for s in split_sentences(article) if wanted in _normal(s)), quote)
+    return next((s for s in sentences if wanted in _normal(s)), quote)
 
 
-def around(sentence: str, article: str, width: int = 2) -> str:
-    """The ``width`` sentences on each side of ``sentence`` in ``article``: where a wording may take its figures."""
-    sentences = split_sentences(article)
+def around(sentence: str, sentences: Sequence[str], width: int = 2) -> str:
+    """The ``width`` sentences on each side of ``sentence`` among an article's ``sentences``: where a wording may
+    take its figures."""
     index = next((n for n, s in enumerate(sentences) if s == sentence), None)
     if index is None:
         return ""
-    return " ".join(sentences[max(0, index - width) : index] + sentences[index + 1 : index + 1 + width])
+    return " ".join([*sentences[max(0, index - width) : index], *sentences[index + 1 : index + 1 + width]])
 
 
 def quote_in_article(quote: str, article: str) -> bool:
@@ -76,24 +78,28 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
     )
     found: list[ExtractedStatement] = []
     names = {p.name: tuple(p.aliases) for p in people}
+    article = f"{title}\n{text}"
+    sentences = split_sentences(article)  # once an article, not once a statement
     for item in (reply or {}).get("statements", []):
         person = by_name.get(str(item.get("person", "")))
         claim, quote = str(item.get("claim", "")).strip(), str(item.get("quote", "")).strip()
-        if person and claim and quote_in_article(quote, f"{title}\n{text}"):
-            sentence = sentence_with(quote, f"{title}\n{text}")
+        if person and claim and quote_in_article(quote, article):
+            sentence = sentence_with(quote, sentences)
             origin = "model"
             if len(claim.split()) < MIN_CLAIM_WORDS:  # a name or a fragment: the quote's sentence says more
                 claim, origin = sentence, "sentence"
-            elif problems := unfaithful(claim, sentence, names=names, context=around(sentence, f"{title}\n{text}")):
+            elif problems := unfaithful(claim, sentence, names=names, context=around(sentence, sentences)):
                 log.info("Showing the source instead of %r: %s", claim, "; ".join(problems))
                 claim, origin = sentence, "source"
             translation = await literal_translation(engine, claim, names) if origin == "source" else ""
             kind = str(item.get("kind", "said"))
             found.append(ExtractedStatement(person.id, claim, quote, kind, origin, translation))
-    return found + _naming_sentences(f"{title}\n{text}", people, found)
+    return found + _naming_sentences(article, sentences, people, found)
 
 
-def _naming_sentences(article: str, people: list[Person], found: list[ExtractedStatement]) -> list[ExtractedStatement]:
+def _naming_sentences(
+    article: str, sentences: Sequence[str], people: list[Person], found: list[ExtractedStatement]
+) -> list[ExtractedStatement]:
     """The sentences that name each person, as statements of their own: all of the first few when the model found
     nothing for the person, else the first that tells of an act on AI (:func:`domain.words.mentions_ai`,
     :data:`domain.words.SIDE_TERMS`) that no model statement stands for. A vague wording ("Elon Musk is developing
@@ -102,7 +108,7 @@ def _naming_sentences(article: str, people: list[Person], found: list[ExtractedS
     extra: list[ExtractedStatement] = []
     for person in people:
         mine = [s for s in found if s.person == person.id]
-        covered = {sentence_with(s.quote, article) for s in mine}
+        covered = {sentence_with(s.quote, sentences) for s in mine}
         sentences = [s for s in dict.fromkeys(sentences_naming(article, person)) if s not in covered]
         if mine:
             sentences = [s for s in sentences if mentions_ai(s) and side_groups(s)][:1]
