@@ -226,16 +226,16 @@ class ReviewedScore:
     learned: float
 
 
-def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
+def refit_threshold(scores: Sequence[ReviewedScore], shipped: float, *, recall_given: float = RECALL_GIVEN) -> float:
     """The server's own threshold for its learned judge: the highest at which the learned judge still alerts the
-    reviewed clashes the shipped judge alerted, less ``RECALL_GIVEN`` of recall; never below ``shipped``, and set
+    reviewed clashes the shipped judge alerted, less ``recall_given`` of recall; never below ``shipped``, and set
     halfway to the next lower score so the weakest clash it keeps is not on the edge. ``shipped`` is returned when
     the reviews hold no clash, or when the re-fit would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs
     the shipped judge alerted (refused and logged: reviews must not silence the bot)."""
     clashes = [s for s in scores if s.clash]
     if not clashes:
         return shipped
-    wanted = sum(s.shipped >= shipped for s in clashes) / len(clashes) - RECALL_GIVEN
+    wanted = sum(s.shipped >= shipped for s in clashes) / len(clashes) - recall_given
     above = sorted({s.learned for s in scores if s.learned >= shipped} | {shipped})
     feasible = [t for t in above if sum(s.learned >= t for s in clashes) / len(clashes) >= wanted]
     best = max(feasible, default=shipped)
