@@ -216,6 +216,14 @@ def _mentions(text: str, alias: str) -> bool:
     return alias.casefold() in text.casefold()
 
 
+def shared_facts(first: str, second: str) -> int:
+    """How many numbers (as values, :func:`quantities`) and organisations or places (:data:`ACTORS`) both texts
+    hold, in either language: "six months … GPT-4 … Future of Life Institute" and "GPT-4 … 6개월 … 퓨처 오브 라이프"
+    share three."""
+    named = set(_named(first, ACTORS)) & set(_named(second, ACTORS))
+    return len(quantities(first) & quantities(second)) + len(named)
+
+
 def _named(text: str, actors: dict[str, tuple[str, ...]]) -> list[str]:
     return [name for name, aliases in actors.items() if any(_mentions(text, a) for a in (name, *aliases))]
 

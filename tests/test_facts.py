@@ -16,7 +16,7 @@ import pytest
 
 from cli.demo import ITEMS
 from cogs.cards import AlertCard
-from domain.facts import negated, quantities, supported_summary, unfaithful, unsupported, with_digits
+from domain.facts import negated, quantities, shared_facts, supported_summary, unfaithful, unsupported, with_digits
 from domain.records import Person
 from llm.tasks.extract import extract_statements
 from tests.conftest import KOREAN_ARTICLE
@@ -226,3 +226,13 @@ def test_hostile_numbers_are_left_as_written_not_a_crash() -> None:
     huge = "1" * 50_000 + "만 개"
     assert with_digits(huge) == huge
     assert unfaithful("About 1 GPU.", huge[-200:]) != []
+
+
+def test_shared_facts_are_counted_across_languages() -> None:
+    letter = "Elon Musk signed the Future of Life Institute letter calling for a six-month pause on AI beyond GPT-4."
+    retold = (
+        "일론 머스크는 퓨처 오브 라이프 연구소의 공개서한에 서명해 "
+        "GPT-4보다 강력한 AI의 훈련을 6개월간 중단하자고 했다."
+    )
+    assert shared_facts(letter, retold) == 3  # 6, 4 and the Future of Life Institute
+    assert shared_facts(letter, "트위터가 GPU 약 1만 개를 구입했다.") == 0

@@ -211,6 +211,14 @@ async def test_a_statement_that_restates_its_position_is_never_a_clash() -> None
     clash = await judge.judge(letter, juxtaposed, question=PAUSE, stance="favor", explain=False)
     assert "restates" not in clash.checks and judge.is_alert(clash)  # the same readings, its own words: a clash
     assert restates(letter, restated, clash.probabilities) and not restates(letter, juxtaposed, clash.probabilities)
+    korean = (
+        "일론 머스크는 퓨처 오브 라이프 연구소의 공개서한에 서명해 "
+        "GPT-4보다 강력한 AI의 훈련을 6개월간 중단하자고 했다."
+    )
+    fli = "Elon Musk signed the Future of Life Institute letter calling for a six-month pause on AI beyond GPT-4."
+    assert restates(fli, korean, clash.probabilities)  # no shared word, but three shared facts
+    headline = "일론 머스크 AI 개발 6개월 중단 외치고 트위터 AI 프로젝트 개발 착수"
+    assert not restates(fli, headline, clash.probabilities)  # one shared fact (6개월): the purchase stays a clash
 
 
 def test_worked_examples_are_the_nearest_on_the_same_question_and_never_the_statement_itself() -> None:

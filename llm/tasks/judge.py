@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from domain.facts import negations
+from domain.facts import negations, shared_facts
 from domain.injection import without_instructions
 from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
 from domain.words import topic_words
@@ -78,6 +78,11 @@ RESTATEMENT_OVERLAP = 0.3
 position restated. On the labelled AI-policy set no alerted clash reaches 0.2 (they share the person's name at most),
 while the seed re-telling "Elon Musk signed a letter calling for a moratorium …" shares 0.42 with the pause letter;
 the README's judgement section has the measurement."""
+RESTATEMENT_FACTS = 3
+"""Numbers and organisations shared with its position from which a statement on the position's own side restates
+it in another language: the Korean re-telling "… 퓨처 오브 라이프 연구소 … GPT-4보다 … 6개월간 중단하자고 했다" shares
+three with the English pause letter, the Korean headline of the purchase one (6개월), no clash of the labelled set
+more than one."""
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,17 @@ def side_verdicts(same: float, other: float) -> dict[str, float]:
 def restates(position: str, statement: str, probs: dict[str, float]) -> bool:
     """Whether a stance-read ``statement`` (its :func:`side_verdicts` ``probs``) says its ``position`` again: it reads
     at least as much on the position's own side as on the other, and it shares at least :data:`RESTATEMENT_OVERLAP`
-    of its topic words with the position. Such a statement is never a clash, whatever the second look reads (a
-    report restating a pledge reads as calling for it *and*, word by word, as acting on AI)."""
+    of its topic words with the position, or, in any language, :data:`RESTATEMENT_FACTS` of its numbers and
+    organisations (:func:`domain.facts.shared_facts`: a Korean retelling of an English position shares no word).
+    Such a statement is never a clash, whatever the second look reads (a report restating a pledge reads as calling
+    for it *and*, word by word, as acting on AI)."""
     other = probs["inconsistent"]
     same = probs["consistent"] / (1 - other) if other < 1 else 0.0
+    if same < other:
+        return False
     mine, theirs = topic_words(position), topic_words(statement)
-    return same >= other and len(mine & theirs) >= RESTATEMENT_OVERLAP * max(1, len(mine | theirs))
+    overlap = len(mine & theirs) >= RESTATEMENT_OVERLAP * max(1, len(mine | theirs))
+    return overlap or shared_facts(position, statement) >= RESTATEMENT_FACTS
 
 
 def second_look_score(other: float, with_examples: float, against: float) -> float:
