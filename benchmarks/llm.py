@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 import platform
@@ -160,13 +161,12 @@ async def pipeline_rate(
     with tempfile.TemporaryDirectory(prefix="stancewatch-bench-") as tmp:
         store = Store.open(Path(tmp))
         judge = ClashJudge.for_engine(engine, settings)
-        if recording is not None:
-            trace.record(engine, judge, recording)
         pipeline = ArticleAnalysis(engine, store, judge)
         batch = articles()
         started = time.perf_counter()
-        for item in batch:
-            await pipeline.analyse(item)
+        with trace.record(engine, judge, recording) if recording is not None else contextlib.nullcontext():
+            for item in batch:
+                await pipeline.analyse(item)
         elapsed = time.perf_counter() - started
         store.close()
     if recording is not None:

@@ -15,11 +15,12 @@ measured on the recording machine, usually the slower one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,10 @@ def _asking_task() -> str:
     return "other"
 
 
-def record(engine: LLMEngine, judge: ClashJudge, trace: Trace) -> None:
-    """Wrap ``engine``'s two calls and ``judge.judge`` on these instances, appending to ``trace``."""
+@contextlib.contextmanager
+def record(engine: LLMEngine, judge: ClashJudge, trace: Trace) -> Iterator[None]:
+    """Within the block, ``engine``'s two calls and ``judge.judge`` on these instances append to ``trace``; the
+    instances' own methods come back when it ends."""
     chat, labels, judge_pair = engine.chat, engine.label_probabilities, judge.judge
 
     async def timed(call: Call, run: Awaitable[Any]) -> Any:
@@ -102,6 +105,10 @@ def record(engine: LLMEngine, judge: ClashJudge, trace: Trace) -> None:
     engine.chat = recorded_chat  # type: ignore[method-assign]
     engine.label_probabilities = recorded_labels  # type: ignore[method-assign]
     judge.judge = counted_judge  # type: ignore[method-assign]
+    try:
+        yield
+    finally:  # the wrappers are instance attributes over the class's methods: removing them restores those
+        del engine.chat, engine.label_probabilities, judge.judge
 
 
 async def replay(engine: LLMEngine, trace: Trace) -> Trace:

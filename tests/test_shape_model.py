@@ -57,9 +57,12 @@ async def test_a_recorded_pipeline_replays_call_for_call_at_the_recorded_lengths
     engine = LLMEngine.load(Settings(model_path=embedded_model_path()))
     try:
         judge = judge_for(engine)
-        trace.record(engine, judge, recorded)
-        await summarize(engine, "Pause", "Elon Musk signed a letter calling for a pause on giant AI experiments.", "en")
-        await judge.judge("We call for a pause on giant AI experiments.", "Twitter bought 10,000 GPUs.")
+        with trace.record(engine, judge, recorded):
+            await summarize(
+                engine, "Pause", "Elon Musk signed a letter calling for a pause on giant AI experiments.", "en"
+            )
+            await judge.judge("We call for a pause on giant AI experiments.", "Twitter bought 10,000 GPUs.")
+        assert "chat" not in vars(engine) and "judge" not in vars(judge)  # the instances' own methods are back
     finally:
         engine.close()
     assert {"summarize", "judge"} <= {call.task for call in recorded.calls} and recorded.pairs == 1
