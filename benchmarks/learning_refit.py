@@ -33,7 +33,25 @@ RULES: dict[str, Rule] = {
     "re-fit, halfway from the shipped threshold": lambda scores, shipped: (
         (refit_threshold(scores, shipped) + shipped) / 2
     ),
+    "fit as eval --tune: 5 % false alerts": lambda scores, shipped: tuned(scores, shipped),
 }
+
+
+def tuned(scores: list[ReviewedScore], shipped: float, cap: float = 0.05) -> float:
+    """The threshold with the most recall on the reviewed clashes at a false-alert rate ≤ ``cap`` on the other
+    reviews (learned scores; the highest of equals), as ``eval --tune`` fits the shipped one; ``shipped`` when the
+    reviews hold no clash."""
+    clashes = [s.learned for s in scores if s.clash]
+    others = [s.learned for s in scores if not s.clash]
+    if not clashes:
+        return shipped
+    best = (-1.0, shipped)
+    for t in sorted({*clashes, *others, shipped}):
+        false = sum(o >= t for o in others) / max(1, len(others))
+        recall = sum(c >= t for c in clashes) / len(clashes)
+        if false <= cap and (recall, t) >= best:
+            best = (recall, t)
+    return best[1]
 
 
 def rates(unseen: list[list], threshold: float) -> tuple[float, float]:
