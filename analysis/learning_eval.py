@@ -14,6 +14,7 @@ not depend on the reviews and are read once a pair.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -116,7 +117,9 @@ async def replay(
                     "unseen": [[p.id, clash, score] for p, (clash, score) in zip(unseen, scored, strict=True)],
                 }  # fmt: skip
                 scores.write(json.dumps(row) + "\n")
-            point = LearningPoint(fold, k, len(unseen), *_rates(scored, threshold), refit, *_rates(scored, refit))
+            point = LearningPoint(
+                fold, k, len(unseen), *alert_rates(scored, threshold), refit, *alert_rates(scored, refit)
+            )
             curve.append(point)
             out.write(
                 f"fold {fold} reviews {k:3d}: false_alert_rate={point.false_alert_rate:.3f} "
@@ -128,7 +131,7 @@ async def replay(
     return curve
 
 
-def _rates(scored: list[tuple[bool, float]], threshold: float) -> tuple[float, float]:
+def alert_rates(scored: Sequence[tuple[bool, float]], threshold: float) -> tuple[float, float]:
     """(false-alert rate, recall) of (clash, score) pairs alerted at ``threshold``."""
     clashes = [score >= threshold for clash, score in scored if clash]
     others = [score >= threshold for clash, score in scored if not clash]

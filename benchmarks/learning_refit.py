@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.learning import ReviewedScore, refit_threshold
+from analysis.learning_eval import alert_rates
 
 Rule = Callable[[list[ReviewedScore], float], float]
 RULES: dict[str, Rule] = {
@@ -55,10 +56,9 @@ def tuned(scores: list[ReviewedScore], shipped: float, cap: float = 0.05) -> flo
 
 
 def rates(unseen: list[list], threshold: float) -> tuple[float, float]:
-    """(false-alert rate, recall) of the unseen ``[id, clash, score]`` rows alerted at ``threshold``."""
-    clashes = [score >= threshold for _, clash, score in unseen if clash]
-    others = [score >= threshold for _, clash, score in unseen if not clash]
-    return sum(others) / max(1, len(others)), sum(clashes) / max(1, len(clashes))
+    """(false-alert rate, recall) of the unseen ``[id, clash, score]`` rows alerted at ``threshold``, as the replay
+    computes them."""
+    return alert_rates([(clash, score) for _, clash, score in unseen], threshold)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ attaches particles to names ("머스크는", "머스크가").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from domain.language import has_hangul
 from domain.records import Person
@@ -35,6 +35,8 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 1]
 
 
-def sentences_naming(text: str, person: Person, *, limit: int = 3) -> list[str]:
-    """The first ``limit`` sentences that name ``person``: the fallback statements."""
-    return [s for s in split_sentences(text) if names_person(s, person)][:limit]
+def sentences_naming(text: str | Sequence[str], person: Person, *, limit: int = 3) -> list[str]:
+    """The first ``limit`` sentences that name ``person``: the fallback statements. ``text`` is an article, or its
+    sentences already split (:func:`split_sentences`)."""
+    sentences = split_sentences(text) if isinstance(text, str) else text
+    return [s for s in sentences if names_person(s, person)][:limit]

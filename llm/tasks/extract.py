@@ -94,11 +94,11 @@ async def extract_statements(engine: LLM, title: str, text: str, people: list[Pe
             translation = await literal_translation(engine, claim, names) if origin == "source" else ""
             kind = str(item.get("kind", "said"))
             found.append(ExtractedStatement(person.id, claim, quote, kind, origin, translation))
-    return found + _naming_sentences(article, sentences, people, found)
+    return found + _naming_sentences(sentences, people, found)
 
 
 def _naming_sentences(
-    article: str, sentences: Sequence[str], people: list[Person], found: list[ExtractedStatement]
+    sentences: Sequence[str], people: list[Person], found: list[ExtractedStatement]
 ) -> list[ExtractedStatement]:
     """The sentences that name each person, as statements of their own: all of the first few when the model found
     nothing for the person, else the first that tells of an act on AI (:func:`domain.words.mentions_ai`,
@@ -109,7 +109,7 @@ def _naming_sentences(
     for person in people:
         mine = [s for s in found if s.person == person.id]
         covered = {sentence_with(s.quote, sentences) for s in mine}
-        sentences = [s for s in dict.fromkeys(sentences_naming(article, person)) if s not in covered]
+        sentences = [s for s in dict.fromkeys(sentences_naming(sentences, person)) if s not in covered]
         if mine:
             sentences = [s for s in sentences if mentions_ai(s) and side_groups(s)][:1]
         extra.extend(ExtractedStatement(person.id, s, s, "said", "sentence") for s in sentences)
