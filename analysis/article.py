@@ -220,8 +220,8 @@ class ArticleAnalysis:
             }
         )
         alert, alert_in = self.judge.is_alert(result), None
-        if self._learned and result.checks and question is not None:
-            alert_in = await self._servers_alerted(result, question, position.stance, statement.text, alert)
+        if self._learned and (result.checks or result.method == "pair"):
+            alert_in = await self._servers_alerted(result, position, question, statement.text, alert)
             alert = alert if alert_in is None else bool(alert_in)
         if alert:
             clash = Clash.of(
@@ -239,7 +239,7 @@ class ArticleAnalysis:
         return record
 
     async def _servers_alerted(
-        self, result: Ruling, question: Question, stance: str, statement: str, shipped: bool
+        self, result: Ruling, position: Position, question: Question | None, statement: str, shipped: bool
     ) -> tuple[int, ...] | None:
         """The servers that get this would-be alert when some learned judge differs from the shipped one (None when
         every learned judge agrees with it): each learned server by its own reading at its re-fitted threshold,
@@ -247,8 +247,10 @@ class ArticleAnalysis:
         own = {}
         for guild, state in self._learned.items():
             effect = self.learning.effect(self.judge, state)  # the shipped threshold until the re-fit is measured
-            threshold = effect.threshold if effect is not None else None
-            own[guild] = await self.judge.alerts_with(result, question, stance, statement, state.examples, threshold)
+            threshold = effect.threshold_for(result.method) if effect is not None else None
+            own[guild] = await self.judge.alerts_with(
+                result, position.claim, statement, state.examples, threshold, question=question, stance=position.stance
+            )
         if all(decision == shipped for decision in own.values()):
             return None
         guilds = {s.guild_id for s in await self.store.run(self.store.subscriptions)} | set(own)

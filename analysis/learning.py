@@ -5,7 +5,9 @@ After ``LEARN_AFTER`` reviews in a server (the number comes from ``bot.py eval-l
 second look of every would-be alert shows the server's most similar reviewed statements beside the shipped
 examples (a Confirm as a clash, a Dismiss as none), at the threshold the server's reviews re-fit
 (:func:`refit_threshold`, measured in the background by :class:`LearnedJudges`), and the server gets the alert only
-if that reading passes it. Other servers' alerts are untouched: each reads only its own reviews.
+if that reading passes it. A position without a favor/against stance is judged by the pair method: there the
+server's reviewed pairs of that method are shown before the pair, and the pair method's threshold is re-fitted on
+them. Other servers' alerts are untouched: each reads only its own reviews.
 
 The guard refuses a server's reviews (the shipped judge stays) when one moderator made more than two thirds of
 them, or when fewer than a fifth are Confirms (the examples would teach the judge to say nothing), and a re-fit
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from analysis.pairs import Pair, examples_of, pair_of
 from analysis.reviews import review_pairs
 from domain.records import ModeratorReview
-from llm.tasks.judge import ClashJudge, Example
+from llm.tasks.judge import ClashJudge, Example, Method, Ruling
 from storage.interfaces import StanceStore
 
 LEARN_AFTER = 40
@@ -167,7 +169,9 @@ class LearnedJudges:
 class Effect:
     """What a server's reviews change, measured on those reviews: each reviewed pair judged by the shipped judge
     and by the learned one with every review but its own as examples. Counts of alerts, by the moderator's verdict,
-    the learned judge's at the ``threshold`` its reviews re-fit (:func:`refit_threshold`)."""
+    the learned judge's at the thresholds its reviews re-fit (:func:`refit_threshold`): ``threshold`` for the
+    stance method's second look, ``pair_threshold`` for the pair method (positions without a favor/against
+    stance), each None where the server has no review of that method."""
 
     reviews: int
     confirmed: int
@@ -177,9 +181,20 @@ class Effect:
     learned_confirmed: int
     learned_dismissed: int
     threshold: float | None = None
+    pair_threshold: float | None = None
+
+    def threshold_for(self, method: Method) -> float | None:
+        return self.threshold if method == "stance" else self.pair_threshold
 
     def describe(self) -> str:
-        refit = f" at its re-fitted threshold of {self.threshold:.3f}" if self.threshold is not None else ""
+        stance, pair = self.threshold, self.pair_threshold
+        refit = ""
+        if stance is not None and pair is not None:
+            refit = f" at its re-fitted thresholds (second look {stance:.3f}, pair method {pair:.3f})"
+        elif stance is not None:
+            refit = f" at its re-fitted threshold of {stance:.3f}"
+        elif pair is not None:
+            refit = f" at its re-fitted pair-method threshold of {pair:.3f}"
         return (
             f"Measured on its {self.reviews} reviews, each judged without itself: the shipped judge alerts "
             f"{self.shipped_confirmed} of {self.confirmed} confirmed and {self.shipped_dismissed} of {self.dismissed} "
@@ -189,31 +204,49 @@ class Effect:
 
 
 async def measure_effect(judge: ClashJudge, state: ServerLearning) -> Effect:
-    """The server's own measured effect (:class:`Effect`) and its re-fitted threshold: one judgement of each
-    reviewed pair, plus the second look again with the server's other reviews for would-be alerts. Never the
-    reviewed pair as its own example."""
-    shipped = judge.profile.stance_check_threshold
-    scores: list[ReviewedScore] = []
+    """The server's own measured effect (:class:`Effect`) and its re-fitted thresholds: one judgement of each
+    reviewed pair, plus the would-be alerts read again with the server's other reviews as examples, never the
+    reviewed pair as its own example. The stance method without a second look is not re-fitted (its score is its
+    alert: 1 or 0)."""
+    scores: dict[Method, list[ReviewedScore]] = {"stance": [], "pair": []}
     for pair in state.pairs:
-        if pair.question is None or pair.stance not in ("favor", "against"):
-            continue
         ruling = await judge.judge(pair.earlier, pair.later, question=pair.question, stance=pair.stance, explain=False)
         others = [e for e in state.examples if e.statement != pair.later]
-        learned = await judge.learned_score(ruling, pair.question, pair.stance, pair.later, others)
-        alert = float(judge.is_alert(ruling))  # a reading without a second look scores its alert: 1 or 0
-        shipped_score = ruling.checks.get("score", alert)
-        scores.append(ReviewedScore(pair.label == "inconsistent", shipped_score, alert if learned is None else learned))
-    base = 0.5 if shipped is None else shipped  # without a second look, a score is its alert: 1 or 0
-    threshold = None if shipped is None else refit_threshold(scores, shipped)
-    cut = base if threshold is None else threshold
+        learned = await judge.learned_score(
+            ruling, pair.earlier, pair.later, others, question=pair.question, stance=pair.stance
+        )
+        shipped = shipped_score(judge, ruling)
+        scores[ruling.method].append(
+            ReviewedScore(pair.label == "inconsistent", shipped, shipped if learned is None else learned)
+        )
+    fitted: dict[Method, float | None] = {}
     counts = Counter[str]()
-    for s in scores:
-        verdict = "confirmed" if s.clash else "dismissed"
-        counts.update({verdict: 1, f"shipped_{verdict}": s.shipped >= base, f"learned_{verdict}": s.learned >= cut})
+    for method, read in scores.items():
+        base = judge.learned_threshold(method)
+        refit = fitted[method] = refit_threshold(read, base) if read and base is not None else None
+        shipped_cut = 0.5 if base is None else base  # without a second look, a score is its alert: 1 or 0
+        cut = shipped_cut if refit is None else refit
+        for s in read:
+            verdict = "confirmed" if s.clash else "dismissed"
+            counts.update(
+                {verdict: 1, f"shipped_{verdict}": s.shipped >= shipped_cut, f"learned_{verdict}": s.learned >= cut}
+            )
     return Effect(
         state.reviews, counts["confirmed"], counts["dismissed"], counts["shipped_confirmed"],
-        counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"], threshold,
+        counts["shipped_dismissed"], counts["learned_confirmed"], counts["learned_dismissed"],
+        fitted["stance"], fitted["pair"],
     )  # fmt: skip
+
+
+def shipped_score(judge: ClashJudge, ruling: Ruling) -> float:
+    """A ruling's alert score by the shipped judge: the second look's score, the pair method's
+    (:meth:`ClashJudge.pair_score`), or, for a stance ruling without a second look, its alert (1 or 0); 0 for a
+    restatement, which never alerts."""
+    if "restates" in ruling.checks:
+        return 0.0
+    if ruling.method == "pair":
+        return judge.pair_score(ruling.probabilities)
+    return ruling.checks.get("score", float(judge.is_alert(ruling)))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ changes between points, so the curve is what the reviews alone give. Each point 
 threshold, and at the threshold the reviews re-fit (:func:`analysis.learning.refit_threshold`, from every reviewed
 pair scored with the other reviews as examples, as the bot re-fits it). The first reading and the negation check do
 not depend on the reviews and are read once a pair.
+
+A file whose pairs carry no question or stance (the public benchmark) is replayed by the pair method, as the bot
+judges a position without a favor/against stance: a pair whose bare reading reaches :data:`NEAR` is read again
+after the nearest reviewed pairs, and the pair method's threshold is re-fitted.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from analysis.learning import ReviewedScore, refit_threshold
-from analysis.pairs import Pair, examples_of
+from analysis.pairs import Pair, examples_of, method_of
 from domain.facts import negations
-from llm.tasks.judge import NEAR, ClashJudge, Example, restates, second_look_score
+from llm.tasks.judge import NEAR, ClashJudge, Example, Method, restates, second_look_score
 
 POINTS = (0, 10, 20, 40, 80)
 
@@ -54,8 +58,11 @@ class CurvePoint:
 class _Reading:
     pair: Pair
     other: float
+    """P(other side) for the stance method, P(inconsistent) for the pair method."""
     against: float
     restated: bool
+    shipped: float = 0.0
+    """The pair method's alert score without examples (:meth:`ClashJudge.pair_score`)."""
 
 
 def orders(pairs: list[Pair], folds: int) -> list[list[Pair]]:
@@ -70,14 +77,33 @@ def orders(pairs: list[Pair], folds: int) -> list[list[Pair]]:
 async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading]:
     readings = []
     for pair in pairs:
+        method, probs = await judge.probabilities(pair.earlier, pair.later, question=pair.question, stance=pair.stance)
+        if method == "pair":
+            readings.append(_Reading(pair, probs["inconsistent"], 0.0, False, judge.pair_score(probs)))
+            continue
         assert pair.question is not None
-        _, probs = await judge.probabilities(pair.earlier, pair.later, question=pair.question, stance=pair.stance)
         against = 0.0
         if probs["inconsistent"] >= NEAR and negations(pair.later):  # as the bot's second look reads it
             against = await judge.against(pair.question, pair.stance, pair.later)
         restated = restates(pair.earlier, pair.later, probs)
         readings.append(_Reading(pair, probs["inconsistent"], against, restated))
     return readings
+
+
+def replay_method(judge: ClashJudge, pairs: list[Pair], points: tuple[int, ...]) -> tuple[Method, list[Pair]]:
+    """The method a file is replayed with and its pairs: the stance method's pairs (a question and a favor/against
+    stance) when there are more than the largest point of them, else the pair method's (the public benchmark,
+    "mixed" positions). ValueError, in words, when neither has enough, or the stance method has no second look."""
+    by_method = {m: [p for p in pairs if method_of(p) == m] for m in ("stance", "pair")}
+    method: Method = "stance" if len(by_method["stance"]) > max(points) else "pair"
+    if len(by_method[method]) <= max(points):
+        raise ValueError(
+            f"{len(by_method['stance'])} pairs with a question and a stance and {len(by_method['pair'])} without: "
+            f"more than {max(points)} of one kind are needed"
+        )
+    if method == "stance" and judge.profile.stance_check_threshold is None:
+        raise ValueError("the loaded model's profile sets no stance_check_threshold: it has no second look to teach")
+    return method, by_method[method]
 
 
 async def replay(
@@ -89,16 +115,14 @@ async def replay(
     points: tuple[int, ...] = POINTS,
     scores: TextIO | None = None,
 ) -> list[LearningPoint]:
-    """The learning curve, fold by fold; ``pairs`` need a question and a stance (the stance method).
+    """The learning curve, fold by fold, by the method :func:`replay_method` picks for ``pairs`` (said on ``out``).
 
     ``scores``, when given, gets one JSON line a point with every score behind it (reviewed pairs: id, clash,
     shipped, learned; unseen pairs: id, clash, score), so another re-fit rule can be compared without the model."""
-    threshold = judge.profile.stance_check_threshold
-    if threshold is None:
-        raise ValueError("the loaded model's profile sets no stance_check_threshold: it has no second look to teach")
-    pairs = [p for p in pairs if p.question is not None and p.stance in ("favor", "against")]
-    if len(pairs) <= max(points):
-        raise ValueError(f"{len(pairs)} pairs with a question and a stance: more than {max(points)} are needed")
+    method, pairs = replay_method(judge, pairs, points)
+    threshold = judge.learned_threshold(method)
+    assert threshold is not None
+    out.write(f"{len(pairs)} pairs replayed by the {method} method, shipped threshold {threshold:.4f}\n")
     scorer = _Scorer(judge)
     curve = []
     for fold, order in enumerate(orders(pairs, folds), start=1):
@@ -152,15 +176,24 @@ class _Scorer:
         self.readings.update({r.pair.id: r for r in await _first_readings(self.judge, missing)})
 
     async def score(self, pair: Pair, pool: list[Example]) -> float:
-        """other × P(other side | examples) × (1 − against); 0 for a pair that is no would-be alert or restates its
-        position."""
+        """The stance method: other × P(other side | examples) × (1 − against), 0 for a pair that is no would-be
+        alert or restates its position. The pair method: :meth:`ClashJudge.pair_score` read after the examples,
+        or without them under :data:`NEAR` or with none to show (as the bot reads it)."""
         reading = self.readings[pair.id]
+        if method_of(pair) == "pair" and (reading.other < NEAR or not pool):
+            return reading.shipped
         if reading.other < NEAR or reading.restated:
             return 0.0
         key = (pair.id, tuple(pool))
         if key not in self.shown:
-            assert pair.question is not None
-            self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
+            if method_of(pair) == "pair":
+                probs = await self.judge.pair_with_examples(pair.earlier, pair.later, pool)
+                self.shown[key] = self.judge.pair_score(probs)
+            else:
+                assert pair.question is not None
+                self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
+        if method_of(pair) == "pair":
+            return self.shown[key]
         return second_look_score(reading.other, self.shown[key], reading.against)
 
     async def reviewed(self, pair: Pair, pool: list[Example]) -> ReviewedScore:

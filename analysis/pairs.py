@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.records import Question, RecordError
-from llm.tasks.judge import Example, other_side
+from llm.tasks.judge import Example, Method, other_side
 from llm.tasks.prompts import JUDGE_LABELS
 
 
@@ -34,14 +34,23 @@ LABELLED = Path(__file__).resolve().parent.parent / "evals" / "ai_policy_pairs.j
 
 
 def examples_of(pairs: Iterable[Pair]) -> list[Example]:
-    """Pairs with a question and a stance as worked examples: the statement, asked about the other side."""
+    """Pairs as worked examples: one with a question and a favor/against stance as the statement asked about the
+    other side (the stance method's), any other as the bare pair (the pair method's)."""
     examples = []
     for pair in pairs:
+        clash = pair.label == "inconsistent"
         if pair.question is None or pair.stance not in ("favor", "against"):
+            question = pair.question.text if pair.question is not None else ""
+            examples.append(Example(question, "", pair.later, clash, position=pair.earlier))
             continue
         side = other_side(pair.question, pair.stance)
-        examples.append(Example(pair.question.text, side, pair.later, pair.label == "inconsistent"))
+        examples.append(Example(pair.question.text, side, pair.later, clash))
     return examples
+
+
+def method_of(pair: Pair) -> Method:
+    """The judge's method for ``pair``: "stance" with a question and a favor/against stance, else "pair"."""
+    return "stance" if pair.question is not None and pair.stance in ("favor", "against") else "pair"
 
 
 def shipped_examples(split: str = "all") -> list[Example]:

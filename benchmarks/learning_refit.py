@@ -35,7 +35,19 @@ RULES: dict[str, Rule] = {
         (refit_threshold(scores, shipped) + shipped) / 2
     ),
     "fit as eval --tune: 5 % false alerts": lambda scores, shipped: tuned(scores, shipped),
+    "lowest that halves the reviews' false alerts": lambda scores, shipped: halved(scores, shipped),
 }
+
+
+def halved(scores: list[ReviewedScore], shipped: float) -> float:
+    """The lowest threshold (not under ``shipped``) at which the learned judge alerts at most half the dismissed
+    reviews the shipped judge alerted: the issue's target read on the reviews, keeping all the recall it can."""
+    others = [s for s in scores if not s.clash]
+    wanted = sum(s.shipped >= shipped for s in others) / 2
+    for t in sorted({s.learned for s in scores if s.learned >= shipped} | {shipped}):
+        if sum(s.learned >= t for s in others) <= wanted:
+            return t
+    return max(s.learned for s in scores) + 1e-9 if scores else shipped
 
 
 def tuned(scores: list[ReviewedScore], shipped: float, cap: float = 0.05) -> float:

@@ -47,6 +47,7 @@ def register(sub: Any) -> None:
     learn.add_argument("--picture", type=Path, help="also draw the curve into this PNG")
     learn.add_argument("--points", type=_points, default=POINTS, help="reviews at each point (default 0,10,20,40,80)")
     learn.add_argument("--scores", type=Path, help="also write every point's scores here (JSON lines)")
+    learn.add_argument("--limit", type=int, help="only the first N pairs of the file")
     learn.set_defaults(func=learning_command)
     ev_ask = sub.add_parser("eval-ask", help="score /ask on a labelled question set over the starter pack")
     ev_ask.add_argument("file", type=Path)
@@ -73,7 +74,7 @@ def learning_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _eval_learning(settings: Settings, args: argparse.Namespace) -> int:
-    pairs = load_pairs(args.file)
+    pairs = load_pairs(args.file, limit=args.limit)
     with contextlib.ExitStack() as files, tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as tmp:
         try:  # opened first: a path that cannot be written is said before the model loads
             scores = files.enter_context(args.scores.open("w", encoding="utf-8")) if args.scores else None

@@ -528,6 +528,12 @@ async def test_eval_learning_replays_reviews_in_folds_and_draws_the_curve(tmp_pa
     env = {"DATA_DIR": str(tmp_path / "data")}
     code, _, err = await run_cli("eval-learning", str(pairs), "--points", "0,2", env=env)
     assert code == 2 and "sets no stance_check_threshold" in err  # the tiny model's profile has no second look
+    public = tmp_path / "public.jsonl"
+    public.write_text("\n".join(PAIRS.read_text(encoding="utf-8").splitlines()[:6]) + "\n", encoding="utf-8")
+    code, out, err = await run_cli("eval-learning", str(public), "--points", "0,2", "--folds", "1", env=env)
+    assert code == 0, err  # no question, no stance: the pair method, which needs no second look
+    assert "6 pairs replayed by the pair method, shipped threshold 0.5000" in out
+    assert re.findall(r"fold (\d) reviews +(\d+):.*\(unseen (\d+)\)", out) == [("1", "0", "4"), ("1", "2", "4")]
     shipped = json.loads((ROOT / "llm/tasks/profiles/smollm2-135m.json").read_text())
     (tmp_path / "data" / "profiles").mkdir(parents=True)
     mine = {**shipped, "name": "with a second look", "stance_check_threshold": 0.05}

@@ -206,7 +206,8 @@ async def test_a_statement_that_restates_its_position_is_never_a_clash() -> None
     ruling = await judge.judge(letter, restated, question=PAUSE, stance="favor", explain=False)
     assert ruling.checks["score"] >= 0.3 and ruling.checks["restates"] == 1.0  # the score alone would alert
     assert not judge.is_alert(ruling) and ruling.verdict == "consistent"
-    assert not await judge.alerts_with(ruling, PAUSE, "favor", restated, examples, threshold=0.0)  # nor a server's
+    server = await judge.alerts_with(ruling, letter, restated, examples, threshold=0.0, question=PAUSE, stance="favor")
+    assert not server  # nor a server's
     juxtaposed = "Musk's Twitter bought 10,000 GPUs for a generative AI project weeks after the letter."
     clash = await judge.judge(letter, juxtaposed, question=PAUSE, stance="favor", explain=False)
     assert "restates" not in clash.checks and judge.is_alert(clash)  # the same readings, its own words: a clash

@@ -4,6 +4,7 @@ the guard refuses one-sided reviews; a reset restores the shipped judge (no mode
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from typing import Any
@@ -27,6 +28,7 @@ from domain.records import Article, FeedItem, Judgement, ModeratorReview, Subscr
 from llm.runtime.backend import Messages
 from llm.tasks.judge import ClashJudge
 from llm.tasks.profile import JudgeProfile
+from llm.tasks.prompts import JUDGE_LABELS
 from storage.files.store import Store
 from tests.fakes import ARTICLE, ClashingModel
 
@@ -63,10 +65,10 @@ def reviewed(store: Store, guild: int, count: int, verdict: str, by: str, start:
     store.flush()
 
 
-async def alerted_channels(store: Store) -> set[int]:
+async def alerted_channels(store: Store, model: ClashingModel | None = None) -> set[int]:
     """The channels a new GPU-purchase article's clash alert (or the update joining it to an earlier one) is queued
     for; channel 1 is in server A, 2 in B."""
-    model = LearningModel()
+    model = model or LearningModel()
     judge = ClashJudge(model, PROFILE)  # type: ignore[arg-type]
     pipeline = ArticleAnalysis(model, store, judge, relevance=RelevanceConfig(model=False))  # type: ignore[arg-type]
     n = len(store.pending())  # a new title each time: a new statement, so a new clash
@@ -106,6 +108,37 @@ async def test_a_servers_reviews_change_its_next_judgement_and_no_other_servers(
     assert server_learning(store, GUILD_A).active
     assert await alerted_channels(store) == {2}  # server A learned that such purchases are not its clashes
     assert not learning_by_server(store).get(GUILD_B)  # B has no reviews: its judge is the shipped one
+
+
+class PairLearningModel(ClashingModel):
+    """The pair method (a position without a favor/against stance) reads every GPU purchase as inconsistent, until a
+    worked pair shown before it is a GPU purchase answered "consistent" (a dismissed one)."""
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        if labels != JUDGE_LABELS or "N/A" in messages[-1]["content"]:
+            return await super().label_probabilities(messages, labels)
+        shown = list(zip(messages[1:-1:2], messages[2:-1:2], strict=True))
+        if any("GPUs" in user["content"] and reply["content"] == "consistent" for user, reply in shown):
+            return {"consistent": 0.8, "unrelated": 0.1, "inconsistent": 0.1}
+        return {"consistent": 0.05, "unrelated": 0.05, "inconsistent": 0.9}
+
+
+async def test_reviews_teach_the_pair_method_too_in_their_server_only(subscribed: Store) -> None:
+    """A position without a favor/against stance ("mixed") is judged by the pair method: a server's reviews of it
+    are shown as worked pairs, so its next purchase stops alerting there, and still alerts the other server."""
+    store = subscribed
+    position = store.positions("elon-musk")[0]
+    store.add_position(dataclasses.replace(position, stance="mixed"))
+    assert store.positions("elon-musk")[0].stance == "mixed"
+    assert await alerted_channels(store, PairLearningModel()) == {1, 2}
+    learned(store)
+    state = server_learning(store, GUILD_A)
+    assert state.active and state.examples and all(e.position == position.claim and not e.side for e in state.examples)
+    assert await alerted_channels(store, PairLearningModel()) == {2}
+    effect = await measure_effect(ClashJudge(PairLearningModel(), PROFILE), state)  # type: ignore[arg-type]
+    assert effect.threshold is None and effect.pair_threshold is not None  # re-fitted for the method it judged
+    assert "at its re-fitted pair-method threshold of 0.500" in effect.describe()
+    assert (effect.shipped_dismissed, effect.learned_dismissed) == (DISMISSED_BY_ANA + DISMISSED_BY_BO, 0)
 
 
 async def test_too_few_reviews_change_nothing(subscribed: Store) -> None:
@@ -156,9 +189,9 @@ async def test_status_measures_a_servers_effect_on_its_own_reviews_never_with_th
     shown: list[tuple[str, list[str]]] = []
     learned_score = judge.learned_score
 
-    async def spied(ruling: Any, question: Any, stance: str, statement: str, examples: Any) -> float | None:
+    async def spied(ruling: Any, position: str, statement: str, examples: Any, **reading: Any) -> float | None:
         shown.append((statement, [e.statement for e in examples]))
-        return await learned_score(ruling, question, stance, statement, examples)
+        return await learned_score(ruling, position, statement, examples, **reading)
 
     judge.learned_score = spied  # type: ignore[method-assign,assignment]
     effect = await measure_effect(judge, state)

@@ -59,6 +59,7 @@ from llm.tasks.prompts import (
     SUBTYPE_SYSTEM,
     Messages,
     against_messages,
+    pair_examples_messages,
     pair_messages,
     reason_messages,
     side_examples_messages,
@@ -90,14 +91,17 @@ class Example:
     """A labelled statement, shown to the model as a worked example in the second look.
 
     ``side`` is what the statement was asked about (the other side of its position's question, in words) and
-    ``shows`` whether it showed the person there (a labelled clash). Sources: the project's labelled AI-policy
-    pairs (``evals/ai_policy_pairs.jsonl``), built by the composition root.
+    ``shows`` whether it showed the person there (a labelled clash). A pair-method example (its position has no
+    favor/against stance: a "mixed" position, or a pair of the public benchmark) has no ``side`` but the earlier
+    ``position``, and ``shows`` says whether the pair is a clash. Sources: the project's labelled AI-policy pairs
+    (``evals/ai_policy_pairs.jsonl``), built by the composition root, and each server's moderators' reviews.
     """
 
     question: str
     side: str
     statement: str
     shows: bool
+    position: str = ""
 
 
 def nearest(statement: str, question: str, pool: Sequence[Example], k: int = EXAMPLES_SHOWN) -> list[Example]:
@@ -236,27 +240,47 @@ class ClashJudge:
         """P(yes) to the other-side question after the nearest worked examples of ``pool``, the nearest first.
         (Shown nearest last, or in both orders averaged, the held-out false-alert rate rose from 0.032 to 0.081:
         see the README's judgement table.)"""
-        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, pool)]
+        stance_examples = [e for e in pool if e.side]
+        shown = [(e.statement, e.side, e.shows) for e in nearest(statement, question.text, stance_examples)]
         messages = side_examples_messages(other_side(question, stance), statement, shown)
         return (await self.engine.label_probabilities(messages, SIDE_LABELS))["yes"]
 
-    async def learned_score(self, ruling: Ruling, question: Question, stance: str, statement: str,
-                            learned: Sequence[Example]) -> float | None:  # fmt: skip
-        """A would-be alert's second-look score (0-1) when ``learned`` examples (a server's reviews) join the
-        shipped ones, the rest of the reading unchanged; None when the ruling had no second look."""
-        if "score" not in ruling.checks or "restates" in ruling.checks or self.profile.stance_check_threshold is None:
+    async def learned_score(
+        self, ruling: Ruling, position: str, statement: str, learned: Sequence[Example], *, question: Question | None,
+        stance: str
+    ) -> float | None:  # fmt: skip
+        """A would-be alert's score (0-1) when ``learned`` examples (a server's reviews) join the shipped ones, the
+        rest of the reading unchanged: the stance method's second-look score, or the pair method's
+        (:meth:`pair_score`, read again after the nearest pair-method examples). None when there is nothing to
+        read again: a stance ruling without a second look, a pair ruling under :data:`NEAR`, a restatement."""
+        if "restates" in ruling.checks:
+            return None
+        if ruling.method == "pair":
+            if ruling.probabilities["inconsistent"] < NEAR:
+                return None
+            return self.pair_score(await self.pair_with_examples(position, statement, [*learned, *self.examples]))
+        if "score" not in ruling.checks or self.profile.stance_check_threshold is None or question is None:
             return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
         return second_look_score(ruling.probabilities["inconsistent"], examples, ruling.checks["against"])
 
-    async def alerts_with(self, ruling: Ruling, question: Question, stance: str, statement: str,
-                          learned: Sequence[Example], threshold: float | None = None) -> bool:  # fmt: skip
+    async def alerts_with(
+        self,
+        ruling: Ruling,
+        position: str,
+        statement: str,
+        learned: Sequence[Example],
+        threshold: float | None = None,
+        *,
+        question: Question | None,
+        stance: str,
+    ) -> bool:
         """Whether a would-be alert alerts by a server's own judgement: its reviews as examples (see
         :meth:`learned_score`), at the server's re-fitted ``threshold`` when it has one, else the shipped one."""
-        score = await self.learned_score(ruling, question, stance, statement, learned)
+        score = await self.learned_score(ruling, position, statement, learned, question=question, stance=stance)
         if score is None:
             return self.is_alert(ruling)
-        return score >= (threshold if threshold is not None else self.profile.stance_check_threshold or 0.0)
+        return score >= (threshold if threshold is not None else self.learned_threshold(ruling.method) or 0.0)
 
     def decide(self, method: Method, probs: dict[str, float]) -> Verdict:
         return max(VERDICTS, key=lambda label: probs[label] * self.profile.weights(method)[label])
@@ -304,6 +328,28 @@ class ClashJudge:
             subtype, severity = await self.describe_clash(position, statement)
             return replace(ruling, reason=reason, subtype=subtype, severity=severity)
         return ruling
+
+    async def pair_with_examples(self, position: str, statement: str, pool: Sequence[Example]) -> dict[str, float]:
+        """The pair method's calibrated verdict probabilities after the nearest pair-method examples of ``pool``
+        (a clash answered "inconsistent", any other pair "consistent": a review tells no more), nearest first."""
+        pairs = [e for e in pool if not e.side]
+        shown = [
+            (e.position, e.statement, "inconsistent" if e.shows else "consistent")
+            for e in nearest(statement, "", pairs)
+        ]
+        content_free = pair_messages(JUDGE_SYSTEM, _CONTENT_FREE, _CONTENT_FREE)
+        messages = pair_examples_messages(JUDGE_SYSTEM, position, statement, shown)
+        return await self._calibrated((JUDGE_SYSTEM,), messages, content_free, JUDGE_LABELS)
+
+    def pair_score(self, probs: dict[str, float]) -> float:
+        """A pair-method reading as an alert score (0-1), alerted at ``threshold("pair")``: P(inconsistent) where
+        the profile's weights make the verdict inconsistent, else 0."""
+        return probs["inconsistent"] if self.decide("pair", probs) == "inconsistent" else 0.0
+
+    def learned_threshold(self, method: Method) -> float | None:
+        """The shipped threshold a server's re-fit starts from: the second look's for the stance method (None when
+        the profile has no second look), the pair method's own for the pair method."""
+        return self.profile.stance_check_threshold if method == "stance" else self.threshold("pair")
 
     def threshold(self, method: Method) -> float:
         return self.profile.threshold(method) if self.alert_threshold is None else self.alert_threshold

@@ -183,6 +183,16 @@ def pair_messages(system: str, position: str, statement: str) -> Messages:
     ]
 
 
+def pair_examples_messages(
+    system: str, position: str, statement: str, examples: list[tuple[str, str, str]]
+) -> Messages:
+    """The pair question after worked ``examples`` (position, statement, the verdict word answered)."""
+    messages: Messages = [{"role": "system", "content": system}]
+    for shown_position, shown, answer in examples:
+        messages += [pair_messages(system, shown_position, shown)[1], {"role": "assistant", "content": answer}]
+    return [*messages, pair_messages(system, position, statement)[1]]
+
+
 REASON_SYSTEM = (
     "You explain, in one short sentence, why a later statement by a person clashes with an earlier position of "
     "theirs. Reply with JSON only. " + _QUOTED
