@@ -123,7 +123,7 @@ async def replay(
     threshold = judge.learned_threshold(method)
     assert threshold is not None
     out.write(f"{len(pairs)} pairs replayed by the {method} method, shipped threshold {threshold:.4f}\n")
-    scorer = _Scorer(judge)
+    scorer = Scorer(judge)
     curve = []
     for fold, order in enumerate(orders(pairs, folds), start=1):
         unseen = order[max(points) :]
@@ -162,7 +162,7 @@ def alert_rates(scored: Sequence[tuple[bool, float]], threshold: float) -> tuple
     return sum(others) / max(1, len(others)), sum(clashes) / max(1, len(clashes))
 
 
-class _Scorer:
+class Scorer:
     """Second-look scores as the bot computes them, each model reading made once: the first reading and the
     negation check by pair, the reading with examples by pair and pool."""
 
