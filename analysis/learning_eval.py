@@ -187,7 +187,7 @@ class Scorer:
         key = (pair.id, tuple(pool))
         if key not in self.shown:
             if method_of(pair) == "pair":
-                probs = await self.judge.pair_with_examples(pair.earlier, pair.later, pool)
+                probs = await self.judge.pair_with_examples(pair.earlier, pair.later, pool, question=pair.question)
                 self.shown[key] = self.judge.pair_score(probs)
             else:
                 assert pair.question is not None

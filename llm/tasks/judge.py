@@ -255,10 +255,12 @@ class ClashJudge:
         read again: a stance ruling without a second look, a pair ruling under :data:`NEAR`, a restatement."""
         if "restates" in ruling.checks:
             return None
+        (position, _), (statement, _) = map(self._prepared, (position, statement))  # as judge() read them
         if ruling.method == "pair":
             if ruling.probabilities["inconsistent"] < NEAR:
                 return None
-            return self.pair_score(await self.pair_with_examples(position, statement, [*learned, *self.examples]))
+            pool = [*learned, *self.examples]
+            return self.pair_score(await self.pair_with_examples(position, statement, pool, question=question))
         if "score" not in ruling.checks or self.profile.stance_check_threshold is None or question is None:
             return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
@@ -302,9 +304,7 @@ class ClashJudge:
         stance: str = "",
         explain: bool = True,
     ) -> Ruling:
-        (position, steered_position), (statement, steered) = map(without_instructions, (position, statement))
-        position = self.engine.truncate(position, TEXT_TOKENS)
-        statement = self.engine.truncate(statement, TEXT_TOKENS)
+        (position, steered_position), (statement, steered) = map(self._prepared, (position, statement))
         method, probs = await self.probabilities(position, statement, question=question, stance=stance)
         verdict = self.decide(method, probs)
         flagged = steered_position or steered
@@ -329,13 +329,16 @@ class ClashJudge:
             return replace(ruling, reason=reason, subtype=subtype, severity=severity)
         return ruling
 
-    async def pair_with_examples(self, position: str, statement: str, pool: Sequence[Example]) -> dict[str, float]:
+    async def pair_with_examples(
+        self, position: str, statement: str, pool: Sequence[Example], *, question: Question | None = None
+    ) -> dict[str, float]:
         """The pair method's calibrated verdict probabilities after the nearest pair-method examples of ``pool``
-        (a clash answered "inconsistent", any other pair "consistent": a review tells no more), nearest first."""
+        (those on ``question`` first; a clash answered "inconsistent", any other pair "consistent": a review tells
+        no more), nearest first."""
         pairs = [e for e in pool if not e.side]
         shown = [
             (e.position, e.statement, "inconsistent" if e.shows else "consistent")
-            for e in nearest(statement, "", pairs)
+            for e in nearest(statement, question.text if question else "", pairs)
         ]
         content_free = pair_messages(JUDGE_SYSTEM, _CONTENT_FREE, _CONTENT_FREE)
         messages = pair_examples_messages(JUDGE_SYSTEM, position, statement, shown)
@@ -350,6 +353,12 @@ class ClashJudge:
         """The shipped threshold a server's re-fit starts from: the second look's for the stance method (None when
         the profile has no second look), the pair method's own for the pair method."""
         return self.profile.stance_check_threshold if method == "stance" else self.threshold("pair")
+
+    def _prepared(self, text: str) -> tuple[str, bool]:
+        """Untrusted text as every prompt of the judge reads it: instruction-like sentences cut (and whether there
+        were any), then cut to :data:`TEXT_TOKENS`."""
+        cleaned, steered = without_instructions(text)
+        return self.engine.truncate(cleaned, TEXT_TOKENS), steered
 
     def threshold(self, method: Method) -> float:
         return self.profile.threshold(method) if self.alert_threshold is None else self.alert_threshold
