@@ -180,20 +180,18 @@ class Scorer:
         alert or restates its position. The pair method: :meth:`ClashJudge.pair_score` read after the examples,
         or without them under :data:`NEAR` or with none to show (as the bot reads it)."""
         reading = self.readings[pair.id]
-        if method_of(pair) == "pair" and (reading.other < NEAR or not pool):
-            return reading.shipped
+        key = (pair.id, tuple(pool))
+        if method_of(pair) == "pair":
+            if reading.other < NEAR or not pool:
+                return reading.shipped
+            if key not in self.shown:
+                self.shown[key] = await self.judge.pair_reread(pair.earlier, pair.later, pool, question=pair.question)
+            return self.shown[key]
         if reading.other < NEAR or reading.restated:
             return 0.0
-        key = (pair.id, tuple(pool))
         if key not in self.shown:
-            if method_of(pair) == "pair":
-                probs = await self.judge.pair_with_examples(pair.earlier, pair.later, pool, question=pair.question)
-                self.shown[key] = self.judge.pair_score(probs)
-            else:
-                assert pair.question is not None
-                self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
-        if method_of(pair) == "pair":
-            return self.shown[key]
+            assert pair.question is not None
+            self.shown[key] = await self.judge.with_examples(pair.question, pair.stance, pair.later, pool)
         return second_look_score(reading.other, self.shown[key], reading.against)
 
     async def reviewed(self, pair: Pair, pool: list[Example]) -> ReviewedScore:

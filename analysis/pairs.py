@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.records import Question, RecordError
-from llm.tasks.judge import Example, Method, other_side
+from llm.tasks.judge import Example, Method, method_for, other_side
 from llm.tasks.prompts import JUDGE_LABELS
 
 
@@ -39,7 +39,7 @@ def examples_of(pairs: Iterable[Pair]) -> list[Example]:
     examples = []
     for pair in pairs:
         clash = pair.label == "inconsistent"
-        if pair.question is None or pair.stance not in ("favor", "against"):
+        if pair.question is None or method_of(pair) == "pair":
             question = pair.question.text if pair.question is not None else ""
             examples.append(Example(question, "", pair.later, clash, position=pair.earlier))
             continue
@@ -49,8 +49,8 @@ def examples_of(pairs: Iterable[Pair]) -> list[Example]:
 
 
 def method_of(pair: Pair) -> Method:
-    """The judge's method for ``pair``: "stance" with a question and a favor/against stance, else "pair"."""
-    return "stance" if pair.question is not None and pair.stance in ("favor", "against") else "pair"
+    """The judge's method for ``pair`` (:func:`llm.tasks.judge.method_for`)."""
+    return method_for(pair.question, pair.stance)
 
 
 def shipped_examples(split: str = "all") -> list[Example]:

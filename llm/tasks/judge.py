@@ -131,6 +131,11 @@ class Ruling:
     the statement restates the position (:func:`restates`), which no score alerts."""
 
 
+def method_for(question: Question | None, stance: str) -> Method:
+    """The judge's method: "stance" for a position with a question and a favor/against stance, else "pair"."""
+    return "stance" if question is not None and stance in ("favor", "against") else "pair"
+
+
 def sides(question: Question) -> tuple[str, str]:
     """What backs a yes answer and what works against it; generic wording for a question that describes neither."""
     supports = question.supports or f"argues or acts for a yes answer to the question '{question.text}'"
@@ -214,7 +219,7 @@ class ClashJudge:
     async def probabilities(
         self, position: str, statement: str, *, question: Question | None = None, stance: str = ""
     ) -> tuple[Method, dict[str, float]]:
-        if question is not None and stance in ("favor", "against"):
+        if question is not None and method_for(question, stance) == "stance":
             supports, opposes = sides(question)
             same, other = (supports, opposes) if stance == "favor" else (opposes, supports)
             p_same = await self.side_probability(same, statement)
@@ -259,8 +264,7 @@ class ClashJudge:
         if ruling.method == "pair":
             if ruling.probabilities["inconsistent"] < NEAR:
                 return None
-            pool = [*learned, *self.examples]
-            return self.pair_score(await self.pair_with_examples(position, statement, pool, question=question))
+            return await self.pair_reread(position, statement, [*learned, *self.examples], question=question)
         if "score" not in ruling.checks or self.profile.stance_check_threshold is None or question is None:
             return None
         examples = await self.with_examples(question, stance, statement, [*learned, *self.examples])
@@ -343,6 +347,12 @@ class ClashJudge:
         content_free = pair_messages(JUDGE_SYSTEM, _CONTENT_FREE, _CONTENT_FREE)
         messages = pair_examples_messages(JUDGE_SYSTEM, position, statement, shown)
         return await self._calibrated((JUDGE_SYSTEM,), messages, content_free, JUDGE_LABELS)
+
+    async def pair_reread(
+        self, position: str, statement: str, pool: Sequence[Example], *, question: Question | None = None
+    ) -> float:
+        """A pair-method would-be alert's score (:meth:`pair_score`) read again after ``pool``'s nearest examples."""
+        return self.pair_score(await self.pair_with_examples(position, statement, pool, question=question))
 
     def pair_score(self, probs: dict[str, float]) -> float:
         """A pair-method reading as an alert score (0-1), alerted at ``threshold("pair")``: P(inconsistent) where
