@@ -10,8 +10,9 @@ Two measured parts, added per item:
    ``Cache-Control: max-age``, every feed answering 304 to a matching ETag. The real watcher fetches, parses,
    dedupes and schedules; its sweep runs every 30 s of the replayed day; the model is left out of this part (a
    recorder notes when each item was taken). The wait is the time from an item's publication to the poll that
-   found it. The same day is replayed twice: with the fixed interval every bot used before (the baseline:
-   ``POLL_INTERVAL_MINUTES``, jittered) and with adaptive polling (:mod:`pipeline.cadence`).
+   found it. The same day is replayed three times: with the fixed interval every bot used before (the baseline:
+   ``POLL_INTERVAL_MINUTES``, jittered), with adaptive polling (:mod:`pipeline.cadence`), and with every feed
+   polled at the floor all day (the bound: no rule that keeps the floor and ``Cache-Control`` waits less).
 2. **Pushed instead of polled.** Twenty items published through a real WebSub subscription (a local hub that
    verifies intent and signs, ``tests/websub_hub.py``, and the subscriber's callback): from the hub's publish to
    the watcher taking the item.
@@ -301,6 +302,7 @@ async def run(feeds: int, days: float, seed: int, skip_model: bool) -> None:
     rules = {
         "baseline: fixed 10-min interval": WatchPolicy(floor_s=base.interval_s, ceiling_s=base.interval_s),
         "adaptive (pipeline/cadence.py)": base,
+        "bound: every feed at the floor": WatchPolicy(floor_s=base.floor_s, ceiling_s=base.floor_s),
     }
     waits = {}
     for name, policy in rules.items():
