@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import fmean
 from typing import TextIO
 
 from analysis.learning import ReviewedScore, refit_threshold
@@ -155,6 +156,62 @@ async def replay(
     return curve
 
 
+TARGET_REVIEWS = 40
+"""The review count by which learning must pay: the re-fitted judge's false-alert rate on unseen pairs at most half
+the shipped judge's, its recall at most :data:`RECALL_LOSS` lower."""
+RECALL_LOSS = 0.05
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """Whether the target holds for one fold (``fold`` 1, 2, …) or for the mean over folds (``fold`` 0): the
+    shipped judge's (false-alert rate, recall) at no reviews beside the re-fitted judge's at ``reviews``."""
+
+    fold: int
+    reviews: int
+    before: tuple[float, float]
+    after: tuple[float, float]
+
+    @property
+    def met(self) -> bool:
+        (false_before, recall_before), (false_after, recall_after) = self.before, self.after
+        slack = 1e-9  # 3 of 65 is half of 6 of 65, whatever the float division rounds
+        return false_after <= false_before / 2 + slack and recall_after >= recall_before - RECALL_LOSS - slack
+
+    def describe(self) -> str:
+        """One line, as ``eval-learning`` prints it under its table."""
+        where = f"fold {self.fold}" if self.fold else "mean over folds"
+        (false_before, recall_before), (false_after, recall_after) = self.before, self.after
+        return (
+            f"Target by {self.reviews} reviews (false alerts halve, recall within {RECALL_LOSS:.2f}), {where}: "
+            f"{'met' if self.met else 'not met'}: false-alert rate {false_before:.3f} -> {false_after:.3f}, "
+            f"recall {recall_before:.3f} -> {recall_after:.3f} (re-fitted threshold)"
+        )
+
+
+def target_checks(curve: list[LearningPoint], reviews: int = TARGET_REVIEWS) -> list[TargetCheck]:
+    """The target read fold by fold, then on the mean over folds (last); empty when the curve lacks the point at
+    no reviews or at ``reviews``."""
+    by_fold: dict[int, dict[int, LearningPoint]] = {}
+    for point in curve:
+        by_fold.setdefault(point.fold, {})[point.reviews] = point
+    checks = [
+        TargetCheck(
+            fold,
+            reviews,
+            (points[0].false_alert_rate, points[0].recall),
+            (points[reviews].refit_false_alerts, points[reviews].refit_recall),
+        )
+        for fold, points in sorted(by_fold.items())
+        if 0 in points and reviews in points
+    ]
+    if not checks:
+        return []
+    before = (fmean(c.before[0] for c in checks), fmean(c.before[1] for c in checks))
+    after = (fmean(c.after[0] for c in checks), fmean(c.after[1] for c in checks))
+    return [*checks, TargetCheck(0, reviews, before, after)]
+
+
 def alert_rates(scored: Sequence[tuple[bool, float]], threshold: float) -> tuple[float, float]:
     """(false-alert rate, recall) of (clash, score) pairs alerted at ``threshold``."""
     clashes = [score >= threshold for clash, score in scored if clash]
@@ -207,16 +264,13 @@ def mean_curve(curve: list[LearningPoint]) -> list[CurvePoint]:
     for point in curve:
         by_k.setdefault(point.reviews, []).append(point)
 
-    def mean(values: list[float]) -> float:
-        return sum(values) / len(values)
-
     return [
         CurvePoint(
             k,
-            mean([p.false_alert_rate for p in ps]),
-            mean([p.recall for p in ps]),
-            mean([p.refit_false_alerts for p in ps]),
-            mean([p.refit_recall for p in ps]),
+            fmean(p.false_alert_rate for p in ps),
+            fmean(p.recall for p in ps),
+            fmean(p.refit_false_alerts for p in ps),
+            fmean(p.refit_recall for p in ps),
         )
         for k, ps in sorted(by_k.items())
     ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from analysis.ask_eval import evaluate_ask, load_ask_set, record_setup
 from analysis.judge_eval import evaluate, read_pairs, tuned_profile, with_drafted_sides
-from analysis.learning_eval import POINTS, mean_curve, replay
+from analysis.learning_eval import POINTS, mean_curve, replay, target_checks
 from analysis.pairs import LABELLED, Pair, load_pairs, shipped_examples
 from app import open_app
 from domain.records import Question, from_dict
@@ -101,6 +101,8 @@ async def _eval_learning(settings: Settings, args: argparse.Namespace) -> int:
             f"{p.reviews:7d}  {p.false_alert_rate:16.3f}  {p.recall:6.3f}  "
             f"{p.refit_false_alerts:27.3f}  {p.refit_recall:6.3f}"
         )
+    for check in target_checks(curve):
+        print(check.describe())
     if args.picture:
         title = f"Learning from reviews: {args.file.name}, {args.folds} fold(s)"
         rows = [(p.reviews, p.false_alert_rate, p.recall, p.refit_false_alerts, p.refit_recall) for p in mean]
