@@ -25,7 +25,7 @@ from typing import TextIO
 
 from analysis.learning import ReviewedScore, refit_threshold
 from analysis.pairs import Pair, examples_of, method_of
-from domain.facts import negations
+from domain.facts import disputes
 from llm.tasks.judge import NEAR, ClashJudge, Example, Method, restates, second_look_score
 
 POINTS = (0, 10, 20, 40, 80)
@@ -84,7 +84,7 @@ async def _first_readings(judge: ClashJudge, pairs: list[Pair]) -> list[_Reading
             continue
         assert pair.question is not None
         against = 0.0
-        if probs["inconsistent"] >= NEAR and negations(pair.later):  # as the bot's second look reads it
+        if probs["inconsistent"] >= NEAR and disputes(pair.later):  # as the bot's second look reads it
             against = await judge.against(pair.question, pair.stance, pair.later)
         restated = restates(pair.earlier, pair.later, probs)
         readings.append(_Reading(pair, probs["inconsistent"], against, restated))

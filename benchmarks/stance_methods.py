@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.pairs import Pair, examples_of, in_split, load_pairs
-from domain.facts import negations
+from domain.facts import disputes
 from llm.runtime.engine import LLMEngine
 from llm.tasks.judge import ClashJudge, Example, restates, second_look_score, side_verdicts
 from settings import Settings
@@ -103,8 +103,8 @@ RULES: dict[str, Rule] = {
 
 
 def second_look(r: Reading) -> float:
-    """The bot's score: the negation check counts only for a statement that holds a negation word."""
-    against = r.extra.get("negation", 1.0) if negations(r.pair.later) else 0.0
+    """The bot's score: the negation check counts only for a statement that holds a negation or dismissal word."""
+    against = r.extra.get("negation", 1.0) if disputes(r.pair.later) else 0.0
     return second_look_score(r.other, r.extra.get("retrieved", 0.0), against)
 
 

@@ -131,6 +131,24 @@ def negations(text: str) -> int:
     return len(_NEGATION.findall(text))
 
 
+_DISMISSAL = re.compile(
+    r"\b(?:mistak\w*|nonsense|preposterous|obscurantis\w*|critici[sz]\w*|dismiss\w*|ridicul\w*|absurd\w*|"
+    r"misguided|overblown|fear-?monger\w*)\b|(?:잘못|비판|비난|터무니|헛소리|반계몽|일축)",
+    re.IGNORECASE,
+)
+
+
+def disputes(text: str) -> bool:
+    """Whether ``text`` negates, refuses, opposes or dismisses something: a word :func:`negations` counts, or a
+    dismissal ("a mistake", "complete nonsense", "criticised", 잘못, 비판, 일축).
+
+    The judge's cue that a statement may take a side *against* what it names ("said calls to slow down AI research
+    were a mistake" holds no negation word, yet is against slowing down). Dismissals are not counted for parity:
+    calling a plan a mistake does not turn the sentence's own claim around.
+    """
+    return bool(negations(text)) or _DISMISSAL.search(text) is not None
+
+
 def negated(text: str) -> bool:
     """Whether ``text`` says no overall: an odd number of negations (:func:`negations`)."""
     return negations(text) % 2 == 1

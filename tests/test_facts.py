@@ -16,7 +16,16 @@ import pytest
 
 from cli.demo import ITEMS
 from cogs.cards import AlertCard
-from domain.facts import negated, quantities, shared_facts, supported_summary, unfaithful, unsupported, with_digits
+from domain.facts import (
+    disputes,
+    negated,
+    quantities,
+    shared_facts,
+    supported_summary,
+    unfaithful,
+    unsupported,
+    with_digits,
+)
 from domain.records import Person
 from llm.tasks.extract import extract_statements
 from tests.conftest import KOREAN_ARTICLE
@@ -236,3 +245,21 @@ def test_shared_facts_are_counted_across_languages() -> None:
     )
     assert shared_facts(letter, retold) == 3  # 6, 4 and the Future of Life Institute
     assert shared_facts(letter, "트위터가 GPU 약 1만 개를 구입했다.") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Yann LeCun said calls to slow down AI research were a mistake.", True),  # no negation word
+        ("Yann LeCun said warnings that AI could wipe out humanity are complete nonsense.", True),
+        ("얀 르쿤은 AI 연구를 멈추자는 요구를 새로운 반계몽주의라고 비판했다.", True),
+        ("얀 르쿤은 AI 연구를 늦추자는 요구는 잘못이라고 말했다.", True),
+        ("Meta declined to sign the code.", True),  # every negation word still counts
+        ("Musk's Twitter bought 10,000 GPUs weeks after signing the pause letter.", False),  # a juxtaposition
+        ("트위터가 GPU 약 1만 개를 구입했다.", False),
+    ],
+)
+def test_a_dismissal_is_a_cue_to_ask_whether_the_statement_is_against_a_side(text: str, expected: bool) -> None:
+    assert disputes(text) is expected
+    if expected and "mistake" in text:
+        assert not negated(text)  # dismissals never count for parity

@@ -146,7 +146,7 @@ class SecondLookModel:
         self.prompts.append(" ".join(m["content"] for m in messages))
         yes = 0.8 if "builds, trains" in asked else 0.1
         if "is against this" in asked:
-            yes = 0.9 if "argued against" in asked else 0.1
+            yes = 0.9 if "argued against" in asked or "a mistake" in asked else 0.1
         return {"yes": yes, "no": 1 - yes}
 
     def truncate(self, text: str, max_tokens: int) -> str:
@@ -172,6 +172,10 @@ async def test_the_second_look_vetoes_a_statement_against_the_other_side_and_kee
         "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False
     )
     assert not judge.is_alert(denial) and denial.checks["against"] == pytest.approx(0.9)
+    dismissal = await judge.judge(  # no negation word, yet against pausing: the dismissal asks the check too
+        LETTER, "He said calls to pause were a mistake.", question=PAUSE, stance="favor", explain=False
+    )
+    assert not judge.is_alert(dismissal) and dismissal.checks["against"] == pytest.approx(0.9)
     operator = ClashJudge(model, profile, alert_threshold=0.5)  # type: ignore[arg-type]
     ruled = await operator.judge(
         "Signed the pause letter.", "He argued against it.", question=PAUSE, stance="favor", explain=False

@@ -21,8 +21,8 @@ calibrated probability of the verdict.
 calls to pause" → "calls to pause": yes). Where the profile sets ``stance_check_threshold``, a stance reading with
 P(other side) ≥ :data:`NEAR` is read again: the other-side question after the three most similar labelled
 statements as worked examples (:class:`Example`, never the statement itself), and, for a statement that holds a
-negation, refusal or opposition word (:func:`domain.facts.negations`), a negation check (is the person *against*
-what the other side describes?). A report that juxtaposes the pledge and the purchase holds none, so the check
+negation, refusal, opposition or dismissal word (:func:`domain.facts.disputes`), a negation check (is the person
+*against* what the other side describes?). A report that juxtaposes the pledge and the purchase holds none, so the check
 cannot read "signed a pause letter" as being against building AI. It alerts when P(other) × P(yes, with
 examples) × (1 − P(against)) reaches the threshold, unless the statement restates its position (:func:`restates`:
 it reads at least as much on the position's own side as on the other, and shares at least
@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from domain.facts import negations, shared_facts
+from domain.facts import disputes, shared_facts
 from domain.injection import without_instructions
 from domain.records import VERDICTS, Question, Severity, Subtype, Verdict
 from domain.words import topic_words
@@ -231,7 +231,7 @@ class ClashJudge:
         """The would-be alert read again: with worked examples, and for negation (see the module's docstring)."""
         examples = await self.with_examples(question, stance, statement, self.examples)
         against = 0.0
-        if negations(statement):  # only a statement that negates, refuses or opposes can be against a side
+        if disputes(statement):  # only a statement that negates, refuses, opposes or dismisses can be against a side
             against = await self.against(question, stance, statement)
         score = second_look_score(other, examples, against)
         return {"with_examples": examples, "against": against, "score": score}
