@@ -34,9 +34,10 @@ LEARN_AFTER = 40
 halves the false-alert rate on unseen pairs without losing recall; before it, fewer reviews cost recall."""
 ONE_MODERATOR_SHARE = 2 / 3
 CONFIRMED_FLOOR = 0.2
-RECALL_GIVEN = 0.05
-"""How much of the shipped judge's recall on a server's reviews a re-fitted threshold may give up (the issue's
-bound): the recall the examples add is spent on fewer false alerts."""
+FALSE_ALERT_CAP = 0.05
+"""The share of a server's dismissed reviews a re-fitted threshold may still alert: the cap ``eval --tune`` fits the
+shipped threshold to, so a server's threshold is fitted on its reviews the way the shipped one is on the labelled
+set."""
 ALERT_FLOOR = 0.2
 """A re-fit that alerts fewer than this share of the reviewed pairs the shipped judge alerted is refused (the
 recall bound keeps the confirmed clashes; this keeps a server whose clashes the shipped judge mostly missed from
@@ -259,20 +260,29 @@ class ReviewedScore:
     learned: float
 
 
-def refit_threshold(scores: Sequence[ReviewedScore], shipped: float, *, recall_given: float = RECALL_GIVEN) -> float:
-    """The server's own threshold for its learned judge: the highest at which the learned judge still alerts the
-    reviewed clashes the shipped judge alerted, less ``recall_given`` of recall; never below ``shipped``, and set
-    halfway to the next lower score so the weakest clash it keeps is not on the edge. ``shipped`` is returned when
-    the reviews hold no clash, or when the re-fit would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs
-    the shipped judge alerted (refused and logged: reviews must not silence the bot)."""
-    clashes = [s for s in scores if s.clash]
+def fitted_threshold(scores: Sequence[ReviewedScore], cap: float = FALSE_ALERT_CAP) -> float | None:
+    """The threshold ``eval --tune`` would fit on these reviews' learned scores: the most reviewed clashes kept
+    while alerting at most ``cap`` of the dismissed pairs (the highest of equal thresholds). None without a clash
+    among the reviews or a threshold that meets the cap."""
+    clashes = [s.learned for s in scores if s.clash]
+    others = [s.learned for s in scores if not s.clash]
     if not clashes:
-        return shipped
-    wanted = sum(s.shipped >= shipped for s in clashes) / len(clashes) - recall_given
-    above = sorted({s.learned for s in scores if s.learned >= shipped} | {shipped})
-    feasible = [t for t in above if sum(s.learned >= t for s in clashes) / len(clashes) >= wanted]
-    best = max(feasible, default=shipped)
-    threshold = (best + max((t for t in above if t < best), default=shipped)) / 2 if best > shipped else shipped
+        return None
+    best: tuple[float, float] | None = None
+    for threshold in sorted({*clashes, *others}):
+        if sum(o >= threshold for o in others) <= cap * len(others):
+            recall = sum(c >= threshold for c in clashes) / len(clashes)
+            best = max(best or (recall, threshold), (recall, threshold))
+    return None if best is None else best[1]
+
+
+def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
+    """The server's own threshold for its learned judge: :func:`fitted_threshold` on its reviews, each scored with
+    the other reviews as examples, never below ``shipped`` (reviews make the judge quieter, never louder than it
+    shipped). ``shipped`` when the fit finds nothing, or when it would alert fewer than ``ALERT_FLOOR`` of the
+    reviewed pairs the shipped judge alerted (refused and logged: reviews must not silence the bot)."""
+    fitted = fitted_threshold(scores)
+    threshold = shipped if fitted is None else max(fitted, shipped)
     before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
     if threshold > shipped and after < ALERT_FLOOR * before:
         log.warning(

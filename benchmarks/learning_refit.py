@@ -22,21 +22,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.learning import ReviewedScore, refit_threshold
+from analysis.learning import ALERT_FLOOR, ReviewedScore, fitted_threshold, refit_threshold
 from analysis.learning_eval import alert_rates
 
 Rule = Callable[[list[ReviewedScore], float], float]
 RULES: dict[str, Rule] = {
     "shipped threshold, examples only": lambda scores, shipped: shipped,
-    "re-fit, 0.05 of recall given (the bot's)": lambda scores, shipped: refit_threshold(scores, shipped),
-    "re-fit, no recall given": lambda scores, shipped: refit_threshold(scores, shipped, recall_given=0.0),
-    "re-fit, 0.10 of recall given": lambda scores, shipped: refit_threshold(scores, shipped, recall_given=0.10),
-    "re-fit, halfway from the shipped threshold": lambda scores, shipped: (
-        (refit_threshold(scores, shipped) + shipped) / 2
-    ),
-    "fit as eval --tune: 5 % false alerts": lambda scores, shipped: tuned(scores, shipped),
+    "kept recall less 0.05 (the bot's until 12-01)": lambda scores, shipped: kept_recall(scores, shipped, 0.05),
+    "kept recall, none given": lambda scores, shipped: kept_recall(scores, shipped, 0.0),
+    "kept recall less 0.10": lambda scores, shipped: kept_recall(scores, shipped, 0.10),
+    "kept recall less 0.05, halfway from shipped": lambda scores, shipped: (kept_recall(scores, shipped) + shipped) / 2,
+    "fit as eval --tune, may go below shipped": lambda scores, shipped: below(scores, shipped),
+    "fit as eval --tune, never below (the bot's)": lambda scores, shipped: refit_threshold(scores, shipped),
     "lowest that halves the reviews' false alerts": lambda scores, shipped: halved(scores, shipped),
 }
+
+
+def kept_recall(scores: list[ReviewedScore], shipped: float, recall_given: float = 0.05) -> float:
+    """The highest threshold (not under ``shipped``) at which the learned judge still alerts the reviewed clashes the
+    shipped judge alerted, less ``recall_given`` of recall, set halfway to the next lower score; the bot's rule
+    until the ``eval --tune`` fit replaced it (README, "Learning from moderators")."""
+    clashes = [s for s in scores if s.clash]
+    if not clashes:
+        return shipped
+    wanted = sum(s.shipped >= shipped for s in clashes) / len(clashes) - recall_given
+    above = sorted({s.learned for s in scores if s.learned >= shipped} | {shipped})
+    feasible = [t for t in above if sum(s.learned >= t for s in clashes) / len(clashes) >= wanted]
+    best = max(feasible, default=shipped)
+    threshold = (best + max((t for t in above if t < best), default=shipped)) / 2 if best > shipped else shipped
+    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
+    return shipped if threshold > shipped and after < ALERT_FLOOR * before else threshold
+
+
+def below(scores: list[ReviewedScore], shipped: float) -> float:
+    """The ``eval --tune`` fit on the reviews, free to go under ``shipped`` (``shipped`` when it finds nothing)."""
+    fitted = fitted_threshold(scores)
+    return shipped if fitted is None else fitted
 
 
 def halved(scores: list[ReviewedScore], shipped: float) -> float:
@@ -48,23 +69,6 @@ def halved(scores: list[ReviewedScore], shipped: float) -> float:
         if sum(s.learned >= t for s in others) <= wanted:
             return t
     return max(s.learned for s in scores) + 1e-9 if scores else shipped
-
-
-def tuned(scores: list[ReviewedScore], shipped: float, cap: float = 0.05) -> float:
-    """The threshold with the most recall on the reviewed clashes at a false-alert rate ≤ ``cap`` on the other
-    reviews (learned scores; the highest of equals), as ``eval --tune`` fits the shipped one; ``shipped`` when the
-    reviews hold no clash."""
-    clashes = [s.learned for s in scores if s.clash]
-    others = [s.learned for s in scores if not s.clash]
-    if not clashes:
-        return shipped
-    best = (-1.0, shipped)
-    for t in sorted({*clashes, *others, shipped}):
-        false = sum(o >= t for o in others) / max(1, len(others))
-        recall = sum(c >= t for c in clashes) / len(clashes)
-        if false <= cap and (recall, t) >= best:
-            best = (recall, t)
-    return best[1]
 
 
 def rates(unseen: list[list], threshold: float) -> tuple[float, float]:

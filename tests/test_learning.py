@@ -16,6 +16,7 @@ from analysis.learning import (
     LEARN_AFTER,
     LearnedJudges,
     ReviewedScore,
+    fitted_threshold,
     learning_by_server,
     measure_effect,
     refit_threshold,
@@ -220,15 +221,17 @@ def scores(clashes: list[tuple[float, float]], others: list[tuple[float, float]]
     return [ReviewedScore(True, *c) for c in clashes] + [ReviewedScore(False, *o) for o in others]
 
 
-def test_a_refit_spends_the_recall_examples_add_on_fewer_false_alerts() -> None:
-    """The shipped judge alerted 2 of 4 clashes; the learned one alerts 3 at 0.3 but also 3 dismissed pairs. The
-    re-fit keeps 2 of 4 (the shipped recall less at most 0.05) and silences every dismissed one: halfway between
-    the weakest clash kept (0.8) and the next score down (0.6)."""
+def test_a_refit_is_fitted_as_the_shipped_threshold_is_keeping_the_most_clashes_under_the_cap() -> None:
+    """The learned judge reads the clashes at 0.9, 0.8, 0.5, 0.2 and the dismissed pairs at 0.6, 0.45, 0.35, 0: with
+    four dismissed pairs, 5 % allows none of them, so the fit keeps the two clashes above 0.6, at the weaker one's
+    score (the highest of the thresholds that keep as many)."""
     reviewed = scores([(0.5, 0.9), (0.4, 0.8), (0.2, 0.5), (0.1, 0.2)], [(0.5, 0.6), (0.4, 0.45), (0.4, 0.35), (0, 0)])
-    assert refit_threshold(reviewed, 0.3) == pytest.approx(0.7)
+    assert refit_threshold(reviewed, 0.3) == pytest.approx(0.8)
+    assert fitted_threshold(reviewed, cap=0.25) == pytest.approx(0.5)  # one dismissed pair of four allowed
 
 
 def test_a_refit_never_goes_below_the_shipped_threshold_or_without_a_clash() -> None:
+    assert fitted_threshold(scores([(0.5, 0.1)], [(0.5, 0.05)])) == pytest.approx(0.1)  # the fit alone would
     assert refit_threshold(scores([(0.5, 0.1)], [(0.5, 0.05)]), 0.3) == 0.3  # the learned judge lost the clash
     assert refit_threshold(scores([], [(0.5, 0.9), (0.4, 0.6)]), 0.3) == 0.3
 
