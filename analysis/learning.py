@@ -39,9 +39,9 @@ FALSE_ALERT_CAP = 0.05
 shipped threshold to, so a server's threshold is fitted on its reviews the way the shipped one is on the labelled
 set."""
 ALERT_FLOOR = 0.2
-"""A re-fit that alerts fewer than this share of the reviewed pairs the shipped judge alerted is refused (the
-recall bound keeps the confirmed clashes; this keeps a server whose clashes the shipped judge mostly missed from
-re-fitting itself silent)."""
+"""A re-fit that alerts fewer than this share of the reviewed pairs the shipped judge alerted is refused (the fit
+keeps all the confirmed clashes it can under the cap; this keeps a server whose dismissed pairs outscore its
+clashes from re-fitting itself silent)."""
 RESET = "reset"
 """The judgement id of a reset marker among a server's reviews."""
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from analysis.learning_eval import alert_rates
 Rule = Callable[[list[ReviewedScore], float], float]
 RULES: dict[str, Rule] = {
     "shipped threshold, examples only": lambda scores, shipped: shipped,
-    "kept recall less 0.05 (the bot's until 12-01)": lambda scores, shipped: kept_recall(scores, shipped, 0.05),
+    "kept recall less 0.05 (the bot's earlier rule)": lambda scores, shipped: kept_recall(scores, shipped, 0.05),
     "kept recall, none given": lambda scores, shipped: kept_recall(scores, shipped, 0.0),
     "kept recall less 0.10": lambda scores, shipped: kept_recall(scores, shipped, 0.10),
     "kept recall less 0.05, halfway from shipped": lambda scores, shipped: (kept_recall(scores, shipped) + shipped) / 2,
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("scores", type=Path)
     rows = [json.loads(line) for line in parser.parse_args().scores.read_text(encoding="utf-8").splitlines()]
     start = {row["fold"]: rates(row["unseen"], row["threshold"])[1] for row in rows if row["reviews"] == 0}
-    print(f"{'rule':42} {'reviews':>7} " + " ".join(f"{'fold ' + str(f) + ' FA/recall':>20}" for f in start)
+    print(f"{'rule':46} {'reviews':>7} " + " ".join(f"{'fold ' + str(f) + ' FA/recall':>20}" for f in start)
           + f" {'worst recall change':>20}")  # fmt: skip
     for name, rule in RULES.items():
         for k in sorted({row["reviews"] for row in rows}):
@@ -92,7 +92,7 @@ def main() -> None:
                 false, recall = rates(row["unseen"], rule(reviewed, row["threshold"]))
                 cells.append(f"{false:9.3f}/{recall:.3f}")
                 worst = min(worst, recall - start[row["fold"]])
-            print(f"{name:42} {k:7d} " + " ".join(f"{c:>20}" for c in cells) + f" {worst:20.3f}")
+            print(f"{name:46} {k:7d} " + " ".join(f"{c:>20}" for c in cells) + f" {worst:20.3f}")
 
 
 if __name__ == "__main__":
