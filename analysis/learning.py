@@ -278,10 +278,15 @@ def fitted_threshold(scores: Sequence[ReviewedScore], cap: float = FALSE_ALERT_C
 
 def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
     """The server's own threshold for its learned judge: :func:`fitted_threshold` on its reviews, each scored with
-    the other reviews as examples, never below ``shipped`` (reviews make the judge quieter, never louder than it
-    shipped). ``shipped`` when the fit finds nothing, or when it would alert fewer than ``ALERT_FLOOR`` of the
-    reviewed pairs the shipped judge alerted (refused and logged: reviews must not silence the bot)."""
+    the other reviews as examples, set halfway down to the next lower reviewed score (the weakest clash it keeps is
+    not on the edge: a clash of the same event read without its other-language report as an example scores a little
+    lower), and never below ``shipped`` (reviews make the judge quieter, never louder than it shipped). ``shipped``
+    when the fit finds nothing, or when it would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs the shipped
+    judge alerted (refused and logged: reviews must not silence the bot)."""
     fitted = fitted_threshold(scores)
+    lower = [s.learned for s in scores if fitted is not None and s.learned < fitted]
+    if fitted is not None and lower:
+        fitted = (fitted + max(lower)) / 2
     threshold = shipped if fitted is None else max(fitted, shipped)
     before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
     if threshold > shipped and after < ALERT_FLOOR * before:

@@ -9,7 +9,10 @@ out of its examples too (the model reads only the reviewed pairs' second looks a
 ``benchmarks/learning_refit.py`` on those scores, and prints the false-alert rate and recall on the unseen pairs
 (their recorded scores, which no re-fit changes) by fold, beside the same rule on the recorded scores.
 
-    python benchmarks/learning_twins.py SCORES.jsonl [PAIRS.jsonl]
+    python benchmarks/learning_twins.py SCORES.jsonl [PAIRS.jsonl] [--reviews 40] [--write TWINLESS.jsonl]
+
+``--reviews`` reads only the points with that many reviews; ``--write`` saves the scores with each reviewed pair's
+learned score read twinless, in the same shape, for ``benchmarks/learning_refit.py``.
 """
 
 from __future__ import annotations
@@ -55,12 +58,23 @@ async def twinless(scorer: Scorer, reviewed: list[Pair], twin: dict[str, str]) -
     return learned
 
 
+def twinless_row(row: dict, without: list[ReviewedScore]) -> dict:
+    """``row`` of the scores file with its reviewed pairs' learned scores read twinless."""
+    reviewed = [
+        [pair_id, s.clash, s.shipped, s.learned] for (pair_id, *_), s in zip(row["reviewed"], without, strict=True)
+    ]
+    return {**row, "reviewed": reviewed}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scores", type=Path)
     parser.add_argument("pairs", nargs="?", type=Path, default=LABELLED)
+    parser.add_argument("--reviews", type=int, help="only the points with this many reviews")
+    parser.add_argument("--write", type=Path, help="save the twinless scores here (JSON lines)")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.scores.read_text(encoding="utf-8").splitlines()]
+    rows = [row for row in rows if args.reviews is None or row["reviews"] in (0, args.reviews)]
     pairs = {p.id: p for p in load_pairs(args.pairs)}
     twin = twins(args.pairs)
     settings = Settings.from_env()
@@ -77,6 +91,8 @@ async def main() -> None:
         again = await twinless(scorer, reviewed, twin)
         without = [ReviewedScore(s.clash, s.shipped, learned) for s, learned in zip(recorded, again, strict=True)]
         results.append((row, recorded, without))
+    if args.write:
+        args.write.write_text("".join(json.dumps(twinless_row(row, without)) + "\n" for row, _, without in results))
     print(f"{'rule':46} {'reviews':>7} {'fold':>4} {'recorded FA/recall':>19} {'twin left out':>14}")
     for name, rule in RULES.items():
         for row, recorded, without in sorted(results, key=lambda r: (r[0]["reviews"], r[0]["fold"])):

@@ -223,10 +223,11 @@ def scores(clashes: list[tuple[float, float]], others: list[tuple[float, float]]
 
 def test_a_refit_is_fitted_as_the_shipped_threshold_is_keeping_the_most_clashes_under_the_cap() -> None:
     """The learned judge reads the clashes at 0.9, 0.8, 0.5, 0.2 and the dismissed pairs at 0.6, 0.45, 0.35, 0: with
-    four dismissed pairs, 5 % allows none of them, so the fit keeps the two clashes above 0.6, at the weaker one's
-    score (the highest of the thresholds that keep as many)."""
+    four dismissed pairs, 5 % allows none of them, so the fit keeps the two clashes above 0.6 (at the weaker one's
+    score, the highest of the thresholds that keep as many), and the re-fit sits halfway down to the next score."""
     reviewed = scores([(0.5, 0.9), (0.4, 0.8), (0.2, 0.5), (0.1, 0.2)], [(0.5, 0.6), (0.4, 0.45), (0.4, 0.35), (0, 0)])
-    assert refit_threshold(reviewed, 0.3) == pytest.approx(0.8)
+    assert fitted_threshold(reviewed) == pytest.approx(0.8)
+    assert refit_threshold(reviewed, 0.3) == pytest.approx(0.7)
     assert fitted_threshold(reviewed, cap=0.25) == pytest.approx(0.5)  # one dismissed pair of four allowed
 
 
