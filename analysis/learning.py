@@ -31,7 +31,8 @@ from storage.interfaces import StanceStore
 
 LEARN_AFTER = 40
 """Reviews before a server's judge uses them: where the replay's curve (README, "Learning from moderators") first
-halves the false-alert rate on unseen pairs without losing recall; before it, fewer reviews cost recall."""
+halves the false-alert rate on unseen pairs without losing recall; before it, the false-alert rate does not fall
+and fewer reviews can cost recall."""
 ONE_MODERATOR_SHARE = 2 / 3
 CONFIRMED_FLOOR = 0.2
 FALSE_ALERT_CAP = 0.05
