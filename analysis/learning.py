@@ -285,9 +285,8 @@ def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
     when the fit finds nothing, or when it would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs the shipped
     judge alerted (refused and logged: reviews must not silence the bot)."""
     fitted = fitted_threshold(scores)
-    lower = [s.learned for s in scores if fitted is not None and s.learned < fitted]
-    if fitted is not None and lower:
-        fitted = (fitted + max(lower)) / 2
+    if fitted is not None:
+        fitted = (fitted + max((s.learned for s in scores if s.learned < fitted), default=fitted)) / 2
     threshold = shipped if fitted is None else max(fitted, shipped)
     before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
     if threshold > shipped and after < ALERT_FLOOR * before:
