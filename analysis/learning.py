@@ -288,13 +288,20 @@ def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
     if fitted is not None:
         fitted = (fitted + max((s.learned for s in scores if s.learned < fitted), default=fitted)) / 2
     threshold = shipped if fitted is None else max(fitted, shipped)
-    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
-    if threshold > shipped and after < ALERT_FLOOR * before:
+    if silences(scores, shipped, threshold):
+        before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
         log.warning(
             "A re-fitted threshold of %.3f would alert %s of %s reviewed pairs: refused", threshold, after, before
         )
         return shipped
     return threshold
+
+
+def silences(scores: Sequence[ReviewedScore], shipped: float, threshold: float) -> bool:
+    """Whether ``threshold``, above ``shipped``, would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs the
+    shipped judge alerted: the guard every re-fit rule answers to."""
+    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
+    return threshold > shipped and after < ALERT_FLOOR * before
 
 
 def reset_marker(guild_id: int, by: str, at: str) -> ModeratorReview:

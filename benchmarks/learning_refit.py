@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.learning import ALERT_FLOOR, ReviewedScore, fitted_threshold, refit_threshold
+from analysis.learning import ReviewedScore, fitted_threshold, refit_threshold, silences
 from analysis.learning_eval import alert_rates
 
 Rule = Callable[[list[ReviewedScore], float], float]
@@ -51,8 +51,7 @@ def kept_recall(scores: list[ReviewedScore], shipped: float, recall_given: float
     feasible = [t for t in above if sum(s.learned >= t for s in clashes) / len(clashes) >= wanted]
     best = max(feasible, default=shipped)
     threshold = (best + max((t for t in above if t < best), default=shipped)) / 2 if best > shipped else shipped
-    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
-    return shipped if threshold > shipped and after < ALERT_FLOOR * before else threshold
+    return shipped if silences(scores, shipped, threshold) else threshold
 
 
 def below(scores: list[ReviewedScore], shipped: float) -> float:
