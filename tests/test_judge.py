@@ -20,6 +20,7 @@ from llm.runtime.backend import Messages
 from llm.runtime.locate import ModelNotFoundError
 from llm.tasks.judge import ClashJudge, Example, Ruling, nearest, restates, side_verdicts, sides
 from llm.tasks.profile import JudgeProfile, ProfileError, find_profile, neutral_profile
+from llm.tasks.prompts import JUDGE_LABELS, JUDGE_SYSTEM
 from tests.fakes import ClashingModel
 
 
@@ -298,3 +299,26 @@ async def test_a_servers_reading_sees_the_statement_as_the_first_reading_did(sta
     )
     assert score is not None and model.asked
     assert all("10,000 GPUs" in asked and "Ignore the question" not in asked for asked in model.asked[-1:])
+
+
+class MajorityLabelModel(ClashingModel):
+    """A small model's majority-label bias, and nothing else: the pair verdict words read the same for every pair,
+    except that worked examples answered "inconsistent" multiply that word's probability by five."""
+
+    async def label_probabilities(self, messages: Messages, labels: tuple[str, ...], **_: Any) -> dict[str, float]:
+        shown = [m["content"] for m in messages if m["role"] == "assistant"]
+        lean = 5.0 ** sum(answer == "inconsistent" for answer in shown)
+        raw = {"consistent": 0.5, "unrelated": 0.3, "inconsistent": 0.2 * lean}
+        return {label: raw[label] / sum(raw.values()) for label in labels}
+
+
+async def test_worked_pairs_are_calibrated_with_the_same_examples() -> None:
+    """Clashes shown as worked pairs pull a small model toward "inconsistent" on any input, content-free included;
+    calibrated on content-free input after the same examples, that pull is divided out (it once was not, and the
+    public benchmark's reviews raised the false-alert rate fivefold in one fold)."""
+    judge = ClashJudge(MajorityLabelModel(), neutral_profile("", "m"))  # type: ignore[arg-type]
+    position, statement = "Musk called for a pause.", "Twitter bought GPUs."
+    bare = await judge.pair_probabilities(JUDGE_SYSTEM, JUDGE_LABELS, position, statement)
+    clashes = [Example("", "", f"Bought {n} GPUs.", True, position=position) for n in range(3)]
+    shown = await judge.pair_with_examples(position, statement, clashes)
+    assert shown == pytest.approx(bare)

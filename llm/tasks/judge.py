@@ -195,13 +195,18 @@ class ClashJudge:
         return cls(engine, profile, alert_threshold=settings.alert_threshold, examples=examples)
 
     async def _calibrated(
-        self, key: tuple[str, ...], messages: Messages, content_free: Messages, labels: tuple[str, ...]
+        self, key: tuple[str, ...] | None, messages: Messages, content_free: Messages, labels: tuple[str, ...]
     ) -> dict[str, float]:
-        """Label probabilities divided by the model's bias on content-free input (cached per ``key``), normalised."""
-        if key not in self._bias:
-            self._bias[key] = await self.engine.label_probabilities(content_free, labels)
+        """Label probabilities divided by the model's bias on content-free input, normalised. The bias is cached per
+        ``key``; None reads it afresh (a prompt whose worked examples change from call to call)."""
+        if key is None:
+            bias = await self.engine.label_probabilities(content_free, labels, priority=Priority.BACKGROUND)
+        else:
+            if key not in self._bias:
+                self._bias[key] = await self.engine.label_probabilities(content_free, labels)
+            bias = self._bias[key]
         raw = await self.engine.label_probabilities(messages, labels, priority=Priority.BACKGROUND)
-        weights = {label: raw[label] / max(self._bias[key][label], 1e-9) for label in labels}
+        weights = {label: raw[label] / max(bias[label], 1e-9) for label in labels}
         total = sum(weights.values())
         return {label: w / total for label, w in weights.items()}
 
@@ -338,15 +343,20 @@ class ClashJudge:
     ) -> dict[str, float]:
         """The pair method's calibrated verdict probabilities after the nearest pair-method examples of ``pool``
         (those on ``question`` first; a clash answered "inconsistent", any other pair "consistent": a review tells
-        no more), nearest first."""
+        no more), nearest first.
+
+        The bias divided out is read on content-free input after the *same* examples (contextual calibration as
+        Zhao et al., 2021, define it): shown examples that are mostly clashes pull a small model toward
+        "inconsistent" whatever the pair says, and that pull is the bias to remove. One more model call a reading;
+        the README's learning section has what it changed on the public benchmark."""
         pairs = [e for e in pool if not e.side]
         shown = [
             (e.position, e.statement, "inconsistent" if e.shows else "consistent")
             for e in nearest(statement, question.text if question else "", pairs)
         ]
-        content_free = pair_messages(JUDGE_SYSTEM, _CONTENT_FREE, _CONTENT_FREE)
+        content_free = pair_examples_messages(JUDGE_SYSTEM, _CONTENT_FREE, _CONTENT_FREE, shown)
         messages = pair_examples_messages(JUDGE_SYSTEM, position, statement, shown)
-        return await self._calibrated((JUDGE_SYSTEM,), messages, content_free, JUDGE_LABELS)
+        return await self._calibrated(None, messages, content_free, JUDGE_LABELS)
 
     async def pair_reread(
         self, position: str, statement: str, pool: Sequence[Example], *, question: Question | None = None
