@@ -289,7 +289,7 @@ def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
         fitted = (fitted + max((s.learned for s in scores if s.learned < fitted), default=fitted)) / 2
     threshold = shipped if fitted is None else max(fitted, shipped)
     if silences(scores, shipped, threshold):
-        before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
+        before, after = alerted(scores, shipped, threshold)
         log.warning(
             "A re-fitted threshold of %.3f would alert %s of %s reviewed pairs: refused", threshold, after, before
         )
@@ -300,8 +300,13 @@ def refit_threshold(scores: Sequence[ReviewedScore], shipped: float) -> float:
 def silences(scores: Sequence[ReviewedScore], shipped: float, threshold: float) -> bool:
     """Whether ``threshold``, above ``shipped``, would alert fewer than ``ALERT_FLOOR`` of the reviewed pairs the
     shipped judge alerted: the guard every re-fit rule answers to."""
-    before, after = (sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores))
+    before, after = alerted(scores, shipped, threshold)
     return threshold > shipped and after < ALERT_FLOOR * before
+
+
+def alerted(scores: Sequence[ReviewedScore], shipped: float, threshold: float) -> tuple[int, int]:
+    """How many reviewed pairs the shipped judge alerts at ``shipped``, and the learned one at ``threshold``."""
+    return sum(s.shipped >= shipped for s in scores), sum(s.learned >= threshold for s in scores)
 
 
 def reset_marker(guild_id: int, by: str, at: str) -> ModeratorReview:
