@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.judge_eval import with_drafted_sides
-from analysis.pairs import load_pairs
+from analysis.pairs import Pair, load_pairs
 from app import open_app
 from cli.evals import starter_questions
 from llm.tasks.judge import JUDGE_LABELS, JUDGE_SYSTEM
@@ -41,9 +42,8 @@ READINGS: dict[str, Callable[[dict[str, Any]], float]] = {
 }
 
 
-async def read_all(path: Path) -> list[dict[str, Any]]:
+async def read_all(pairs: list[Pair]) -> list[dict[str, Any]]:
     """Every pair's readings (one model load; the sides drafted first, as ``bot.py eval`` drafts them)."""
-    pairs = load_pairs(path)
     rows = []
     with tempfile.TemporaryDirectory(prefix="stancewatch-outside-") as tmp:
         store = await asyncio.to_thread(open_store, Path(tmp), seed=False)
@@ -52,7 +52,7 @@ async def read_all(path: Path) -> list[dict[str, Any]]:
                 pairs = await with_drafted_sides(app.engine, pairs, starter_questions(), sys.stdout)
                 judge = app.judge
                 for pair in pairs:
-                    assert pair.question is not None, f"{pair.id} has no question"
+                    assert pair.question is not None  # main() refused a file with a pair without one
                     _, stance = await judge.probabilities(
                         pair.earlier, pair.later, question=pair.question, stance=pair.stance
                     )
@@ -79,9 +79,17 @@ def main() -> None:
     parser.add_argument("pairs", type=Path, nargs="?", default=OUTSIDE)
     parser.add_argument("--write", type=Path, help="also save every pair's readings (JSON lines)")
     args = parser.parse_args()
-    rows = asyncio.run(read_all(args.pairs))
-    if args.write:
-        args.write.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    pairs = load_pairs(args.pairs)
+    if missing := [p.id for p in pairs if p.question is None]:  # said before the model loads, not after
+        parser.error(f"{args.pairs} has pairs without a question ({', '.join(missing[:3])}): every reading needs one")
+    with contextlib.ExitStack() as files:
+        try:  # opened first: a path that cannot be written is said before the model loads
+            out = files.enter_context(args.write.open("w", encoding="utf-8")) if args.write else None
+        except OSError as exc:
+            parser.error(f"cannot write {args.write}: {exc.strerror}")
+        rows = asyncio.run(read_all(pairs))
+        if out is not None:
+            out.write("".join(json.dumps(r) + "\n" for r in rows))
     print(f"\n{len(rows)} pairs, {sum(r['label'] == 'inconsistent' for r in rows)} clashes")
     print(f"{'reading':30s} {'AUC':>5s}   clashes alertable with at most one false alert")
     for name, reading in READINGS.items():
